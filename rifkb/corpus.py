@@ -1,0 +1,162 @@
+"""A corpus is a folder: `corpus.toml` (name, description, saved searches), its SQLite
+store, and optionally `snapshot.jsonl`, records the store loads on first use so that a
+bundled corpus works offline out of the box.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import tomli_w
+
+from rifkb.errors import BadInputError, CorpusError
+from rifkb.records import Record
+from rifkb.store import Provenance, Store
+
+DEFAULT_CORPUS = Path("corpora/rif-ivig")
+CONFIG_FILE = "corpus.toml"
+STORE_FILE = "store.sqlite"
+SNAPSHOT_FILE = "snapshot.jsonl"
+_DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class SavedSearch:
+    """A named PubMed query, optionally limited to a publication-date range."""
+
+    name: str
+    query: str
+    mindate: str | None = None
+    maxdate: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise BadInputError(f"search name {self.name!r}: use letters, digits, - _ . only")
+        if not self.query.strip():
+            raise BadInputError(f"search {self.name!r} has an empty query")
+        for value in (self.mindate, self.maxdate):
+            if value is not None and not _DATE.match(value):
+                raise BadInputError(f"search {self.name!r}: date {value!r} is not YYYY[/MM[/DD]]")
+
+    @property
+    def term(self) -> str:
+        """The query with its publication-date range, in PubMed's own syntax."""
+        if not (self.mindate or self.maxdate):
+            return self.query
+        low = self.mindate or "1800"
+        high = self.maxdate or "3000"
+        return f'({self.query}) AND ("{low}"[dp] : "{high}"[dp])'
+
+    @classmethod
+    def parse(cls, spec: str) -> SavedSearch:
+        """'NAME=QUERY' as `rifkb init --search` takes it."""
+        name, sep, query = spec.partition("=")
+        if not sep:
+            raise BadInputError(f"--search {spec!r}: expected NAME=QUERY")
+        return cls(name.strip(), query.strip())
+
+
+@dataclass(frozen=True)
+class Corpus:
+    path: Path
+    name: str
+    description: str
+    searches: tuple[SavedSearch, ...]
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / STORE_FILE
+
+    @property
+    def snapshot_path(self) -> Path:
+        return self.path / SNAPSHOT_FILE
+
+    def search(self, name: str) -> SavedSearch:
+        for search in self.searches:
+            if search.name == name:
+                return search
+        known = ", ".join(s.name for s in self.searches) or "none"
+        raise CorpusError(f"corpus {self.name!r} has no saved search {name!r} (it has: {known})")
+
+    def open_store(self) -> Store:
+        """The corpus's store; on first use, loaded with the corpus's snapshot if it has one."""
+        store = Store(self.store_path)
+        try:
+            if store.get_meta("snapshot_loaded") is None and self.snapshot_path.exists():
+                with store.transaction():
+                    store.add_records(read_snapshot(self.snapshot_path), SNAPSHOT_PROVENANCE)
+                    store.set_meta("snapshot_loaded", SNAPSHOT_FILE)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+
+SNAPSHOT_PROVENANCE = Provenance("snapshot", SNAPSHOT_FILE)
+
+
+def load_corpus(path: Path) -> Corpus:
+    path = Path(path)
+    config_path = path / CONFIG_FILE
+    if not config_path.is_file():
+        hint = "" if path.exists() else " (no such folder)"
+        raise CorpusError(f"{path}: not a rifkb corpus{hint}; create one with `rifkb init {path}`")
+    try:
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"{config_path}: {exc}") from None
+    try:
+        searches = tuple(
+            SavedSearch(s["name"], s["query"], s.get("mindate"), s.get("maxdate"))
+            for s in config.get("searches", [])
+        )
+    except (KeyError, TypeError) as exc:
+        raise CorpusError(f"{config_path}: every [[searches]] needs name and query ({exc})") from None
+    except BadInputError as exc:
+        raise CorpusError(f"{config_path}: {exc}") from None
+    return Corpus(path, str(config.get("name", path.name)), str(config.get("description", "")), searches)
+
+
+def init_corpus(
+    path: Path, searches: tuple[SavedSearch, ...] = (), description: str = ""
+) -> Corpus:
+    """Create a corpus folder; refuses to overwrite an existing corpus."""
+    path = Path(path)
+    if (path / CONFIG_FILE).exists():
+        raise CorpusError(f"{path}: already a corpus ({CONFIG_FILE} exists)")
+    names = [s.name for s in searches]
+    if len(names) != len(set(names)):
+        raise BadInputError("two saved searches share a name")
+    path.mkdir(parents=True, exist_ok=True)
+    config: dict = {"name": path.name, "description": description, "searches": []}
+    for s in searches:
+        entry = {"name": s.name, "query": s.query}
+        entry.update({k: v for k, v in (("mindate", s.mindate), ("maxdate", s.maxdate)) if v})
+        config["searches"].append(entry)
+    (path / CONFIG_FILE).write_text(tomli_w.dumps(config), encoding="utf-8")
+    corpus = load_corpus(path)
+    corpus.open_store().close()
+    return corpus
+
+
+def read_snapshot(path: Path) -> list[Record]:
+    records = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if line.strip():
+                try:
+                    records.append(Record.from_json(json.loads(line)))
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise CorpusError(f"{path}:{lineno}: {exc}") from None
+    return records
+
+
+def edat(day: date) -> str:
+    """A date as E-utilities writes it."""
+    return day.strftime("%Y/%m/%d")

@@ -1,0 +1,450 @@
+"""The corpus on disk: one SQLite database per corpus.
+
+Every public write runs in one transaction (`Store.transaction`), so a crash or Ctrl-C in
+the middle leaves the database as it was before that write. The schema is versioned with
+`PRAGMA user_version` and upgraded in place by `MIGRATIONS`, so a newer rifkb opens a
+corpus an older one made; a corpus made by a *newer* rifkb is refused, never guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rifkb.errors import CorpusError
+from rifkb.records import Record, normalise_doi
+
+# Each entry upgrades the schema from version i to i + 1. Append, never edit.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE records (
+        uid TEXT PRIMARY KEY,
+        pmid TEXT UNIQUE,
+        doi TEXT,
+        title_key TEXT,
+        revision_date TEXT,
+        retracted INTEGER NOT NULL DEFAULT 0,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX records_doi ON records(doi);
+    CREATE INDEX records_title_key ON records(title_key);
+    CREATE TABLE record_versions (
+        uid TEXT NOT NULL, revision_date TEXT, replaced_at TEXT NOT NULL, data TEXT NOT NULL
+    );
+    CREATE INDEX record_versions_uid ON record_versions(uid);
+    CREATE TABLE aliases (alias TEXT PRIMARY KEY, uid TEXT NOT NULL);
+    CREATE TABLE provenance (
+        uid TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+        PRIMARY KEY (uid, kind, source)
+    );
+    CREATE TABLE merges (
+        id INTEGER PRIMARY KEY, uid TEXT NOT NULL, duplicate TEXT NOT NULL,
+        matched_on TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE TABLE searches (
+        name TEXT PRIMARY KEY, watermark TEXT, last_run TEXT, last_status TEXT
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY, search TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
+        full INTEGER NOT NULL, mindate TEXT, maxdate TEXT, hits INTEGER, new INTEGER,
+        updated INTEGER, unchanged INTEGER, failed INTEGER, failed_pmids TEXT, status TEXT
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a record came from: a saved search, an import file, or the bundled snapshot."""
+
+    kind: str  # "search" | "import" | "snapshot"
+    source: str
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """What storing one record did. `matched_on` says how a duplicate was recognised."""
+
+    uid: str
+    status: str  # "new" | "updated" | "unchanged"
+    matched_on: str | None = None
+    duplicate: str | None = None  # the incoming record's own id when it was merged
+
+
+@dataclass(frozen=True)
+class RecordVersion:
+    revision_date: str | None
+    replaced_at: str
+    record: Record
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a saved search, as `rifkb fetch` reports it."""
+
+    search: str
+    started: str
+    full: bool
+    mindate: str | None
+    maxdate: str | None
+    hits: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed_pmids: tuple[str, ...] = ()
+    status: str = "running"  # "complete" | "incomplete" | "interrupted"
+    finished: str | None = None
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Store:
+    """A corpus's SQLite database. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: Path, clock: Callable[[], str] = utc_now):
+        self.path = Path(path)
+        self._clock = clock
+        self._depth = 0
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise CorpusError(f"{self.path}: not a rifkb store ({exc})") from None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # --- schema ------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self._conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise CorpusError(
+                f"{self.path}: made by a newer rifkb (schema {version}, this one reads "
+                f"up to {SCHEMA_VERSION}); upgrade rifkb"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in MIGRATIONS[target - 1].split(";"):
+                    if statement.strip():
+                        self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {target}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing write; nested uses join the outermost transaction."""
+        if self._depth == 0:
+            self._conn.execute("BEGIN IMMEDIATE")
+        self._depth += 1
+        try:
+            yield self._conn
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._conn.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._conn.execute("COMMIT")
+
+    # --- meta ----------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- records -------------------------------------------------------------------------
+
+    def add_records(self, records: Iterable[Record], provenance: Provenance) -> list[Upsert]:
+        """Store records in one transaction; duplicates merge into the record they match."""
+        with self.transaction():
+            return [self._upsert(record, provenance) for record in records]
+
+    def _upsert(self, record: Record, provenance: Provenance) -> Upsert:
+        now = self._clock()
+        found = self._find_match(record)
+        if found is None:
+            self._insert(record, now)
+            self._touch_provenance(record.uid, provenance, now)
+            return Upsert(record.uid, "new")
+        uid, matched_on = found
+        stored = self.get(uid)
+        is_new_source = not self._has_provenance(uid, provenance)
+        result = self._replace_if_newer(stored, record, now)
+        self._touch_provenance(result.uid, provenance, now)
+        if is_new_source:  # a second source brought a record already held: a duplicate
+            self._conn.execute(
+                "INSERT INTO merges (uid, duplicate, matched_on, kind, source, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (result.uid, record.uid, matched_on, provenance.kind, provenance.source, now),
+            )
+            return Upsert(result.uid, result.status, matched_on, record.uid)
+        return result
+
+    def _find_match(self, record: Record) -> tuple[str, str] | None:
+        """Look for the stored record this one duplicates: by PMID, then DOI, then title+year.
+
+        A DOI or title match is refused when both records carry different PMIDs (or DOIs):
+        those are two papers that happen to share a title, such as a paper and its erratum.
+        """
+        if record.pmid:
+            uid = self._resolve(f"pmid:{record.pmid}")
+            if uid:
+                return uid, "pmid"
+        doi = normalise_doi(record.doi)
+        candidates: list[tuple[str, str, tuple]] = []
+        if doi:
+            candidates.append(("doi", "doi = ?", (doi,)))
+        if record.title_key:
+            candidates.append(("title+year", "title_key = ?", (record.title_key,)))
+        for matched_on, where, args in candidates:
+            for uid, pmid, other_doi in self._conn.execute(
+                f"SELECT uid, pmid, doi FROM records WHERE {where}", args
+            ):
+                if record.pmid and pmid and pmid != record.pmid:
+                    continue
+                if doi and other_doi and other_doi != doi:
+                    continue
+                return uid, matched_on
+        if record.source_id:
+            uid = self._resolve(record.source_id)
+            if uid:
+                return uid, "id"
+        return None
+
+    def _resolve(self, uid: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT uid FROM records WHERE uid = ? UNION "
+            "SELECT uid FROM aliases WHERE alias = ?",
+            (uid, uid),
+        ).fetchone()
+        return row[0] if row else None
+
+    def _insert(self, record: Record, now: str) -> None:
+        self._conn.execute(
+            "INSERT INTO records (uid, pmid, doi, title_key, revision_date, retracted, "
+            "first_seen, last_seen, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*_record_columns(record), now, now, _dump(record)),
+        )
+
+    def _replace_if_newer(self, stored: Record, incoming: Record, now: str) -> Upsert:
+        """Keep the newest revision; the replaced one stays readable in record_versions."""
+        if _older(incoming.revision_date, stored.revision_date):
+            self._conn.execute("UPDATE records SET last_seen = ? WHERE uid = ?", (now, stored.uid))
+            return Upsert(stored.uid, "unchanged")
+        # A source without revision dates (RIS, JSON Lines) only fills what PubMed left empty.
+        if stored.revision_date and not incoming.revision_date:
+            merged = incoming.merged_with(stored)
+        else:
+            merged = stored.merged_with(incoming)
+        if merged == stored:
+            self._conn.execute("UPDATE records SET last_seen = ? WHERE uid = ?", (now, stored.uid))
+            return Upsert(stored.uid, "unchanged")
+        self._conn.execute(
+            "INSERT INTO record_versions (uid, revision_date, replaced_at, data) "
+            "VALUES (?, ?, ?, ?)",
+            (merged.uid, stored.revision_date, now, _dump(stored)),
+        )
+        if merged.uid != stored.uid:
+            self._rekey(stored.uid, merged.uid)
+        self._conn.execute(
+            "UPDATE records SET uid = ?, pmid = ?, doi = ?, title_key = ?, revision_date = ?, "
+            "retracted = ?, last_seen = ?, data = ? WHERE uid = ?",
+            (*_record_columns(merged), now, _dump(merged), merged.uid),
+        )
+        return Upsert(merged.uid, "updated")
+
+    def _rekey(self, old: str, new: str) -> None:
+        """A record that gained a better key (a DOI-only record now has a PMID) moves to it."""
+        for table in ("records", "record_versions", "provenance", "merges"):
+            self._conn.execute(f"UPDATE {table} SET uid = ? WHERE uid = ?", (new, old))
+        self._conn.execute("UPDATE aliases SET uid = ? WHERE uid = ?", (new, old))
+        self._conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (old, new))
+
+    def _has_provenance(self, uid: str, provenance: Provenance) -> bool:
+        return bool(
+            self._conn.execute(
+                "SELECT 1 FROM provenance WHERE uid = ? AND kind = ? AND source = ?",
+                (uid, provenance.kind, provenance.source),
+            ).fetchone()
+        )
+
+    def _touch_provenance(self, uid: str, provenance: Provenance, now: str) -> None:
+        self._conn.execute(
+            "INSERT INTO provenance VALUES (?, ?, ?, ?, ?) ON CONFLICT (uid, kind, source) "
+            "DO UPDATE SET last_seen = excluded.last_seen",
+            (uid, provenance.kind, provenance.source, now, now),
+        )
+
+    def get(self, uid: str) -> Record:
+        resolved = self._resolve(uid)
+        if resolved is None:
+            raise CorpusError(f"no record {uid!r} in this corpus")
+        (data,) = self._conn.execute(
+            "SELECT data FROM records WHERE uid = ?", (resolved,)
+        ).fetchone()
+        return Record.from_json(json.loads(data))
+
+    def versions(self, uid: str) -> list[RecordVersion]:
+        """Earlier versions of a record, oldest first."""
+        resolved = self._resolve(uid) or uid
+        return [
+            RecordVersion(rev, at, Record.from_json(json.loads(data)))
+            for rev, at, data in self._conn.execute(
+                "SELECT revision_date, replaced_at, data FROM record_versions "
+                "WHERE uid = ? ORDER BY rowid",
+                (resolved,),
+            )
+        ]
+
+    def records(self) -> Iterator[Record]:
+        """Every record, in key order (deterministic exports)."""
+        for (data,) in self._conn.execute("SELECT data FROM records ORDER BY uid"):
+            yield Record.from_json(json.loads(data))
+
+    def count(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM records").fetchone()[0]
+
+    def pmids_held(self, pmids: Iterable[str], search: str | None = None) -> set[str]:
+        """Which of these PMIDs are stored (and, given a search, were brought by it)."""
+        wanted = list(pmids)
+        held: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT r.pmid FROM records r WHERE r.pmid IN ({marks})"
+            args: list[str] = list(chunk)
+            if search is not None:
+                sql += (
+                    " AND EXISTS (SELECT 1 FROM provenance p WHERE p.uid = r.uid "
+                    "AND p.kind = 'search' AND p.source = ?)"
+                )
+                args.append(search)
+            held.update(row[0] for row in self._conn.execute(sql, args))
+        return held
+
+    # --- saved-search state ----------------------------------------------------------------
+
+    def watermark(self, search: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT watermark FROM searches WHERE name = ?", (search,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_run(self, run: Run, move_watermark_to: str | None) -> None:
+        """Record a finished run; the watermark moves only when the run completed."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO runs (search, started, finished, full, mindate, maxdate, hits, new, "
+                "updated, unchanged, failed, failed_pmids, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.search, run.started, run.finished or self._clock(), int(run.full),
+                    run.mindate, run.maxdate, run.hits, run.new, run.updated, run.unchanged,
+                    len(run.failed_pmids), json.dumps(list(run.failed_pmids)), run.status,
+                ),
+            )  # fmt: skip
+            db.execute(
+                "INSERT INTO searches (name, last_run, last_status) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run, "
+                "last_status = excluded.last_status",
+                (run.search, run.started, run.status),
+            )
+            if move_watermark_to is not None:
+                db.execute(
+                    "UPDATE searches SET watermark = ? WHERE name = ?",
+                    (move_watermark_to, run.search),
+                )
+
+    def runs(self, search: str | None = None) -> list[Run]:
+        sql = (
+            "SELECT search, started, full, mindate, maxdate, hits, new, updated, unchanged, "
+            "failed_pmids, status, finished FROM runs"
+        )
+        rows = self._conn.execute(
+            sql + (" WHERE search = ? ORDER BY id" if search else " ORDER BY id"),
+            (search,) if search else (),
+        )
+        return [
+            Run(s, st, bool(f), mi, ma, h, n, u, un, tuple(json.loads(fp)), status, fin)
+            for s, st, f, mi, ma, h, n, u, un, fp, status, fin in rows
+        ]
+
+    # --- figures for `rifkb status` --------------------------------------------------------
+
+    def source_counts(self) -> dict[tuple[str, str], int]:
+        rows = self._conn.execute(
+            "SELECT kind, source, count(*) FROM provenance GROUP BY kind, source ORDER BY 1, 2"
+        )
+        return {(kind, source): n for kind, source, n in rows}
+
+    def search_overlap(self) -> dict[tuple[str, str], int]:
+        """Records brought by both of two saved searches, for each pair."""
+        rows = self._conn.execute(
+            "SELECT a.source, b.source, count(*) FROM provenance a JOIN provenance b "
+            "ON a.uid = b.uid AND a.kind = 'search' AND b.kind = 'search' "
+            "AND a.source < b.source GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+        return {(a, b): n for a, b, n in rows}
+
+    def merges(self) -> list[tuple[str, str, str, str]]:
+        """(kept uid, duplicate id, matched on, source) for every merge, oldest first."""
+        return list(
+            self._conn.execute("SELECT uid, duplicate, matched_on, source FROM merges ORDER BY id")
+        )
+
+    def retracted(self) -> list[str]:
+        return [r[0] for r in self._conn.execute("SELECT uid FROM records WHERE retracted = 1")]
+
+    def searches_state(self) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """name -> (last run, its status, watermark)."""
+        rows = self._conn.execute("SELECT name, last_run, last_status, watermark FROM searches")
+        return {name: (last, status, mark) for name, last, status, mark in rows}
+
+
+def _record_columns(record: Record) -> tuple:
+    return (
+        record.uid,
+        record.pmid,
+        normalise_doi(record.doi),
+        record.title_key,
+        record.revision_date,
+        int(record.retracted),
+    )
+
+
+def _dump(record: Record) -> str:
+    return json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True)
+
+
+def _older(candidate: str | None, current: str | None) -> bool:
+    """True when both dates are known and the candidate revision predates the stored one."""
+    return bool(candidate and current and candidate < current)
