@@ -75,8 +75,10 @@ def _ris(records: list[Record]) -> str:
         entry = {
             "type_of_reference": "JOUR",
             "title": r.title,
-            "authors": [_ris_name(a.last_name, a.fore_name or a.initials, a.collective_name)
-                        for a in r.authors],
+            "authors": [
+                _ris_name(a.last_name, a.fore_name or a.initials, a.collective_name)
+                for a in r.authors
+            ],
             "journal_name": r.journal,
             "alternate_title1": r.journal_iso,
             "volume": r.volume,
@@ -109,7 +111,8 @@ def _bibtex_entry(r: Record, key: str) -> str:
     fields = {
         "title": r.title,
         "author": " and ".join(
-            "{" + a.collective_name + "}" if a.collective_name
+            "{" + a.collective_name + "}"
+            if a.collective_name
             else ", ".join(p for p in (a.last_name, a.fore_name or a.initials) if p)
             for a in r.authors
         ),

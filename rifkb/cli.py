@@ -32,9 +32,7 @@ app.add_typer(export_app, name="export")
 
 CorpusOption = Annotated[
     Path,
-    typer.Option(
-        "--corpus", "-c", envvar="RIFKB_CORPUS", help="Corpus folder.", show_default=True
-    ),
+    typer.Option("--corpus", "-c", envvar="RIFKB_CORPUS", help="Corpus folder.", show_default=True),
 ]
 
 
@@ -91,11 +89,17 @@ def init(
 @app.command("import")
 @handles_errors
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="PubMed XML (.xml, .xml.gz), MEDLINE "
-                                                "(.nbib, .txt), RIS (.ris) or JSON Lines.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="PubMed XML (.xml, .xml.gz), MEDLINE (.nbib, .txt), RIS (.ris) or JSON Lines."
+        ),
+    ],
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
-    fmt: Annotated[str | None, typer.Option("--format", help="Override detection: "
-                                            "pubmed-xml, medline, ris, jsonl.")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Override detection: pubmed-xml, medline, ris, jsonl."),
+    ] = None,
 ) -> None:
     """Import records from files, merging duplicates (PMID, then DOI, then title + year).
 
@@ -120,17 +124,29 @@ def import_(
 @handles_errors
 def fetch(
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
-    search: Annotated[list[str] | None, typer.Option(help="Run only this saved search; "
-                                                     "repeatable.")] = None,
-    full: Annotated[bool, typer.Option("--full", help="Re-run whole searches, not only "
-                                       "records added since the last run.")] = False,
+    search: Annotated[
+        list[str] | None, typer.Option(help="Run only this saved search; repeatable.")
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Re-run whole searches, not only records added since the last run."
+        ),
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Records per efetch.")] = 500,
-    email: Annotated[str | None, typer.Option(envvar="NCBI_EMAIL", help="Your email, "
-                                              "which NCBI requires.")] = None,
-    api_key: Annotated[str | None, typer.Option(envvar="NCBI_API_KEY", help="NCBI API key "
-                                                "(10 requests/s instead of 3).")] = None,
-    eutils_url: Annotated[str | None, typer.Option(envvar="RIFKB_EUTILS_URL", help="Another "
-                                                   "E-utilities server (a mirror, a test).")] = None,
+    email: Annotated[
+        str | None, typer.Option(envvar="NCBI_EMAIL", help="Your email, which NCBI requires.")
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(envvar="NCBI_API_KEY", help="NCBI API key (10 requests/s instead of 3)."),
+    ] = None,
+    eutils_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RIFKB_EUTILS_URL", help="Another E-utilities server (a mirror, a test)."
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per request.")] = 60.0,
 ) -> None:
     """Run the corpus's saved PubMed searches and store new and revised records.
@@ -152,8 +168,11 @@ def fetch(
             task = progress.add_task(saved.name, total=None)
             report = functools.partial(_advance, progress, task)
             try:
-                runs.append(fetch_search(store, client, saved, full=full,
-                                         batch_size=batch_size, progress=report))
+                runs.append(
+                    fetch_search(
+                        store, client, saved, full=full, batch_size=batch_size, progress=report
+                    )
+                )
             except KeyboardInterrupt:
                 raise _fail("interrupted; what was stored is kept, run again to resume") from None
     _print_runs(runs)
@@ -176,7 +195,9 @@ def _advance(progress: Any, task: Any, _name: str, done: int, total: int) -> Non
 
 
 def _print_runs(runs: list) -> None:
-    typer.echo(f"{'search':24} {'hits':>7} {'new':>7} {'updated':>8} {'unchanged':>10} {'failed':>7}")
+    typer.echo(
+        f"{'search':24} {'hits':>7} {'new':>7} {'updated':>8} {'unchanged':>10} {'failed':>7}"
+    )
     for r in runs:
         typer.echo(
             f"{r.search:24} {r.hits:7d} {r.new:7d} {r.updated:8d} {r.unchanged:10d} "
@@ -206,8 +227,10 @@ def status(
         typer.echo(json.dumps(_status_json(st), indent=2, sort_keys=True))
         return
     typer.echo(f"corpus {st.name}: {st.records} records")
-    typer.echo(f"identified {st.identified}, duplicates removed {st.duplicates_removed}, "
-               f"retracted {len(st.retracted)}")
+    typer.echo(
+        f"identified {st.identified}, duplicates removed {st.duplicates_removed}, "
+        f"retracted {len(st.retracted)}"
+    )
     for (kind, source), n in st.by_source.items():
         typer.echo(f"  {kind:8} {source:32} {n:6d}")
     for s in st.searches:
@@ -260,8 +283,10 @@ def show(
 def export_bib(
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
     fmt: Annotated[str, typer.Option("--format", "-f", help="ris, bibtex, csv or jsonl.")] = "ris",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write; "
-                                                "standard output when absent.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File to write; standard output when absent."),
+    ] = None,
 ) -> None:
     """Write the bibliography, one entry per unique record (retractions flagged).
 

@@ -117,10 +117,14 @@ def load_corpus(path: Path) -> Corpus:
             for s in config.get("searches", [])
         )
     except (KeyError, TypeError) as exc:
-        raise CorpusError(f"{config_path}: every [[searches]] needs name and query ({exc})") from None
+        raise CorpusError(
+            f"{config_path}: every [[searches]] needs name and query ({exc})"
+        ) from None
     except BadInputError as exc:
         raise CorpusError(f"{config_path}: {exc}") from None
-    return Corpus(path, str(config.get("name", path.name)), str(config.get("description", "")), searches)
+    return Corpus(
+        path, str(config.get("name", path.name)), str(config.get("description", "")), searches
+    )
 
 
 def init_corpus(

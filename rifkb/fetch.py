@@ -16,6 +16,7 @@ For each saved search:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -138,7 +139,9 @@ def _fetch_windows(
     for window in windows:
         dated = len(windows) > 1 or window.mindate != EARLIEST
         result = client.search(
-            search.term, edat(window.mindate) if dated else None, edat(window.maxdate) if dated else None
+            search.term,
+            edat(window.mindate) if dated else None,
+            edat(window.maxdate) if dated else None,
         )
         wanted.update(result.ids)
         received, done = _fetch_batches(
@@ -170,12 +173,10 @@ def _fetch_batches(
             tally.unchanged += len(ids)  # held since an earlier, interrupted run: resume
             received.update(ids)
         else:
-            try:
-                received |= tally.add(
-                    store, client.fetch_batch(result, start, len(ids)), provenance
-                )
-            except MalformedResponse:
-                pass  # its ids are fetched again by id below, then reported if still missing
+            # a batch malformed on every try: its ids are fetched again by id below
+            with contextlib.suppress(MalformedResponse):
+                batch = client.fetch_batch(result, start, len(ids))
+                received |= tally.add(store, batch, provenance)
         done += len(ids)
         if progress:
             progress(provenance.source, done, total)

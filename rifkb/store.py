@@ -242,8 +242,7 @@ class Store:
 
     def _resolve(self, uid: str) -> str | None:
         row = self._conn.execute(
-            "SELECT uid FROM records WHERE uid = ? UNION "
-            "SELECT uid FROM aliases WHERE alias = ?",
+            "SELECT uid FROM records WHERE uid = ? UNION SELECT uid FROM aliases WHERE alias = ?",
             (uid, uid),
         ).fetchone()
         return row[0] if row else None
@@ -260,8 +259,9 @@ class Store:
         if _older(incoming.revision_date, stored.revision_date):
             self._conn.execute("UPDATE records SET last_seen = ? WHERE uid = ?", (now, stored.uid))
             return Upsert(stored.uid, "unchanged")
-        # A source without revision dates (RIS, JSON Lines) only fills what PubMed left empty.
-        if stored.revision_date and not incoming.revision_date:
+        # The same revision from another format (MEDLINE after XML), or a source without
+        # revision dates (RIS, JSON Lines), only fills what the stored record left empty.
+        if stored.revision_date and incoming.revision_date in (None, stored.revision_date):
             merged = incoming.merged_with(stored)
         else:
             merged = stored.merged_with(incoming)

@@ -35,7 +35,10 @@ from rifkb.records import (
     Record,
 )
 
-_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+# PubDate months are written "Jun" or "06" (PubMed DTD, element Month)
+# (not calendar.month_abbr: that follows the process locale)
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 _TAG = re.compile(r"<[^<>]+>")
 _DOCTYPE = re.compile(rb"<!DOCTYPE\s+(\w+)[^>]*?\"([^\"]+\.dtd)\"\s*>")
 _BUNDLED_DTDS = Path(Entrez.__file__).parent / "DTDs"
@@ -113,7 +116,11 @@ def _read_chunks(path: Path, chunk_size: int) -> Iterator[list[Record]]:
 
 def _wrap(articles: list[bytes]) -> bytes:
     body = b"\n".join(re.sub(rb"^<\?xml[^>]*\?>\s*", b"", a) for a in articles)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>' + body + b"</PubmedArticleSet>"
+    return (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>'
+        + body
+        + b"</PubmedArticleSet>"
+    )
 
 
 def _open_maybe_gzip(path: Path) -> io.BufferedIOBase:

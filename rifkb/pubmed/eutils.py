@@ -108,7 +108,7 @@ class PubMedClient:
         return self._call(
             f"efetch {retstart + 1}-{retstart + retmax}",
             lambda: Entrez.efetch(
-                db="pubmed", retmode="xml", webenv=result.webenv, query_key=result.query_key,
+                db="pubmed", retmode="xml", WebEnv=result.webenv, query_key=result.query_key,
                 retstart=retstart, retmax=retmax, **self._identity(),
             ),
             records_from_xml,
@@ -131,7 +131,11 @@ class PubMedClient:
         return {**params, **self._identity()}
 
     def _identity(self) -> dict[str, Any]:
-        return {"email": self.config.email, "api_key": self.config.api_key, "tool": self.config.tool}
+        return {
+            "email": self.config.email,
+            "api_key": self.config.api_key,
+            "tool": self.config.tool,
+        }
 
     def _call(self, what: str, request: Callable[[], Any], parse: Callable[[bytes], T]) -> T:
         """Request, read and parse, retried as a unit with backoff and jitter."""
@@ -149,8 +153,11 @@ class PubMedClient:
                         handle.close()
                 return parse(data)
             except HTTPError as exc:
+                exc.close()  # it holds the response's socket open until closed
                 if exc.code != 429 and exc.code < 500:
-                    raise FetchError(f"{what}: E-utilities refused the request (HTTP {exc.code})")
+                    raise FetchError(
+                        f"{what}: E-utilities refused the request (HTTP {exc.code})"
+                    ) from None
                 last = exc
             except (URLError, OSError, http.client.HTTPException, *PARSE_ERRORS) as exc:
                 last = exc
@@ -204,9 +211,7 @@ class _EutilsHandler(urllib.request.BaseHandler):
 @contextmanager
 def _eutils_session(config: EutilsConfig) -> Iterator[None]:
     """Bio.Entrez opens URLs with urllib's global opener: set ours for one call."""
-    handlers: list[urllib.request.BaseHandler] = [
-        _EutilsHandler(config.base_url, config.timeout)
-    ]
+    handlers: list[urllib.request.BaseHandler] = [_EutilsHandler(config.base_url, config.timeout)]
     if urlparse(config.base_url).hostname in ("127.0.0.1", "localhost", "::1"):
         handlers.append(urllib.request.ProxyHandler({}))  # never proxy loopback
     previous_opener = urllib.request._opener  # no public getter; restored below

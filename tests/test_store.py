@@ -1,0 +1,141 @@
+"""The SQLite store: keys, duplicates, revisions, provenance, transactions, schema."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+import pytest
+
+from rifkb.errors import CorpusError
+from rifkb.records import AbstractSection, Record
+from rifkb.store import SCHEMA_VERSION, Provenance, Store
+
+SEARCH = Provenance("search", "rif")
+RIS = Provenance("import", "refs.ris")
+PAPER = Record(
+    pmid="28066833",
+    doi="10.29252/ijrm.14.12.737",
+    title="The role of G-CSF in recurrent implantation failure: A randomized double blind "
+    "placebo control trial",
+    year=2016,
+    abstract=(AbstractSection("Background: G-CSF ..."),),
+    revision_date="2020-01-01",
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "store.sqlite") as s:
+        yield s
+
+
+def test_new_then_unchanged(store):
+    assert store.add_records([PAPER], SEARCH)[0].status == "new"
+    assert store.add_records([PAPER], SEARCH)[0].status == "unchanged"
+    assert store.count() == 1
+    assert store.get("pmid:28066833") == PAPER
+
+
+@pytest.mark.parametrize(
+    ("duplicate", "matched_on"),
+    [
+        (Record(pmid="28066833", title="other words"), "pmid"),
+        (Record(doi="10.29252/IJRM.14.12.737", source_id="ris:1"), "doi"),
+        (Record(doi="https://doi.org/10.29252/ijrm.14.12.737", source_id="ris:1"), "doi"),
+        (
+            Record(
+                source_id="ris:2",
+                title="The role of G-CSF in recurrent implantation failure - a randomized "
+                "double-blind placebo control trial.",
+                year=2016,
+            ),
+            "title+year",
+        ),
+    ],
+)
+def test_duplicates_merge_by_pmid_then_doi_then_title_year(store, duplicate, matched_on):
+    store.add_records([PAPER], SEARCH)
+    (result,) = store.add_records([duplicate], RIS)
+    assert (result.uid, result.matched_on) == ("pmid:28066833", matched_on)
+    assert store.count() == 1
+    assert store.merges()[0][2] == matched_on
+
+
+def test_same_title_different_pmids_are_two_papers(store):
+    """A paper and its erratum can share a title and year; their PMIDs tell them apart."""
+    store.add_records([PAPER], SEARCH)
+    erratum = replace(PAPER, pmid="28066999", doi=None)
+    assert store.add_records([erratum], SEARCH)[0].status == "new"
+    assert store.count() == 2
+
+
+def test_pubmed_record_is_not_overwritten_by_a_poorer_import(store):
+    store.add_records([PAPER], SEARCH)
+    poorer = Record(doi=PAPER.doi, source_id="ris:1", title="G-CSF in RIF", journal="IJRM")
+    store.add_records([poorer], RIS)
+    held = store.get("pmid:28066833")
+    assert held.title == PAPER.title  # PubMed's own title wins
+    assert held.journal == "IJRM"  # but a gap is filled
+
+
+def test_newer_revision_replaces_and_older_stays_readable(store):
+    store.add_records([PAPER], SEARCH)
+    revised = replace(PAPER, title=PAPER.title + " (corrected)", revision_date="2024-05-01")
+    assert store.add_records([revised], SEARCH)[0].status == "updated"
+    assert store.get("pmid:28066833").title.endswith("(corrected)")
+    (old,) = store.versions("pmid:28066833")
+    assert old.revision_date == "2020-01-01" and old.record == PAPER
+    stale = replace(PAPER, title="stale", revision_date="2019-01-01")
+    assert store.add_records([stale], SEARCH)[0].status == "unchanged"
+    assert store.get("pmid:28066833").title.endswith("(corrected)")
+
+
+def test_record_that_gains_a_pmid_is_rekeyed_and_old_id_still_resolves(store):
+    doi_only = Record(doi=PAPER.doi, source_id="doi:" + PAPER.doi, title=PAPER.title, year=2016)
+    store.add_records([doi_only], RIS)
+    (result,) = store.add_records([PAPER], SEARCH)
+    assert result.uid == "pmid:28066833"
+    assert store.get(f"doi:{PAPER.doi}").pmid == "28066833"
+    assert store.count() == 1
+    assert store.source_counts() == {("import", "refs.ris"): 1, ("search", "rif"): 1}
+
+
+def test_a_failing_write_leaves_the_store_as_it_was(store):
+    store.add_records([PAPER], SEARCH)
+    unkeyed = Record(title="no id at all")
+    with pytest.raises(Exception, match="no PMID, DOI or id"):
+        store.add_records([replace(PAPER, pmid="1", doi=None, title="x"), unkeyed], SEARCH)
+    assert store.count() == 1
+
+
+def test_interrupt_inside_a_transaction_rolls_back(store):
+    with pytest.raises(KeyboardInterrupt), store.transaction():
+        store.add_records([PAPER], SEARCH)
+        raise KeyboardInterrupt
+    assert store.count() == 0
+
+
+def test_overlap_between_searches(store):
+    other = replace(PAPER, pmid="1", doi=None, title="another")
+    store.add_records([PAPER, other], SEARCH)
+    store.add_records([PAPER], Provenance("search", "definitions"))
+    assert store.search_overlap() == {("definitions", "rif"): 1}
+
+
+def test_schema_is_versioned_and_a_newer_one_is_refused(tmp_path):
+    path = tmp_path / "store.sqlite"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(CorpusError, match="newer rifkb"):
+        Store(path)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "store.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CorpusError, match="not a rifkb store"):
+        Store(path)
