@@ -10,6 +10,7 @@ is down until told otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import itertools
 import json
@@ -255,3 +256,31 @@ class EutilsServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def main() -> None:
+    """Serve a fake PubMed on loopback for manual runs of `rifkb fetch`:
+
+    python -m tests.eutils_server --records 2000 --term 'RIF AND IVIg' --faults
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--records", type=int, default=2000)
+    parser.add_argument("--term", default="RIF AND IVIg")
+    parser.add_argument("--faults", action="store_true", help="one of each fault, early on")
+    args = parser.parse_args()
+    pubmed = FakePubMed()
+    pubmed.add(
+        args.term, make_articles(args.records, 32_000_000, date(2010, 1, 1), date(2026, 6, 1))
+    )
+    if args.faults:
+        pubmed.inject("esearch", "429")
+        pubmed.inject("efetch", "500", None, "drop", "truncate", None, "short", "429")
+    with EutilsServer(pubmed) as server, contextlib.suppress(KeyboardInterrupt):
+        print(server.url, flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
