@@ -148,6 +148,10 @@ def fetch(
         ),
     ] = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per request.")] = 60.0,
+    retries: Annotated[
+        int,
+        typer.Option(min=0, max=20, help="Retries of a failed request, with exponential backoff."),
+    ] = 5,
 ) -> None:
     """Run the corpus's saved PubMed searches and store new and revised records.
 
@@ -156,7 +160,9 @@ def fetch(
     from rifkb.fetch import fetch_search
     from rifkb.pubmed import NCBI_EUTILS_URL, EutilsConfig, PubMedClient
 
-    config = EutilsConfig(email or "", api_key, eutils_url or NCBI_EUTILS_URL, timeout)
+    config = EutilsConfig(
+        email or "", api_key, eutils_url or NCBI_EUTILS_URL, timeout, max_tries=retries + 1
+    )
     corpus, store = _open(corpus_dir)
     chosen = [corpus.search(n) for n in search] if search else list(corpus.searches)
     if not chosen:

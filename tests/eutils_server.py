@@ -98,6 +98,7 @@ class FakePubMed:
     down: bool = False
     hang_seconds: float = 3.0
     log: list[tuple[str, dict]] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
     history: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -148,6 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
         endpoint = urlparse(self.path).path.rsplit("/", 1)[-1].removesuffix(".fcgi")
         with pubmed.lock:
             pubmed.log.append((endpoint, params))
+            pubmed.arrivals.append(time.monotonic())
             fault = (
                 pubmed.faults.get(endpoint, deque()).popleft()
                 if pubmed.faults.get(endpoint)

@@ -141,3 +141,18 @@ def _d(year):
     from datetime import date
 
     return date(year, 1, 1)
+
+
+def test_network_fault_is_one_line(bundled):
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once the socket is closed
+    url = f"http://127.0.0.1:{port}/entrez/eutils/"
+    args = ["fetch", "-c", str(bundled), "--retries", "0", "--search", "rif-ivig"]
+    result = runner.invoke(app, args, env={"RIFKB_EUTILS_URL": url, "NCBI_EMAIL": "a@b.org"})
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "rifkb: esearch: gave up after 1 try; last error: [Errno 111] Connection refused"
+    )

@@ -158,3 +158,14 @@ def test_other_urls_are_refused_while_a_call_runs(server):
     with _eutils_session(config), pytest.raises(OSError, match="E-utilities only"):
         urllib.request.urlopen("https://www.ncbi.nlm.nih.gov/dtd/x.dtd")
     assert client.requests_made == 0
+
+
+@pytest.mark.parametrize(("api_key", "per_second"), [(None, 3), ("key", 10)])
+def test_requests_stay_within_ncbi_rate(server, api_key, per_second):
+    """NCBI allows 3 requests a second, 10 with an API key (Bio.Entrez paces them)."""
+    load(server, 5)
+    client = PubMedClient(EutilsConfig("t@example.org", api_key, server.url))
+    for _ in range(4):
+        client.count(TERM, None, None)
+    gaps = [b - a for a, b in zip(server.pubmed.arrivals, server.pubmed.arrivals[1:], strict=False)]
+    assert min(gaps) >= 1 / per_second - 0.01

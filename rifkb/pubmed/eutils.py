@@ -162,7 +162,11 @@ class PubMedClient:
             except (URLError, OSError, http.client.HTTPException, *PARSE_ERRORS) as exc:
                 last = exc
         kind = MalformedResponse if isinstance(last, PARSE_ERRORS) else FetchError
-        raise kind(f"{what}: failed {self.config.max_tries} times; last error: {_describe(last)}")
+        tries = self.config.max_tries
+        raise kind(
+            f"{what}: gave up after {tries} {'try' if tries == 1 else 'tries'}; "
+            f"last error: {_describe(last)}"
+        )
 
     def _backoff(self, attempt: int, error: Exception | None) -> float:
         ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2**attempt)
