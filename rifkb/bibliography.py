@@ -48,9 +48,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def _jsonl(records: list[Record]) -> str:
-    return "".join(
-        json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True) + "\n" for r in records
-    )
+    return "".join(json.dumps(r.to_json(), ensure_ascii=False, sort_keys=True) + "\n" for r in records)
 
 
 def _csv(records: list[Record]) -> str:
@@ -76,8 +74,7 @@ def _ris(records: list[Record]) -> str:
             "type_of_reference": "JOUR",
             "title": r.title,
             "authors": [
-                _ris_name(a.last_name, a.fore_name or a.initials, a.collective_name)
-                for a in r.authors
+                _ris_name(a.last_name, a.fore_name or a.initials, a.collective_name) for a in r.authors
             ],
             "journal_name": r.journal,
             "alternate_title1": r.journal_iso,

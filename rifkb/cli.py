@@ -91,9 +91,7 @@ def init(
 def import_(
     files: Annotated[
         list[Path],
-        typer.Argument(
-            help="PubMed XML (.xml, .xml.gz), MEDLINE (.nbib, .txt), RIS (.ris) or JSON Lines."
-        ),
+        typer.Argument(help="PubMed XML (.xml, .xml.gz), MEDLINE (.nbib, .txt), RIS (.ris) or JSON Lines."),
     ],
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
     fmt: Annotated[
@@ -124,14 +122,10 @@ def import_(
 @handles_errors
 def fetch(
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
-    search: Annotated[
-        list[str] | None, typer.Option(help="Run only this saved search; repeatable.")
-    ] = None,
+    search: Annotated[list[str] | None, typer.Option(help="Run only this saved search; repeatable.")] = None,
     full: Annotated[
         bool,
-        typer.Option(
-            "--full", help="Re-run whole searches, not only records added since the last run."
-        ),
+        typer.Option("--full", help="Re-run whole searches, not only records added since the last run."),
     ] = False,
     batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Records per efetch.")] = 500,
     email: Annotated[
@@ -143,9 +137,7 @@ def fetch(
     ] = None,
     eutils_url: Annotated[
         str | None,
-        typer.Option(
-            envvar="RIFKB_EUTILS_URL", help="Another E-utilities server (a mirror, a test)."
-        ),
+        typer.Option(envvar="RIFKB_EUTILS_URL", help="Another E-utilities server (a mirror, a test)."),
     ] = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds per request.")] = 60.0,
     retries: Annotated[
@@ -160,9 +152,7 @@ def fetch(
     from rifkb.fetch import fetch_search
     from rifkb.pubmed import NCBI_EUTILS_URL, EutilsConfig, PubMedClient
 
-    config = EutilsConfig(
-        email or "", api_key, eutils_url or NCBI_EUTILS_URL, timeout, max_tries=retries + 1
-    )
+    config = EutilsConfig(email or "", api_key, eutils_url or NCBI_EUTILS_URL, timeout, max_tries=retries + 1)
     corpus, store = _open(corpus_dir)
     chosen = [corpus.search(n) for n in search] if search else list(corpus.searches)
     if not chosen:
@@ -175,9 +165,7 @@ def fetch(
             report = functools.partial(_advance, progress, task)
             try:
                 runs.append(
-                    fetch_search(
-                        store, client, saved, full=full, batch_size=batch_size, progress=report
-                    )
+                    fetch_search(store, client, saved, full=full, batch_size=batch_size, progress=report)
                 )
             except KeyboardInterrupt:
                 raise _fail("interrupted; what was stored is kept, run again to resume") from None
@@ -201,13 +189,10 @@ def _advance(progress: Any, task: Any, _name: str, done: int, total: int) -> Non
 
 
 def _print_runs(runs: list) -> None:
-    typer.echo(
-        f"{'search':24} {'hits':>7} {'new':>7} {'updated':>8} {'unchanged':>10} {'failed':>7}"
-    )
+    typer.echo(f"{'search':24} {'hits':>7} {'new':>7} {'updated':>8} {'unchanged':>10} {'failed':>7}")
     for r in runs:
         typer.echo(
-            f"{r.search:24} {r.hits:7d} {r.new:7d} {r.updated:8d} {r.unchanged:10d} "
-            f"{len(r.failed_pmids):7d}"
+            f"{r.search:24} {r.hits:7d} {r.new:7d} {r.updated:8d} {r.unchanged:10d} {len(r.failed_pmids):7d}"
         )
         if r.failed_pmids:
             shown = ", ".join(r.failed_pmids[:20]) + (" ..." if len(r.failed_pmids) > 20 else "")

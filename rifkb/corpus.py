@@ -117,19 +117,13 @@ def load_corpus(path: Path) -> Corpus:
             for s in config.get("searches", [])
         )
     except (KeyError, TypeError) as exc:
-        raise CorpusError(
-            f"{config_path}: every [[searches]] needs name and query ({exc})"
-        ) from None
+        raise CorpusError(f"{config_path}: every [[searches]] needs name and query ({exc})") from None
     except BadInputError as exc:
         raise CorpusError(f"{config_path}: {exc}") from None
-    return Corpus(
-        path, str(config.get("name", path.name)), str(config.get("description", "")), searches
-    )
+    return Corpus(path, str(config.get("name", path.name)), str(config.get("description", "")), searches)
 
 
-def init_corpus(
-    path: Path, searches: tuple[SavedSearch, ...] = (), description: str = ""
-) -> Corpus:
+def init_corpus(path: Path, searches: tuple[SavedSearch, ...] = (), description: str = "") -> Corpus:
     """Create a corpus folder; refuses to overwrite an existing corpus."""
     path = Path(path)
     if (path / CONFIG_FILE).exists():

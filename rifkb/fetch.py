@@ -90,9 +90,7 @@ def _save(
     return run
 
 
-def plan_windows(
-    client: PubMedClient, term: str, mindate: date | None, today: date
-) -> list[Window]:
+def plan_windows(client: PubMedClient, term: str, mindate: date | None, today: date) -> list[Window]:
     """Entrez-date ranges of at most 10,000 hits each that together hold every hit."""
     total = client.count(term, edat(mindate) if mindate else None, edat(today) if mindate else None)
     if total <= PUBMED_RETRIEVAL_CAP:
@@ -106,16 +104,12 @@ def plan_windows(
     return windows
 
 
-def _bisect(
-    client: PubMedClient, term: str, low: date, high: date, known: int | None
-) -> list[Window]:
+def _bisect(client: PubMedClient, term: str, low: date, high: date, known: int | None) -> list[Window]:
     count = known if known is not None else client.count(term, edat(low), edat(high))
     if count <= PUBMED_RETRIEVAL_CAP:
         return [Window(low, high, count)] if count else []
     if low == high:
-        raise FetchError(
-            f"{count} hits share the Entrez date {edat(low)}, more than PubMed pages through"
-        )
+        raise FetchError(f"{count} hits share the Entrez date {edat(low)}, more than PubMed pages through")
     middle = low + (high - low) // 2
     return _bisect(client, term, low, middle, None) + _bisect(
         client, term, middle + timedelta(days=1), high, None

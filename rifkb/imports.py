@@ -183,9 +183,7 @@ def _medline_record(m: dict) -> Record:
         mesh=tuple(_medline_mesh(h) for h in m.get("MH") or ()),
         keywords=tuple(m.get("OT") or ()),
         comments_corrections=tuple(
-            CommentCorrection(
-                kind, text, p.group(1) if (p := re.search(r"PMID: (\d+)", text)) else None
-            )
+            CommentCorrection(kind, text, p.group(1) if (p := re.search(r"PMID: (\d+)", text)) else None)
             for tag, kind in _MEDLINE_CORRECTIONS.items()
             for text in m.get(tag) or ()
         ),
@@ -267,9 +265,7 @@ def _ris_record(path: Path, index: int, e: dict) -> Record:
         doi=e.get("doi"),
         title=title,
         abstract=split_structured_abstract(e.get("abstract") or ""),
-        authors=tuple(
-            Author.from_display(a) for a in e.get("authors") or e.get("first_authors") or ()
-        ),
+        authors=tuple(Author.from_display(a) for a in e.get("authors") or e.get("first_authors") or ()),
         journal=e.get("journal_name") or e.get("secondary_title") or e.get("alternate_title3"),
         journal_iso=e.get("alternate_title1") or e.get("alternate_title2"),
         volume=e.get("volume"),

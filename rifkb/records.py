@@ -125,9 +125,7 @@ class Record:
     @property
     def abstract_text(self) -> str:
         """The abstract as one text, each labelled section on its own line."""
-        return "\n".join(
-            f"{s.label}: {s.text}" if s.label else s.text for s in self.abstract if s.text
-        )
+        return "\n".join(f"{s.label}: {s.text}" if s.label else s.text for s in self.abstract if s.text)
 
     @property
     def first_author(self) -> str | None:
@@ -209,8 +207,7 @@ def _record_to_json(r: Record) -> dict[str, Any]:
     out["mesh"] = [_mesh_to_json(m) for m in r.mesh]
     out["keywords"] = list(r.keywords)
     out["comments_corrections"] = [
-        {"ref_type": c.ref_type, "ref_source": c.ref_source, "pmid": c.pmid}
-        for c in r.comments_corrections
+        {"ref_type": c.ref_type, "ref_source": c.ref_source, "pmid": c.pmid} for c in r.comments_corrections
     ]
     out["retracted"] = r.retracted
     out["extra"] = dict(sorted(r.extra.items()))
@@ -222,9 +219,7 @@ def _mesh_to_json(m: MeshHeading) -> dict[str, Any]:
         "descriptor": m.descriptor,
         "ui": m.ui,
         "major_topic": m.major_topic,
-        "qualifiers": [
-            {"name": q.name, "ui": q.ui, "major_topic": q.major_topic} for q in m.qualifiers
-        ],
+        "qualifiers": [{"name": q.name, "ui": q.ui, "major_topic": q.major_topic} for q in m.qualifiers],
     }
 
 
@@ -275,8 +270,7 @@ def _record_from_json(obj: dict[str, Any]) -> Record:
 def _sections_from_json(obj: dict[str, Any]) -> tuple[AbstractSection, ...]:
     if obj.get("abstract_sections") is not None:
         return tuple(
-            AbstractSection(s["text"], s.get("label"), s.get("category"))
-            for s in obj["abstract_sections"]
+            AbstractSection(s["text"], s.get("label"), s.get("category")) for s in obj["abstract_sections"]
         )
     text = _text(obj.get("abstract"))
     return (AbstractSection(text),) if text else ()

@@ -37,9 +37,7 @@ def corpus_status(corpus: Corpus, store: Store) -> CorpusStatus:
     by_source = store.source_counts()
     state = store.searches_state()
     searches = tuple(
-        SearchStatus(
-            s.name, s.term, by_source.get(("search", s.name), 0), *state.get(s.name, (None,) * 3)
-        )
+        SearchStatus(s.name, s.term, by_source.get(("search", s.name), 0), *state.get(s.name, (None,) * 3))
         for s in corpus.searches
     )
     return CorpusStatus(

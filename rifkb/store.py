@@ -202,8 +202,7 @@ class Store:
         self._touch_provenance(result.uid, provenance, now)
         if is_new_source:  # a second source brought a record already held: a duplicate
             self._conn.execute(
-                "INSERT INTO merges (uid, duplicate, matched_on, kind, source, at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO merges (uid, duplicate, matched_on, kind, source, at) VALUES (?, ?, ?, ?, ?, ?)",
                 (result.uid, record.uid, matched_on, provenance.kind, provenance.source, now),
             )
             return Upsert(result.uid, result.status, matched_on, record.uid)
@@ -269,8 +268,7 @@ class Store:
             self._conn.execute("UPDATE records SET last_seen = ? WHERE uid = ?", (now, stored.uid))
             return Upsert(stored.uid, "unchanged")
         self._conn.execute(
-            "INSERT INTO record_versions (uid, revision_date, replaced_at, data) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO record_versions (uid, revision_date, replaced_at, data) VALUES (?, ?, ?, ?)",
             (merged.uid, stored.revision_date, now, _dump(stored)),
         )
         if merged.uid != stored.uid:
@@ -308,9 +306,7 @@ class Store:
         resolved = self._resolve(uid)
         if resolved is None:
             raise CorpusError(f"no record {uid!r} in this corpus")
-        (data,) = self._conn.execute(
-            "SELECT data FROM records WHERE uid = ?", (resolved,)
-        ).fetchone()
+        (data,) = self._conn.execute("SELECT data FROM records WHERE uid = ?", (resolved,)).fetchone()
         return Record.from_json(json.loads(data))
 
     def versions(self, uid: str) -> list[RecordVersion]:
@@ -319,8 +315,7 @@ class Store:
         return [
             RecordVersion(rev, at, Record.from_json(json.loads(data)))
             for rev, at, data in self._conn.execute(
-                "SELECT revision_date, replaced_at, data FROM record_versions "
-                "WHERE uid = ? ORDER BY rowid",
+                "SELECT revision_date, replaced_at, data FROM record_versions WHERE uid = ? ORDER BY rowid",
                 (resolved,),
             )
         ]
@@ -354,9 +349,7 @@ class Store:
     # --- saved-search state ----------------------------------------------------------------
 
     def watermark(self, search: str) -> str | None:
-        row = self._conn.execute(
-            "SELECT watermark FROM searches WHERE name = ?", (search,)
-        ).fetchone()
+        row = self._conn.execute("SELECT watermark FROM searches WHERE name = ?", (search,)).fetchone()
         return row[0] if row else None
 
     def save_run(self, run: Run, move_watermark_to: str | None) -> None:
@@ -417,9 +410,7 @@ class Store:
 
     def merges(self) -> list[tuple[str, str, str, str]]:
         """(kept uid, duplicate id, matched on, source) for every merge, oldest first."""
-        return list(
-            self._conn.execute("SELECT uid, duplicate, matched_on, source FROM merges ORDER BY id")
-        )
+        return list(self._conn.execute("SELECT uid, duplicate, matched_on, source FROM merges ORDER BY id"))
 
     def retracted(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT uid FROM records WHERE retracted = 1")]

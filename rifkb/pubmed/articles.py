@@ -116,11 +116,7 @@ def _read_chunks(path: Path, chunk_size: int) -> Iterator[list[Record]]:
 
 def _wrap(articles: list[bytes]) -> bytes:
     body = b"\n".join(re.sub(rb"^<\?xml[^>]*\?>\s*", b"", a) for a in articles)
-    return (
-        b'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>'
-        + body
-        + b"</PubmedArticleSet>"
-    )
+    return b'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>' + body + b"</PubmedArticleSet>"
 
 
 def _open_maybe_gzip(path: Path) -> io.BufferedIOBase:
@@ -264,9 +260,7 @@ def _parse_mesh(citation: Any) -> tuple[MeshHeading, ...]:
 
 
 def _parse_keywords(citation: Any) -> tuple[str, ...]:
-    return tuple(
-        text for group in citation.get("KeywordList", []) for k in group if (text := _clean(k))
-    )
+    return tuple(text for group in citation.get("KeywordList", []) for k in group if (text := _clean(k)))
 
 
 def _parse_comments_corrections(citation: Any) -> tuple[CommentCorrection, ...]:

@@ -58,8 +58,7 @@ class EutilsConfig:
     def __post_init__(self) -> None:
         if not self.email or "@" not in self.email:
             raise FetchError(
-                "NCBI asks every E-utilities user for an email address: "
-                "pass --email or set NCBI_EMAIL"
+                "NCBI asks every E-utilities user for an email address: pass --email or set NCBI_EMAIL"
             )
         if urlparse(self.base_url).scheme not in ("http", "https"):
             raise FetchError(f"E-utilities URL {self.base_url!r} is not http(s)")
@@ -93,9 +92,7 @@ class PubMedClient:
     def search(self, term: str, mindate: str | None, maxdate: str | None) -> SearchResult:
         """esearch with usehistory=y: the ids (at most 10,000) and the history keys."""
         params = self._search_params(term, mindate, maxdate, PUBMED_RETRIEVAL_CAP)
-        answer = self._call(
-            "esearch", lambda: Entrez.esearch(usehistory="y", **params), _read_entrez
-        )
+        answer = self._call("esearch", lambda: Entrez.esearch(usehistory="y", **params), _read_entrez)
         return SearchResult(
             int(answer["Count"]),
             tuple(str(i) for i in answer["IdList"]),
@@ -155,17 +152,14 @@ class PubMedClient:
             except HTTPError as exc:
                 exc.close()  # it holds the response's socket open until closed
                 if exc.code != 429 and exc.code < 500:
-                    raise FetchError(
-                        f"{what}: E-utilities refused the request (HTTP {exc.code})"
-                    ) from None
+                    raise FetchError(f"{what}: E-utilities refused the request (HTTP {exc.code})") from None
                 last = exc
             except (URLError, OSError, http.client.HTTPException, *PARSE_ERRORS) as exc:
                 last = exc
         kind = MalformedResponse if isinstance(last, PARSE_ERRORS) else FetchError
         tries = self.config.max_tries
         raise kind(
-            f"{what}: gave up after {tries} {'try' if tries == 1 else 'tries'}; "
-            f"last error: {_describe(last)}"
+            f"{what}: gave up after {tries} {'try' if tries == 1 else 'tries'}; last error: {_describe(last)}"
         )
 
     def _backoff(self, attempt: int, error: Exception | None) -> float:

@@ -1,0 +1,149 @@
+"""Typed extraction records. Every fact carries its `Evidence`: the document, the
+character span, the sentence and the rule that produced it.
+
+`Extraction.to_json()` writes exactly the record of `shared/spec/extraction.md` (the
+contract `score.py` reads), with evidence as extra keys; `from_json` reads it back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CONCEPT_TYPES = ("intervention", "outcome", "mechanism", "population")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc_id: str
+    start: int
+    end: int
+    sentence: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    concept: str
+    type: str
+    text: str
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class EffectEstimate:
+    measure: str
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    p: str | None
+    outcome: str | None
+    adjusted: bool
+    evidence: Evidence
+
+    @property
+    def excludes_null(self) -> bool | None:
+        """Whether the interval excludes no effect (1 for ratios, 0 for differences)."""
+        if self.ci_low is None or self.ci_high is None:
+            return None
+        null = 0.0 if self.measure in ("RD", "MD", "SMD") else 1.0
+        return not self.ci_low <= null <= self.ci_high
+
+
+@dataclass(frozen=True)
+class EventRate:
+    events: int
+    total: int
+    outcome: str | None
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class RifDefinition:
+    min_failed_transfers: int | None
+    min_embryos: int | None
+    embryo_quality: str | None
+    max_age: int | None
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "treatment" | "association"
+    subject: str
+    object: str
+    direction: str  # "increase" | "decrease" | "no_difference"
+    significant: bool | None
+    hedged: bool
+    evidence: Evidence
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.kind, self.subject, self.object, self.direction)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    doc_id: str
+    study_design: str | None
+    sample_size: int | None
+    n_studies: int | None
+    rif_definition: RifDefinition | None
+    mentions: tuple[Mention, ...]
+    effects: tuple[EffectEstimate, ...]
+    event_rates: tuple[EventRate, ...]
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...] = field(default=())
+
+    def concepts(self) -> dict[str, list[str]]:
+        """Concept ids by type, each once, sorted."""
+        return {t: sorted({m.concept for m in self.mentions if m.type == t}) for t in CONCEPT_TYPES}
+
+    def to_json(self) -> dict[str, Any]:
+        rif = self.rif_definition
+        return {
+            "doc_id": self.doc_id,
+            "study_design": self.study_design,
+            "sample_size": self.sample_size,
+            "n_studies": self.n_studies,
+            "rif_definition": None if rif is None else {
+                "min_failed_transfers": rif.min_failed_transfers, "min_embryos": rif.min_embryos,
+                "embryo_quality": rif.embryo_quality, "max_age": rif.max_age,
+                "evidence": asdict(rif.evidence),
+            },
+            "concepts": self.concepts(),
+            "effects": [_with_evidence(e) for e in self.effects],
+            "event_rates": [_with_evidence(e) for e in self.event_rates],
+            "findings": [_with_evidence(f) for f in self.findings],
+            "mentions": [_with_evidence(m) for m in self.mentions],
+            "warnings": list(self.warnings),
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> Extraction:
+        rif = obj.get("rif_definition")
+        return cls(
+            doc_id=obj["doc_id"],
+            study_design=obj.get("study_design"),
+            sample_size=obj.get("sample_size"),
+            n_studies=obj.get("n_studies"),
+            rif_definition=None if rif is None else RifDefinition(
+                rif["min_failed_transfers"], rif["min_embryos"], rif["embryo_quality"],
+                rif["max_age"], Evidence(**rif["evidence"]),
+            ),
+            mentions=tuple(_read(Mention, m) for m in obj.get("mentions", [])),
+            effects=tuple(_read(EffectEstimate, e) for e in obj.get("effects", [])),
+            event_rates=tuple(_read(EventRate, e) for e in obj.get("event_rates", [])),
+            findings=tuple(_read(Finding, f) for f in obj.get("findings", [])),
+            warnings=tuple(obj.get("warnings", [])),
+        )  # fmt: skip
+
+
+def _with_evidence(record: Any) -> dict[str, Any]:
+    out = asdict(record)
+    return out
+
+
+def _read(kind: type, obj: dict[str, Any]) -> Any:
+    fields = {k: v for k, v in obj.items() if k != "evidence"}
+    return kind(**fields, evidence=Evidence(**obj["evidence"]))

@@ -1,0 +1,139 @@
+"""spaCy Doc -> Extraction: the one place a processed Doc becomes typed records, and the
+driver that extracts a corpus, in one process or several.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from itertools import islice
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from rifkb.evidence import (
+    EffectEstimate,
+    EventRate,
+    Evidence,
+    Extraction,
+    Finding,
+    Mention,
+    RifDefinition,
+)
+from rifkb.nlp import build_pipeline
+from rifkb.nlp.context import folded, register_extensions, sentence_of
+from rifkb.records import Record
+
+CHUNK = 64  # records sent to a worker at a time
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A record the pipeline could not read; the run goes on without it."""
+
+    uid: str
+    message: str
+
+
+def document_text(record: Record) -> tuple[str, int]:
+    """The text read: the title, a blank line, the abstract; and where the title ends."""
+    title = (record.title or "").strip()
+    return f"{title}\n\n{record.abstract_text}", len(title)
+
+
+def extract_record(nlp: Language, record: Record) -> Extraction:
+    register_extensions()
+    text, title_end = document_text(record)
+    doc = nlp.make_doc(text)
+    doc._.rifkb_doc_id = record.uid
+    doc._.rifkb_title_end = title_end
+    doc._.rifkb_publication_types = record.publication_types
+    return to_extraction(nlp(doc))
+
+
+def to_extraction(doc: Doc) -> Extraction:
+    doc_id = doc._.rifkb_doc_id or ""
+    text = folded(doc).text
+
+    def evidence(start: int, end: int, rule: str) -> Evidence:
+        s, e = sentence_of(doc, start)
+        return Evidence(doc_id, start, end, text[s:e].strip(), rule)
+
+    rif = doc._.rifkb_rif_definition
+    return Extraction(
+        doc_id=doc_id,
+        study_design=doc._.rifkb_design,
+        sample_size=doc._.rifkb_sample_size,
+        n_studies=doc._.rifkb_n_studies,
+        rif_definition=None if rif is None else RifDefinition(
+            rif.min_failed_transfers, rif.min_embryos, rif.embryo_quality, rif.max_age,
+            evidence(rif.start, rif.end, "rifkb_rif_definition_v1"),
+        ),
+        mentions=tuple(
+            Mention(h.concept, h.type, text[h.start : h.end], evidence(h.start, h.end, h.rule))
+            for h in doc._.rifkb_mentions
+        ),
+        effects=tuple(
+            EffectEstimate(e.measure, e.value, e.ci_low, e.ci_high, e.p, e.outcome, e.adjusted,
+                           evidence(e.start, e.end, e.rule))
+            for e in doc._.rifkb_effects
+        ),
+        event_rates=tuple(
+            EventRate(r.events, r.total, r.outcome, evidence(r.start, r.end, "rifkb_numbers_v1"))
+            for r in doc._.rifkb_event_rates
+        ),
+        findings=tuple(
+            Finding(f.kind, f.subject, f.object, f.direction, f.significant, f.hedged,
+                    evidence(f.start, f.end, "rifkb_findings_v1"))
+            for f in doc._.rifkb_findings
+        ),
+    )  # fmt: skip
+
+
+def extract_records(
+    records: Iterable[Record],
+    model: str | None = None,
+    rules_dir: str | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Extraction | Failure]:
+    """Extractions in the order of the records; a failing record yields a Failure."""
+    if workers <= 1:
+        nlp = build_pipeline(model, rules_dir)
+        for record in records:
+            yield _safe(nlp, record)
+            if progress:
+                progress(1)
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir)) as pool:
+        for results in pool.map(_extract_chunk, _chunks(records, CHUNK)):
+            yield from results
+            if progress:
+                progress(len(results))
+
+
+def _safe(nlp: Language, record: Record) -> Extraction | Failure:
+    try:
+        return extract_record(nlp, record)
+    except Exception as exc:  # one bad document must not stop a corpus run
+        return Failure(record.uid, f"{type(exc).__name__}: {exc}")
+
+
+_worker_nlp: Language | None = None
+
+
+def _init_worker(model: str | None, rules_dir: str | None) -> None:
+    global _worker_nlp
+    _worker_nlp = build_pipeline(model, rules_dir)
+
+
+def _extract_chunk(records: list[Record]) -> list[Extraction | Failure]:
+    assert _worker_nlp is not None
+    return [_safe(_worker_nlp, r) for r in records]
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

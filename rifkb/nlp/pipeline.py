@@ -1,0 +1,71 @@
+"""Build the extraction pipeline: with no model at all, or on an installed one.
+
+Without a model: spaCy's blank English with scispaCy's tokenizer, our sentence splitter,
+scispaCy's abbreviation detector and the rifkb components. With `model` (a package name
+such as en_core_sci_sm, or a pipeline folder on disk) the model's own tokenizer and
+components run first and the rifkb components use what they provide: its parser's or
+senter's sentence boundaries, and any entity whose label is a concept id as a mention.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import spacy
+from spacy.language import Language
+
+import rifkb
+from rifkb.errors import RifkbError
+from rifkb.nlp import concepts, counts, design, findings, numbers, rif_definition, sentences
+from rifkb.nlp.context import compiled_rules
+
+PIPELINE_VERSION = "rifkb-pipeline-1"
+# scispaCy's abbreviation detector runs an empty matcher on abstracts that define no
+# abbreviation, and spaCy warns each time (W036); the warning says nothing about our data.
+warnings.filterwarnings("ignore", message=r"\[W036\] The component 'matcher'")
+COMPONENTS = (
+    "rifkb_sentences_v1", "abbreviation_detector", "rifkb_concepts_v1", "rifkb_numbers_v1",
+    "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1", "rifkb_findings_v1",
+)  # fmt: skip
+_REGISTERED = (concepts, counts, design, findings, numbers, rif_definition, sentences)
+
+
+def build_pipeline(model: str | None = None, rules_dir: str | None = None) -> Language:
+    """The pipeline; raises RifkbError if the model cannot be loaded."""
+    compiled_rules(rules_dir)  # validate the rule files before anything else
+    nlp = _load_model(model) if model else _blank()
+    import scispacy.abbreviation  # noqa: F401 - registers "abbreviation_detector"
+
+    for factory in COMPONENTS:
+        config = {} if factory == "abbreviation_detector" else {"rules_dir": rules_dir}
+        nlp.add_pipe(factory, name=factory.removesuffix("_v1"), config=config)
+    return nlp
+
+
+def pipeline_fingerprint(model: str | None, rules_dir: str | None) -> str:
+    """What an extraction depends on: rifkb, the pipeline, the rules and the model."""
+    rules = compiled_rules(rules_dir).rules.fingerprint
+    return f"{rifkb.__version__}/{PIPELINE_VERSION}/rules-{rules}/model-{model or 'none'}"
+
+
+def _blank() -> Language:
+    with warnings.catch_warnings():
+        # scispaCy's tokenizer regexes make Python warn about a possible set union.
+        warnings.simplefilter("ignore", FutureWarning)
+        from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+        nlp = spacy.blank("en")
+        nlp.tokenizer = combined_rule_tokenizer(nlp)
+    return nlp
+
+
+def _load_model(model: str) -> Language:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return spacy.load(model)
+    except OSError as exc:
+        raise RifkbError(
+            f"cannot load model {model!r}: install it (a scispaCy model such as en_core_sci_sm) "
+            f"or give the path of a spaCy pipeline folder ({str(exc).splitlines()[0][:120]})"
+        ) from None

@@ -1,0 +1,117 @@
+"""Matching phrases in abstract text: the mechanism under concepts, cues and measures.
+
+Why not spaCy's PhraseMatcher: scispaCy's tokenizer keeps compounds such as
+`IVIg-treated`, `NK-cells`, `IFN-γ/IL-10` or `OR=.14` as single tokens, so a name
+matched token by token is missed inside them. Instead the text is folded to a copy of
+the *same length* (lower case, every dash a hyphen, every space a blank), names are
+folded the same way, and all names are compiled into one trie-shaped regular expression,
+so that finding every name in an abstract is one linear scan. Offsets in the folded
+text are offsets in the original, so every match maps back to a spaCy span.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+P = TypeVar("P")
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212\u2012\ufe63\uff0d"
+_SPACES = "\n\r\t\u00a0\u2009\u202f\u2002\u2003"
+_FOLD_CASE = {ord(c): "-" for c in _DASHES} | {ord(c): " " for c in _SPACES}
+# Greek letters and their spelled-out names are interchangeable in names (TNF-α, TNF-alpha).
+_GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "κ": "kappa"}
+_MAX_SEPARATOR_VARIANTS = 4
+
+
+def fold(text: str, keep_case: bool = False) -> str:
+    """The text with dashes and spaces unified (and lower-cased), same length."""
+    text = text.translate(_FOLD_CASE)
+    if keep_case:
+        return text
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def name_variants(name: str, keep_case: bool, plural: bool = True) -> set[str]:
+    """Spellings of one name: ' ' or '-' between words, a hyphen also dropped
+    ('anti-nuclear', 'antinuclear'), Greek letters spelled out, a final plural."""
+    bases = {fold(name, keep_case)}
+    for letter, spelled in _GREEK.items():
+        bases |= {b.replace(letter, spelled) for b in bases if letter in b}
+    variants: set[str] = set()
+    for base in bases:
+        parts = re.split(r"([ -])", base)
+        seps = parts[1::2]
+        if len(seps) > _MAX_SEPARATOR_VARIANTS:
+            variants.add(base)
+            continue
+        choices = [(" ", "-") if s == " " else ("-", " ", "") for s in seps]
+        for combo in itertools.product(*choices):
+            words = parts[::2]
+            variants.add("".join(w + s for w, s in zip(words, (*combo, ""), strict=True)))
+    if plural:
+        variants |= {_plural(v, keep_case) for v in variants if v[-1:].isalpha()}
+    return variants
+
+
+def _plural(word: str, keep_case: bool) -> str:
+    if keep_case:
+        return word + "s"
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def trie_pattern(strings: Iterable[str]) -> str:
+    """One regular expression matching any of the strings, longest first, shaped as a
+    trie so that the engine never tries the same prefix twice."""
+    trie: dict = {}
+    for s in strings:
+        node = trie
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_node(trie) or "(?!)"
+
+
+def _trie_node(node: dict) -> str:
+    alternatives = [re.escape(ch) + _trie_node(child) for ch, child in sorted(node.items()) if ch]
+    if not alternatives:
+        return ""
+    body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+@dataclass(frozen=True)
+class PhraseHit(Generic[P]):
+    start: int
+    end: int
+    payloads: tuple[P, ...]
+
+
+class PhraseIndex(Generic[P]):
+    """Names with payloads, found as whole words in folded text."""
+
+    def __init__(self, names: Iterable[tuple[str, P]], keep_case: bool, plural: bool = True):
+        self.keep_case = keep_case
+        table: dict[str, list[P]] = {}
+        for name, payload in names:
+            for variant in name_variants(name, keep_case, plural):
+                table.setdefault(variant, []).append(payload)
+        self._table = {k: tuple(v) for k, v in table.items()}
+        word = "A-Za-z0-9" if keep_case else "a-z0-9"
+        self._regex = re.compile(f"(?<![{word}])(?:{trie_pattern(self._table)})(?![{word}])")
+
+    def finditer(self, folded: str) -> Iterator[PhraseHit[P]]:
+        for match in self._regex.finditer(folded):
+            yield PhraseHit(match.start(), match.end(), self._table[match.group()])
+
+    def __len__(self) -> int:
+        return len(self._table)

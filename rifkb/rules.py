@@ -1,0 +1,236 @@
+"""Load and validate the rule files of `rules/`; every error names `file:line`.
+
+The rule files hold all the language knowledge of extraction (see `rules/README.md`):
+concept ids and their names, cue phrases, measure names, design phrases, number words.
+Code holds mechanisms only. A `RuleSet` carries a fingerprint of the files' contents,
+stored with every extraction, so a changed rule file re-extracts and an unchanged one
+does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rifkb.errors import RuleFileError
+
+RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+CONCEPT_TYPES = ("intervention", "outcome", "mechanism", "population")
+DESIGNS = (
+    "rct", "nrct", "cohort", "case_control", "cross_sectional", "case_series", "meta_analysis",
+    "systematic_review", "review", "guideline", "survey", "lab", "other",
+)  # fmt: skip
+MEASURES = ("OR", "RR", "HR", "RD", "MD", "SMD")
+CUE_CATEGORIES = (
+    "increase", "decrease", "no_difference", "association", "negation", "hedge",
+    "significant", "not_significant", "contrast", "need", "control_group", "comparison",
+    "single_arm", "total", "inclusion", "definition", "failure", "good_quality", "age_limit",
+    "at_least", "aim",
+)  # fmt: skip
+NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo")
+FILES = (
+    "concepts.tsv", "lexicon.tsv", "patterns.tsv", "cues.tsv", "measures.tsv",
+    "designs.tsv", "numbers.tsv", "nouns.tsv", "rate_heads.tsv", "sentences.tsv",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    type: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Term:
+    """A name of a concept. `case_sensitive` for abbreviations; `unless`: this name
+    counts only when the abstract does not also name that more specific concept."""
+
+    concept: str
+    text: str
+    case_sensitive: bool
+    unless: str | None
+    source: str  # file:line
+
+
+@dataclass(frozen=True)
+class Pattern:
+    concept: str
+    regex: re.Pattern[str]
+    source: str
+
+
+@dataclass(frozen=True)
+class DesignRule:
+    design: str
+    where: str  # "pubtype" | "title" | "text"
+    phrase: str
+    priority: int
+    source: str
+
+
+@dataclass(frozen=True)
+class MeasureName:
+    measure: str
+    text: str
+    case_sensitive: bool
+    adjusted: bool
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    directory: Path
+    fingerprint: str
+    concepts: dict[str, Concept]
+    terms: tuple[Term, ...]
+    patterns: tuple[Pattern, ...]
+    cues: dict[str, tuple[str, ...]]
+    measures: tuple[MeasureName, ...]
+    designs: tuple[DesignRule, ...]
+    numbers: dict[str, int]
+    nouns: dict[str, tuple[str, ...]]
+    rate_heads: dict[str, str]
+    abbreviations: frozenset[str] = field(default_factory=frozenset)
+
+    def concept_type(self, concept_id: str) -> str:
+        return self.concepts[concept_id].type
+
+
+def load_rules(directory: Path | None = None) -> RuleSet:
+    """Read every rule file of the folder, validated; raises RuleFileError(file:line)."""
+    directory = Path(directory or RULES_DIR)
+    if not directory.is_dir():
+        raise RuleFileError(f"{directory}: no rules folder")
+    concepts = _load_concepts(directory / "concepts.tsv")
+    return RuleSet(
+        directory=directory,
+        fingerprint=fingerprint(directory),
+        concepts=concepts,
+        terms=tuple(_load_terms(directory / "lexicon.tsv", concepts)),
+        patterns=tuple(_load_patterns(directory / "patterns.tsv", concepts)),
+        cues=_load_grouped(directory / "cues.tsv", CUE_CATEGORIES),
+        measures=tuple(_load_measures(directory / "measures.tsv")),
+        designs=tuple(_load_designs(directory / "designs.tsv")),
+        numbers=_load_numbers(directory / "numbers.tsv"),
+        nouns=_load_grouped(directory / "nouns.tsv", NOUN_CATEGORIES),
+        rate_heads=_load_rate_heads(directory / "rate_heads.tsv", concepts),
+        abbreviations=frozenset(row[0] for _, row in _rows(directory / "sentences.tsv", 1, 1)),
+    )
+
+
+def fingerprint(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for name in FILES:
+        path = directory / name
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+def _rows(path: Path, min_cols: int, max_cols: int) -> Iterator[tuple[str, list[str]]]:
+    """(file:line, columns) of each data row; '#' starts a comment, a header row names
+    its columns and is skipped."""
+    if not path.is_file():
+        raise RuleFileError(f"{path}: missing rule file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(f"{path}: not UTF-8 ({exc})") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#") or lineno == 1:
+            continue
+        cols = [c.strip() for c in line.rstrip("\n").split("\t")]
+        while len(cols) > min_cols and cols[-1] == "":
+            cols.pop()
+        where = f"{path}:{lineno}"
+        if not min_cols <= len(cols) <= max_cols:
+            raise RuleFileError(
+                f"{where}: expected {min_cols} to {max_cols} tab-separated columns, found {len(cols)}"
+            )
+        if any(c == "" for c in cols[:min_cols]):
+            raise RuleFileError(f"{where}: empty column")
+        yield where, cols
+
+
+def _load_concepts(path: Path) -> dict[str, Concept]:
+    concepts: dict[str, Concept] = {}
+    for where, (cid, ctype, label) in _rows(path, 3, 3):
+        if ctype not in CONCEPT_TYPES:
+            raise RuleFileError(f"{where}: type {ctype!r} is not one of {', '.join(CONCEPT_TYPES)}")
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", cid):
+            raise RuleFileError(f"{where}: concept id {cid!r} must be lower_snake_case")
+        if cid in concepts:
+            raise RuleFileError(f"{where}: concept {cid!r} defined twice")
+        concepts[cid] = Concept(cid, ctype, label)
+    return concepts
+
+
+def _known(where: str, concept: str, concepts: dict[str, Concept]) -> str:
+    if concept not in concepts:
+        close = [c for c in concepts if c.startswith(concept[:3])][:3]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise RuleFileError(f"{where}: unknown concept {concept!r}{hint}")
+    return concept
+
+
+def _load_terms(path: Path, concepts: dict[str, Concept]) -> Iterator[Term]:
+    for where, cols in _rows(path, 3, 4):
+        concept, text, case = cols[:3]
+        if case not in ("i", "s"):
+            raise RuleFileError(f"{where}: case must be i (insensitive) or s (sensitive)")
+        unless = _known(where, cols[3], concepts) if len(cols) > 3 else None
+        yield Term(_known(where, concept, concepts), text, case == "s", unless, where)
+
+
+def _load_patterns(path: Path, concepts: dict[str, Concept]) -> Iterator[Pattern]:
+    for where, (concept, regex) in _rows(path, 2, 2):
+        try:
+            compiled = re.compile(regex, re.IGNORECASE)
+        except re.error as exc:
+            raise RuleFileError(f"{where}: bad regular expression ({exc})") from None
+        yield Pattern(_known(where, concept, concepts), compiled, where)
+
+
+def _load_grouped(path: Path, categories: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    grouped: dict[str, list[str]] = {c: [] for c in categories}
+    for where, (category, phrase) in _rows(path, 2, 2):
+        if category not in grouped:
+            raise RuleFileError(f"{where}: category {category!r} is not one of {', '.join(categories)}")
+        grouped[category].append(phrase)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def _load_measures(path: Path) -> Iterator[MeasureName]:
+    for where, (measure, text, case, adjusted) in _rows(path, 4, 4):
+        if measure not in MEASURES:
+            raise RuleFileError(f"{where}: measure {measure!r} is not one of {', '.join(MEASURES)}")
+        if case not in ("i", "s") or adjusted not in ("0", "1"):
+            raise RuleFileError(f"{where}: case is i or s, adjusted is 0 or 1")
+        yield MeasureName(measure, text, case == "s", adjusted == "1")
+
+
+def _load_designs(path: Path) -> Iterator[DesignRule]:
+    for where, (design, where_, phrase, priority) in _rows(path, 4, 4):
+        if design not in DESIGNS:
+            raise RuleFileError(f"{where}: design {design!r} is not one of {', '.join(DESIGNS)}")
+        if where_ not in ("pubtype", "title", "text"):
+            raise RuleFileError(f"{where}: where must be pubtype, title or text")
+        if not priority.isdigit():
+            raise RuleFileError(f"{where}: priority must be a whole number")
+        yield DesignRule(design, where_, phrase, int(priority), where)
+
+
+def _load_numbers(path: Path) -> dict[str, int]:
+    numbers = {}
+    for where, (word, value) in _rows(path, 2, 2):
+        if not value.isdigit():
+            raise RuleFileError(f"{where}: {value!r} is not a whole number")
+        numbers[word.lower()] = int(value)
+    return numbers
+
+
+def _load_rate_heads(path: Path, concepts: dict[str, Concept]) -> dict[str, str]:
+    return {word.lower(): _known(where, concept, concepts) for where, (word, concept) in _rows(path, 2, 2)}
