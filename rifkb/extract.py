@@ -21,9 +21,10 @@ from rifkb.evidence import (
     Mention,
     RifDefinition,
 )
-from rifkb.nlp import build_pipeline
+from rifkb.nlp import build_pipeline, pipeline_fingerprint
 from rifkb.nlp.context import folded, register_extensions, sentence_of
 from rifkb.records import Record
+from rifkb.store import Store, record_hash
 
 CHUNK = 64  # records sent to a worker at a time
 
@@ -106,6 +107,7 @@ def extract_records(
             if progress:
                 progress(1)
         return
+    build_pipeline(model, rules_dir)  # fail here, with one clear error, not in every worker
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir)) as pool:
         for results in pool.map(_extract_chunk, _chunks(records, CHUNK)):
             yield from results
@@ -137,3 +139,43 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     iterator = iter(records)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+@dataclass(frozen=True)
+class ExtractReport:
+    version: str
+    extracted: int
+    unchanged: int
+    failures: tuple[Failure, ...]
+
+
+def extract_corpus(
+    store: Store,
+    model: str | None = None,
+    rules_dir: str | None = None,
+    workers: int = 1,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExtractReport:
+    """Extract every record whose text, rules, pipeline or model changed since its last
+    extraction, storing results as they come (a batch per transaction)."""
+    version = pipeline_fingerprint(model, rules_dir)
+    state = store.extraction_state()
+    todo = [r for r in store.records()
+            if force or state.get(r.uid) != (version, record_hash(r))]  # fmt: skip
+    hashes = {r.uid: record_hash(r) for r in todo}
+    done, failures, batch = 0, [], []
+    for result in extract_records(todo, model, rules_dir, workers):
+        uid = result.uid if isinstance(result, Failure) else result.doc_id
+        payload = result.message if isinstance(result, Failure) else result.to_json()
+        batch.append((uid, version, hashes[uid], payload))
+        if isinstance(result, Failure):
+            failures.append(result)
+        done += 1
+        if len(batch) >= 200:
+            store.save_extractions(batch)
+            batch = []
+        if progress:
+            progress(done, len(todo))
+    store.save_extractions(batch)
+    return ExtractReport(version, done - len(failures), store.count() - len(todo), tuple(failures))

@@ -8,6 +8,7 @@ corpus an older one made; a corpus made by a *newer* rifkb is refused, never gue
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -58,6 +59,16 @@ MIGRATIONS: tuple[str, ...] = (
         updated INTEGER, unchanged INTEGER, failed INTEGER, failed_pmids TEXT, status TEXT
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+    """,
+    """
+    CREATE TABLE extractions (
+        uid TEXT PRIMARY KEY, version TEXT NOT NULL, record_hash TEXT NOT NULL,
+        extracted_at TEXT NOT NULL, data TEXT NOT NULL
+    );
+    CREATE TABLE extraction_failures (
+        uid TEXT PRIMARY KEY, version TEXT NOT NULL, record_hash TEXT NOT NULL,
+        failed_at TEXT NOT NULL, message TEXT NOT NULL
+    );
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -282,7 +293,8 @@ class Store:
 
     def _rekey(self, old: str, new: str) -> None:
         """A record that gained a better key (a DOI-only record now has a PMID) moves to it."""
-        for table in ("records", "record_versions", "provenance", "merges"):
+        for table in ("records", "record_versions", "provenance", "merges", "extractions",
+                      "extraction_failures"):  # fmt: skip
             self._conn.execute(f"UPDATE {table} SET uid = ? WHERE uid = ?", (new, old))
         self._conn.execute("UPDATE aliases SET uid = ? WHERE uid = ?", (new, old))
         self._conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (old, new))
@@ -391,6 +403,39 @@ class Store:
             for s, st, f, mi, ma, h, n, u, un, fp, status, fin in rows
         ]
 
+    # --- extractions ---------------------------------------------------------------------
+
+    def extraction_state(self) -> dict[str, tuple[str, str]]:
+        """uid -> (version, record hash) of every stored extraction and failure."""
+        rows = self._conn.execute(
+            "SELECT uid, version, record_hash FROM extractions UNION ALL "
+            "SELECT uid, version, record_hash FROM extraction_failures"
+        )
+        return {uid: (version, digest) for uid, version, digest in rows}
+
+    def save_extractions(self, results: Iterable[tuple[str, str, str, dict | str]]) -> None:
+        """Store (uid, version, record hash, extraction JSON or failure message) in one
+        transaction; a record's newer result replaces its older one."""
+        now = self._clock()
+        with self.transaction() as db:
+            for uid, version, digest, result in results:
+                db.execute("DELETE FROM extractions WHERE uid = ?", (uid,))
+                db.execute("DELETE FROM extraction_failures WHERE uid = ?", (uid,))
+                if isinstance(result, str):
+                    db.execute("INSERT INTO extraction_failures VALUES (?, ?, ?, ?, ?)",
+                               (uid, version, digest, now, result))  # fmt: skip
+                else:
+                    db.execute("INSERT INTO extractions VALUES (?, ?, ?, ?, ?)",
+                               (uid, version, digest, now, json.dumps(result, sort_keys=True)))  # fmt: skip
+
+    def extractions(self) -> Iterator[dict]:
+        """The JSON of every stored extraction, in key order."""
+        for (data,) in self._conn.execute("SELECT data FROM extractions ORDER BY uid"):
+            yield json.loads(data)
+
+    def extraction_failures(self) -> list[tuple[str, str]]:
+        return list(self._conn.execute("SELECT uid, message FROM extraction_failures ORDER BY uid"))
+
     # --- figures for `rifkb status` --------------------------------------------------------
 
     def source_counts(self) -> dict[tuple[str, str], int]:
@@ -419,6 +464,11 @@ class Store:
         """name -> (last run, its status, watermark)."""
         rows = self._conn.execute("SELECT name, last_run, last_status, watermark FROM searches")
         return {name: (last, status, mark) for name, last, status, mark in rows}
+
+
+def record_hash(record: Record) -> str:
+    """What extraction depends on in a record: a changed record is extracted again."""
+    return hashlib.sha256(_dump(record).encode()).hexdigest()[:16]
 
 
 def _record_columns(record: Record) -> tuple:

@@ -40,3 +40,24 @@ def client(server: EutilsServer) -> PubMedClient:
 @pytest.fixture
 def corpus(tmp_path: Path) -> Corpus:
     return init_corpus(tmp_path / "corpus", (SavedSearch("rif", "recurrent implantation failure"),))
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    from rifkb.nlp import build_pipeline
+
+    return build_pipeline()
+
+
+@pytest.fixture(scope="session")
+def read(nlp):
+    """Extract one text as an abstract (no title) and return its Extraction."""
+    from rifkb.extract import extract_record
+    from rifkb.records import AbstractSection, Record
+
+    def run(text: str, title: str = "", publication_types: tuple[str, ...] = ()):
+        record = Record(source_id="test:1", title=title, abstract=(AbstractSection(text),),
+                        publication_types=publication_types)  # fmt: skip
+        return extract_record(nlp, record)
+
+    return run

@@ -7,7 +7,7 @@
    take the concept of their long form: "luteal phase support (LPS)" makes every later
    "LPS" progesterone, and "CE" defined as something other than chronic endometritis
    stops being chronic endometritis;
-4. overlapping mentions keep the longest ("recurrent miscarriage" is RPL, not
+4. overlapping names keep the longest ("recurrent miscarriage" is RPL, not
    miscarriage), and a name marked `unless` yields to the more specific concept.
 """
 
@@ -51,8 +51,10 @@ class ConceptTagger:
         self.rules = self.compiled.rules
 
     def __call__(self, doc: Doc) -> Doc:
-        hits = self._names(doc) + self._patterns(doc) + self._rate_lists(doc)
-        hits = _longest(hits)
+        names = self._names(doc) + self._rate_lists(doc) + self._entities(doc)
+        # Patterns describe context ("women who had one or more live births"), not a
+        # name: they do not swallow the names inside them.
+        hits = sorted(_longest(names) + self._patterns(doc), key=lambda h: (h.start, h.end))
         hits = self._resolve_abbreviations(doc, hits)
         present = {h.concept for h in hits}
         doc._.rifkb_mentions = [h for h in hits if h.unless not in present]
@@ -78,6 +80,15 @@ class ConceptTagger:
             Hit(m.start(), m.end(), p.concept, self.rules.concept_type(p.concept), p.source)
             for p in self.rules.patterns
             for m in p.regex.finditer(text)
+        ]
+
+    def _entities(self, doc: Doc) -> list[Hit]:
+        """A model's entities labelled with a concept id (an NER trained on rifkb's
+        concepts, or an entity ruler) are mentions too."""
+        return [
+            Hit(e.start_char, e.end_char, label, self.rules.concept_type(label), f"model:{e.label_}")
+            for e in doc.ents
+            if (label := e.label_.lower()) in self.rules.concepts
         ]
 
     def _rate_lists(self, doc: Doc) -> list[Hit]:

@@ -101,23 +101,25 @@ class FindingReader:
         if subjects is None:
             return []
         kind, subject_ids = subjects
-        outcomes = _unique(h.concept for h in mentions if h.type == "outcome")
-        if kind == "association" and not outcomes:
-            outcomes = _unique(h.concept for h in mentions if h.concept in _ASSOCIATION_OBJECTS)
-        if not outcomes:
+        objects = {h.concept: h for h in reversed(mentions) if h.type == "outcome"}
+        by_population = kind == "association" and not objects
+        if by_population:
+            objects = {h.concept: h for h in reversed(mentions) if h.concept in _ASSOCIATION_OBJECTS}
+        if not objects:
             return []
         direction = self._direction(text, cues, effects, start, end)
         if direction is None:
             return []
         significant = self._significance(text, cues, effects, start, end, direction)
         hedged = any(c == "hedge" for _, _, c in cues)
-        local = self._local_directions(text, mentions, cues) if kind == "association" else {}
-        return [
-            Result(kind, s, o, local.get(s, direction), significant, hedged, start, end)
-            for s in subject_ids
-            for o in outcomes
-            if s != o
-        ]
+        local = self._local_directions(text, mentions, cues) if by_population else {}
+        results = []
+        for o, mention in reversed(objects.items()):
+            towards = direction if direction == "no_difference" else _nearest(cues, mention) or direction
+            for s in subject_ids:
+                if s != o:
+                    results.append(Result(kind, s, o, local.get(s, towards), significant, hedged, start, end))
+        return results
 
     def _direction(self, text: str, cues: list, effects: list, start: int, end: int) -> str | None:
         kinds = [c for _, _, c in cues]
@@ -166,6 +168,17 @@ class FindingReader:
             if near:
                 local.setdefault(h.concept, min(near)[1])
         return local
+
+
+def _nearest(cues: list, mention: Hit) -> str | None:
+    """The increase/decrease word closest to an outcome ("lower live birth rates"); one
+    before the outcome is preferred to one after it at the same distance."""
+    near = [
+        (mention.start - e if e <= mention.start else s - mention.end + 1, c)
+        for s, e, c in cues
+        if c in ("increase", "decrease")
+    ]
+    return min(near)[1] if near else None
 
 
 def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -106,7 +106,7 @@ class NumberReader:
         pos = link.end()
         low = high = None
         ci = _CI.match(text, pos)
-        if ci and (ci.group("open") or ci.group("label") or ci.group("after")):
+        if ci and (ci.group("open") or ci.group("label") or ci.group("after") or _brackets(ci, value)):
             low, high = _float(ci.group("low")), _float(ci.group("high"))
             pos = ci.end()
         p = _p_value(text, start, pos)
@@ -141,6 +141,11 @@ class NumberReader:
             outcome = self._outcome(doc, sentence_start, m.start(), sentence_start)
             rates.append(Rate(events, total, outcome, m.start(), m.end()))
         return rates
+
+
+def _brackets(ci: re.Match[str], value: float) -> bool:
+    """An unlabelled pair is an interval when it brackets the estimate: 'OR: 2.97, 2.05-4.29'."""
+    return _float(ci.group("low")) <= value <= _float(ci.group("high"))
 
 
 def _looks_like_date(first: str, second: str) -> bool:

@@ -16,28 +16,32 @@ from spacy.language import Language
 
 import rifkb
 from rifkb.errors import RifkbError
-from rifkb.nlp import concepts, counts, design, findings, numbers, rif_definition, sentences
+from rifkb.nlp import (
+    abbreviations,
+    concepts,
+    counts,
+    design,
+    findings,
+    numbers,
+    rif_definition,
+    sentences,
+)
 from rifkb.nlp.context import compiled_rules
 
 PIPELINE_VERSION = "rifkb-pipeline-1"
-# scispaCy's abbreviation detector runs an empty matcher on abstracts that define no
-# abbreviation, and spaCy warns each time (W036); the warning says nothing about our data.
-warnings.filterwarnings("ignore", message=r"\[W036\] The component 'matcher'")
 COMPONENTS = (
-    "rifkb_sentences_v1", "abbreviation_detector", "rifkb_concepts_v1", "rifkb_numbers_v1",
+    "rifkb_sentences_v1", "rifkb_abbreviations_v1", "rifkb_concepts_v1", "rifkb_numbers_v1",
     "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1", "rifkb_findings_v1",
 )  # fmt: skip
-_REGISTERED = (concepts, counts, design, findings, numbers, rif_definition, sentences)
+_REGISTERED = (abbreviations, concepts, counts, design, findings, numbers, rif_definition, sentences)
 
 
 def build_pipeline(model: str | None = None, rules_dir: str | None = None) -> Language:
     """The pipeline; raises RifkbError if the model cannot be loaded."""
     compiled_rules(rules_dir)  # validate the rule files before anything else
     nlp = _load_model(model) if model else _blank()
-    import scispacy.abbreviation  # noqa: F401 - registers "abbreviation_detector"
-
     for factory in COMPONENTS:
-        config = {} if factory == "abbreviation_detector" else {"rules_dir": rules_dir}
+        config = {} if factory == "rifkb_abbreviations_v1" else {"rules_dir": rules_dir}
         nlp.add_pipe(factory, name=factory.removesuffix("_v1"), config=config)
     return nlp
 

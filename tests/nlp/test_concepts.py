@@ -1,0 +1,44 @@
+"""Concept mentions: names, variants, abbreviations, specificity."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    # (sentence, concepts that must be found, concepts that must not)
+    ("Women with repeated implantation failure (RIF) received IVIg. RIF was common.", {"rif", "ivig"}, set()),
+    ("Intravenous immune globulin was given to IVIG-treated women.", {"ivig"}, set()),
+    ("TNF-alpha and TNF-α and IFN-γ levels were measured.", {"tnf_alpha", "ifn_gamma"}, set()),
+    ("Anti-nuclear antibodies and antinuclear antibody titres.", {"antinuclear"}, set()),
+    ("Women with recurrent miscarriage were excluded.", {"rpl"}, {"miscarriage"}),
+    ("The clinical pregnancy rate rose.", {"clinical_pregnancy"}, {"pregnancy"}),
+    ("TNF-α inhibitors such as adalimumab were used.", {"tnf_inhibitor"}, {"tnf_alpha"}),
+    ("Uterine natural killer (NK) cells were counted. NK cells were higher.", {"nk_uterine"}, {"nk_peripheral"}),
+    ("Peripheral natural killer (NK) cell levels were high; NK cells fell.", {"nk_peripheral"}, {"nk_uterine"}),
+    ("Chronic endometritis (CE) was diagnosed by CD138 staining; CE was treated.", {"chronic_endometritis"}, set()),
+    ("Samples were analysed by capillary electrophoresis (CE). CE separated the peptides.", set(), {"chronic_endometritis"}),
+    ("Routine luteal phase support (LPS) was given; LPS continued to week 12.", {"progesterone"}, set()),
+    ("There were reduced rates of pregnancy, clinical pregnancy, and implantation.", {"pregnancy", "implantation_rate", "clinical_pregnancy"}, set()),
+    ("No differences in implantation, clinical pregnancy, or live birth rates were seen.", {"implantation_rate", "live_birth"}, set()),
+    ("Successful embryo implantation depends on the endometrium.", set(), {"implantation_rate"}),
+    ("Fifty women with at least three unsuccessful IVF attempts were studied.", {"rif", "ivf"}, set()),
+    ("Intrauterine infusion of human chorionic gonadotropin (hCG) before transfer.", {"hcg_intrauterine"}, set()),
+    ("The β-hCG test was positive in 10 women.", {"biochemical_pregnancy"}, {"hcg_intrauterine"}),
+    ("Frozen-thawed embryo transfer cycles in healthy controls.", {"fet", "fertile_controls"}, set()),
+]
+
+
+@pytest.mark.parametrize(("text", "present", "absent"), CASES)
+def test_concepts(read, text, present, absent):
+    found = {c for ids in read(text).concepts().values() for c in ids}
+    assert present <= found
+    assert not absent & found
+
+
+def test_mentions_carry_evidence(read):
+    extraction = read("Live birth rates were higher with IVIg. Other sentence.")
+    ivig = next(m for m in extraction.mentions if m.concept == "ivig")
+    assert ivig.text == "IVIg"
+    assert ivig.evidence.sentence == "Live birth rates were higher with IVIg."
+    assert ivig.evidence.rule.startswith(("lexicon.tsv:", "abbreviation")) or ":" in ivig.evidence.rule
+    assert ivig.evidence.doc_id == "test:1"
