@@ -184,6 +184,28 @@ def _progress():  # noqa: ANN202
     )  # fmt: skip
 
 
+class _LazyProgress:
+    """A progress bar that appears with the first result, after the pipeline has loaded
+    (so that a broken rule file or a missing model is reported on a line of its own)."""
+
+    def __init__(self, name: str):
+        self.name, self.bar, self.task = name, None, None
+
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = _progress()
+            self.bar.start()
+            self.task = self.bar.add_task(self.name, total=total)
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def _advance(progress: Any, task: Any, _name: str, done: int, total: int) -> None:
     progress.update(task, completed=done, total=total)
 
@@ -294,12 +316,8 @@ def extract(
     from rifkb.extract import extract_corpus
 
     corpus, store = _open(corpus_dir)
-    with store, _progress() as progress:
-        task = progress.add_task("extract", total=None)
-        report = extract_corpus(
-            store, model, str(rules) if rules else None, workers, force,
-            lambda done, total: progress.update(task, completed=done, total=total),
-        )  # fmt: skip
+    with store, _LazyProgress("extract") as progress:
+        report = extract_corpus(store, model, str(rules) if rules else None, workers, force, progress)
         if jsonl is not None:
             lines = [json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in store.extractions()]
             write_text_atomic(jsonl, "".join(lines))

@@ -91,9 +91,7 @@ class FakePubMed:
 
     articles: dict[str, Article] = field(default_factory=dict)
     queries: dict[str, list[str]] = field(default_factory=dict)
-    faults: dict[str, deque] = field(
-        default_factory=lambda: {"esearch": deque(), "efetch": deque()}
-    )
+    faults: dict[str, deque] = field(default_factory=lambda: {"esearch": deque(), "efetch": deque()})
     withheld: set[str] = field(default_factory=set)  # listed by esearch, never delivered
     down: bool = False
     hang_seconds: float = 3.0
@@ -150,11 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         with pubmed.lock:
             pubmed.log.append((endpoint, params))
             pubmed.arrivals.append(time.monotonic())
-            fault = (
-                pubmed.faults.get(endpoint, deque()).popleft()
-                if pubmed.faults.get(endpoint)
-                else None
-            )
+            fault = pubmed.faults.get(endpoint, deque()).popleft() if pubmed.faults.get(endpoint) else None
         if pubmed.down:
             return self._send(503, b"Service Unavailable")
         if fault == "429":
@@ -209,9 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "short":
             ids = ids[: max(len(ids) - 3, 0)]
         body = "\n".join(pubmed.articles[i].xml() for i in ids)
-        data = (
-            f'<?xml version="1.0" ?>\n{DOCTYPE}\n<PubmedArticleSet>\n{body}\n</PubmedArticleSet>\n'
-        )
+        data = f'<?xml version="1.0" ?>\n{DOCTYPE}\n<PubmedArticleSet>\n{body}\n</PubmedArticleSet>\n'
         encoded = data.encode()
         return encoded[: len(encoded) // 2] if fault == "truncate" else encoded
 
@@ -273,9 +265,7 @@ def main() -> None:
     parser.add_argument("--faults", action="store_true", help="one of each fault, early on")
     args = parser.parse_args()
     pubmed = FakePubMed()
-    pubmed.add(
-        args.term, make_articles(args.records, 32_000_000, date(2010, 1, 1), date(2026, 6, 1))
-    )
+    pubmed.add(args.term, make_articles(args.records, 32_000_000, date(2010, 1, 1), date(2026, 6, 1)))
     if args.faults:
         pubmed.inject("esearch", "429")
         pubmed.inject("efetch", "500", None, "drop", "truncate", None, "short", "429")

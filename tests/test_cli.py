@@ -20,9 +20,7 @@ COMMANDS = [["init"], ["import"], ["fetch"], ["status"], ["show"], ["export", "b
 def bundled(tmp_path):
     """A copy of the bundled corpus, without any store a developer may have built."""
     target = tmp_path / "rif-ivig"
-    shutil.copytree(
-        REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*")
-    )
+    shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
     return target
 
 
@@ -95,9 +93,7 @@ def test_import_says_what_it_merged(bundled, data):
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].endswith(
-        "3 records (pubmed-xml): 0 new, 3 updated, 0 unchanged, 3 merged as duplicates"
-    )
+    assert lines[0].endswith("3 records (pubmed-xml): 0 new, 3 updated, 0 unchanged, 3 merged as duplicates")
     assert "  merged pmid:28066833 into pmid:28066833 (same pmid)" in lines
 
 
@@ -113,10 +109,7 @@ def test_fetch_through_the_cli_against_loopback(server, tmp_path):
     again = runner.invoke(app, ["fetch", "-c", str(target)], env=env)
     assert again.stdout.splitlines()[-1].split() == ["ivig", "0", "0", "0", "0", "0"]
     status = json.loads(runner.invoke(app, ["status", "-c", str(target), "--json"]).stdout)
-    assert (
-        status["searches"][0]["records"] == 30
-        and status["searches"][0]["last_status"] == "complete"
-    )
+    assert status["searches"][0]["records"] == 30 and status["searches"][0]["last_status"] == "complete"
 
 
 def test_export_bib_to_stdout_and_file(bundled, tmp_path):
@@ -128,9 +121,7 @@ def test_export_bib_to_stdout_and_file(bundled, tmp_path):
 
 
 def test_show_versions_after_a_revision(bundled, data):
-    runner.invoke(
-        app, ["import", "-c", str(bundled), str(data / "pubmed" / "efetch_dev_records.xml")]
-    )
+    runner.invoke(app, ["import", "-c", str(bundled), str(data / "pubmed" / "efetch_dev_records.xml")])
     result = runner.invoke(app, ["show", "pmid:28066833", "-c", str(bundled), "--versions"])
     shown = json.loads(result.stdout)
     assert shown["current"]["revision_date"] == "2024-03-12"

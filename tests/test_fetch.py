@@ -126,9 +126,7 @@ def test_search_above_10000_hits_is_split_by_date(server, client, corpus):
     assert (result.hits, result.status, len(held)) == (12_000, "complete", 12_000)
     searches = [s for s in server.pubmed.requests("esearch") if s.get("usehistory") == "y"]
     assert len(searches) >= 2
-    assert all(
-        int(f["retstart"]) < 10_000 for f in server.pubmed.requests("efetch") if "retstart" in f
-    )
+    assert all(int(f["retstart"]) < 10_000 for f in server.pubmed.requests("efetch") if "retstart" in f)
 
 
 def test_two_thousand_records_with_faults_end_as_two_thousand(server, client, corpus):

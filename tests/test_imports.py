@@ -95,9 +95,7 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("name", "content", "message"), BAD_FILES)
-def test_bad_file_is_one_error_and_store_is_untouched(
-    corpus, data, tmp_path, name, content, message
-):
+def test_bad_file_is_one_error_and_store_is_untouched(corpus, data, tmp_path, name, content, message):
     bad = tmp_path / name
     bad.write_bytes(content)
     with corpus.open_store() as store:

@@ -139,3 +139,27 @@ def test_not_a_database_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(CorpusError, match="not a rifkb store"):
         Store(path)
+
+
+def test_an_older_corpus_is_upgraded_in_place(tmp_path):
+    """A store made before extractions existed (schema 1) opens, keeps its records and
+    gains the extraction tables."""
+    import json as _json
+
+    from rifkb.store import MIGRATIONS
+
+    path = tmp_path / "store.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute(
+        "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ("pmid:28066833", "28066833", None, None, None, 0, "2026-01-01", "2026-01-01",
+         _json.dumps(PAPER.to_json())),
+    )  # fmt: skip
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 2
+        assert store.get("pmid:28066833") == PAPER
+        assert store.extraction_state() == {}

@@ -11,7 +11,10 @@ SAMPLES = [
     ("The study included 143 patients, with a 2:1 ratio of controls to treated patients.", 143),
     ("Of 169 patients, 84 were assigned to aspirin and 85 to placebo.", 169),
     ("We compared 96 RIF patients and 80 fertile controls.", 176),
-    ("A total of 101 infertile women were included. Healthy fertile women (n = 160) served as controls.", 261),
+    (
+        "A total of 101 infertile women were included. Healthy fertile women (n = 160) served as controls.",
+        261,
+    ),
     ("Seventy-five women were divided into groups: 41 patients, 23 patients, 6 patients and 5 patients.", 75),
     ("Two groups (n=33 and n=33) were compared in this trial.", 66),
     ("Infertility affects one out of ten couples. We studied 40 women.", 40),
@@ -29,7 +32,10 @@ def test_sample_size(read, text, expected):
     ("text", "expected"),
     [
         ("Meta-analysis of 11 studies showed a benefit.", 11),
-        ("Two randomized controlled trials and three cohort studies (1173 patients in total) were included.", 5),
+        (
+            "Two randomized controlled trials and three cohort studies (1173 patients in total) were included.",
+            5,
+        ),
     ],
 )
 def test_number_of_studies(read, text, expected):

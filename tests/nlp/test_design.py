@@ -7,16 +7,27 @@ import pytest
 DESIGNS = [
     ("A double blind placebo controlled randomized trial of G-CSF in 100 women.", "", "rct"),
     ("We performed a systematic review and meta-analysis of 5 RCTs (840 patients).", "", "meta_analysis"),
-    ("A systematic search was done; definitions of RIF were compared.", "A systematic review and opinion", "systematic_review"),
+    (
+        "A systematic search was done; definitions of RIF were compared.",
+        "A systematic review and opinion",
+        "systematic_review",
+    ),
     ("This case-control study compared 30 RIF patients with 15 controls.", "", "case_control"),
     ("We retrospectively analysed 143 patients treated with IVIg (p < 0.001).", "", "cohort"),
     ("Eighty-three RIF women received etanercept in this single-arm, prospective study.", "", "nrct"),
-    ("The task force recommends IVIg in women with RIF and abnormal NK cells.", "Practice guidelines", "guideline"),
+    (
+        "The task force recommends IVIg in women with RIF and abnormal NK cells.",
+        "Practice guidelines",
+        "guideline",
+    ),
     ("This narrative review discusses NK cells. A randomized controlled trial is needed.", "", "review"),
     ("RIF has many causes, among them uterine and embryonic factors.", "", "review"),
     ("Sixty women with RIF were compared with 30 fertile controls for uNK cells.", "", "case_control"),
-    ("Compared with data from the meta-analysis of Clark et al., 188 women had a pregnancy rate of 50%.",
-     "", "cohort"),
+    (
+        "Compared with data from the meta-analysis of Clark et al., 188 women had a pregnancy rate of 50%.",
+        "",
+        "cohort",
+    ),
 ]
 
 

@@ -5,19 +5,34 @@ from __future__ import annotations
 import pytest
 
 FINDINGS = [
-    ("There was a higher live birth rate with IVIg than in controls (p < 0.001).",
-     ("treatment", "ivig", "live_birth", "increase", True)),
-    ("IVIG did not improve the live-birth rate.", ("treatment", "ivig", "live_birth", "no_difference", False)),
-    ("Clinical pregnancy rates were comparable between the intralipid and control groups.",
-     ("treatment", "intralipid", "clinical_pregnancy", "no_difference", False)),
-    ("Intralipid had no beneficial effect on the miscarriage rate (RR 0.75; 95% CI 0.48-1.17).",
-     ("treatment", "intralipid", "miscarriage", "no_difference", False)),
-    ("The density of uNK cells was significantly higher in women with RIF than in controls (P = 0.005).",
-     ("association", "nk_uterine", "rif", "increase", True)),
-    ("Elevated NK cells were associated with lower live birth rates.",
-     ("association", "nk_peripheral", "live_birth", "decrease", None)),
-    ("There were 26 live births with LMWH and 20 in controls (absolute difference 8.0%, 95% CI -4.2 to 24.9%, P = 0.29).",
-     ("treatment", "heparin", "live_birth", "no_difference", False)),
+    (
+        "There was a higher live birth rate with IVIg than in controls (p < 0.001).",
+        ("treatment", "ivig", "live_birth", "increase", True),
+    ),
+    (
+        "IVIG did not improve the live-birth rate.",
+        ("treatment", "ivig", "live_birth", "no_difference", False),
+    ),
+    (
+        "Clinical pregnancy rates were comparable between the intralipid and control groups.",
+        ("treatment", "intralipid", "clinical_pregnancy", "no_difference", False),
+    ),
+    (
+        "Intralipid had no beneficial effect on the miscarriage rate (RR 0.75; 95% CI 0.48-1.17).",
+        ("treatment", "intralipid", "miscarriage", "no_difference", False),
+    ),
+    (
+        "The density of uNK cells was significantly higher in women with RIF than in controls (P = 0.005).",
+        ("association", "nk_uterine", "rif", "increase", True),
+    ),
+    (
+        "Elevated NK cells were associated with lower live birth rates.",
+        ("association", "nk_peripheral", "live_birth", "decrease", None),
+    ),
+    (
+        "There were 26 live births with LMWH and 20 in controls (absolute difference 8.0%, 95% CI -4.2 to 24.9%, P = 0.29).",
+        ("treatment", "heparin", "live_birth", "no_difference", False),
+    ),
 ]
 
 
@@ -28,8 +43,10 @@ def test_finding(read, text, expected):
 
 
 def test_clauses_have_their_own_direction(read):
-    text = ("G-CSF may increase chemical pregnancy and implantation rate but clinical pregnancy rate "
-            "and abortion rate were unaffected.")
+    text = (
+        "G-CSF may increase chemical pregnancy and implantation rate but clinical pregnancy rate "
+        "and abortion rate were unaffected."
+    )
     found = {(f.object, f.direction, f.hedged) for f in read(text).findings}
     assert ("biochemical_pregnancy", "increase", True) in found
     assert ("clinical_pregnancy", "no_difference", False) in found

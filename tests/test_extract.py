@@ -1,0 +1,141 @@
+"""Extracting a corpus: storage, skipping, re-extraction, failures, workers, models."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import spacy
+from typer.testing import CliRunner
+
+from rifkb.cli import app
+from rifkb.extract import Failure, extract_corpus, extract_records
+from rifkb.imports import import_files, read_records
+from rifkb.nlp import build_pipeline
+from rifkb.rules import RULES_DIR
+
+runner = CliRunner()
+CONTRACT_KEYS = {"doc_id", "study_design", "sample_size", "n_studies", "rif_definition",
+                 "concepts", "effects", "event_rates", "findings"}  # fmt: skip
+
+
+@pytest.fixture
+def dev_corpus(corpus, data):
+    with corpus.open_store() as store:
+        import_files(store, [data / "dev.jsonl"])
+    return corpus
+
+
+def test_extract_stores_then_skips_unchanged(dev_corpus):
+    with dev_corpus.open_store() as store:
+        first = extract_corpus(store)
+        again = extract_corpus(store)
+        stored = list(store.extractions())
+    assert (first.extracted, first.unchanged, first.failures) == (55, 0, ())
+    assert (again.extracted, again.unchanged) == (0, 55)
+    assert len(stored) == 55 and set(stored[0]) >= CONTRACT_KEYS
+
+
+def test_changed_rules_re_extract(dev_corpus, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    with dev_corpus.open_store() as store:
+        extract_corpus(store, rules_dir=str(rules))
+        with open(rules / "lexicon.tsv", "a", encoding="utf-8") as fh:
+            fh.write("ivig\tPrivigen\ti\n")
+        report = extract_corpus(store, rules_dir=str(rules))
+    assert report.extracted == 55
+
+
+def test_changed_record_re_extracts(dev_corpus, data):
+    with dev_corpus.open_store() as store:
+        extract_corpus(store)
+        import_files(store, [data / "pubmed" / "efetch_dev_records.xml"])  # 3 newer revisions
+        report = extract_corpus(store)
+    assert (report.extracted, report.unchanged) == (3, 52)
+
+
+def test_a_failing_document_is_reported_and_the_run_goes_on(dev_corpus, monkeypatch):
+    from rifkb.nlp import findings
+
+    original = findings.FindingReader.__call__
+
+    def fail_on_one(self, doc):
+        if doc._.rifkb_doc_id == "pmid:18973893":
+            raise ValueError("broken on purpose")
+        return original(self, doc)
+
+    monkeypatch.setattr(findings.FindingReader, "__call__", fail_on_one)
+    with dev_corpus.open_store() as store:
+        report = extract_corpus(store)
+        assert store.extraction_failures() == [("pmid:18973893", "ValueError: broken on purpose")]
+    assert report.extracted == 54
+    assert report.failures == (Failure("pmid:18973893", "ValueError: broken on purpose"),)
+
+
+def test_two_workers_give_the_same_records(data):
+    records = [r for chunk in read_records(data / "dev.jsonl", "jsonl") for r in chunk]
+    one = [e.to_json() for e in extract_records(records)]
+    two = [e.to_json() for e in extract_records(records, workers=2)]
+    assert one == two
+
+
+def test_cli_extract_writes_the_contract(dev_corpus, tmp_path):
+    out = tmp_path / "pred.jsonl"
+    result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path), "--jsonl", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("extracted 55, unchanged 0, failed 0 (")
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 55 and all(set(x) >= CONTRACT_KEYS for x in lines)
+
+
+def test_cli_extract_with_a_broken_rule_file_is_one_line(dev_corpus, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    with open(rules / "cues.tsv", "a", encoding="utf-8") as fh:
+        fh.write("sideways\tup\n")
+    result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path), "--rules", str(rules)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"rifkb: {rules / 'cues.tsv'}:")
+    assert result.stderr.count("\n") == 1
+
+
+def test_unknown_model_is_one_line(dev_corpus):
+    result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path), "--model", "en_no_such_model"])
+    assert result.exit_code == 1 and "cannot load model 'en_no_such_model'" in result.stderr
+
+
+@pytest.fixture
+def saved_model(tmp_path):
+    """A small pipeline of the kind a scispaCy model provides: sentence boundaries and
+    entities. Its sentencizer splits at ';' too, and its entity ruler labels a brand name
+    with a concept id."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer", config={"punct_chars": [".", ";"]})
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "IVIG", "pattern": "Gamunex"}])
+    path = tmp_path / "model"
+    nlp.to_disk(path)
+    return path
+
+
+def test_model_pipeline_provides_sentences_and_entities(saved_model):
+    from rifkb.extract import extract_record
+    from rifkb.records import AbstractSection, Record
+
+    record = Record(
+        source_id="t:1",
+        abstract=(
+            AbstractSection(
+                "Women received Gamunex before transfer; live birth rates were higher than in controls."
+            ),
+        ),
+    )
+    blank = extract_record(build_pipeline(), record)
+    model = extract_record(build_pipeline(model=str(saved_model)), record)
+    assert "ivig" not in blank.concepts()["intervention"]
+    assert model.concepts()["intervention"] == ["ivig"]
+    ivig = next(m for m in model.mentions if m.concept == "ivig")
+    assert ivig.evidence.rule == "model:IVIG"
+    assert ivig.evidence.sentence == "Women received Gamunex before transfer;"
