@@ -22,7 +22,7 @@ from rifkb.evidence import (
     RifDefinition,
 )
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
-from rifkb.nlp.context import folded, register_extensions, sentence_of
+from rifkb.nlp.context import compiled_rules, folded, register_extensions, sentence_of
 from rifkb.records import Record
 from rifkb.store import Store, record_hash
 
@@ -107,7 +107,12 @@ def extract_records(
             if progress:
                 progress(1)
         return
-    build_pipeline(model, rules_dir)  # fail here, with one clear error, not in every worker
+    # Fail here, with one clear error, rather than in every worker: the rules compile in
+    # milliseconds; a model has to be loaded to know it loads.
+    if model:
+        build_pipeline(model, rules_dir)
+    else:
+        compiled_rules(rules_dir)
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir)) as pool:
         for results in pool.map(_extract_chunk, _chunks(records, CHUNK)):
             yield from results

@@ -61,6 +61,7 @@ class Pattern:
     concept: str
     regex: re.Pattern[str]
     source: str
+    requires: tuple[str, ...] = ()  # words one of which the text must contain (a prefilter)
 
 
 @dataclass(frozen=True)
@@ -186,12 +187,14 @@ def _load_terms(path: Path, concepts: dict[str, Concept]) -> Iterator[Term]:
 
 
 def _load_patterns(path: Path, concepts: dict[str, Concept]) -> Iterator[Pattern]:
-    for where, (concept, regex) in _rows(path, 2, 2):
+    for where, cols in _rows(path, 2, 3):
+        concept, regex = cols[:2]
         try:
             compiled = re.compile(regex, re.IGNORECASE)
         except re.error as exc:
             raise RuleFileError(f"{where}: bad regular expression ({exc})") from None
-        yield Pattern(_known(where, concept, concepts), compiled, where)
+        requires = tuple(w.strip().lower() for w in cols[2].split(",") if w.strip()) if len(cols) > 2 else ()
+        yield Pattern(_known(where, concept, concepts), compiled, where, requires)
 
 
 def _load_grouped(path: Path, categories: tuple[str, ...]) -> dict[str, tuple[str, ...]]:

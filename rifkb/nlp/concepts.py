@@ -74,11 +74,13 @@ class ConceptTagger:
         return hits
 
     def _patterns(self, doc: Doc) -> list[Hit]:
-        # One scan per pattern: an alternation of them all is slower in Python's re.
-        text = folded(doc).cased
+        # One scan per pattern (an alternation of them all is slower in Python's re), and
+        # only when the text holds one of the pattern's required words.
+        text, lower = folded(doc).cased, folded(doc).lower
         return [
             Hit(m.start(), m.end(), p.concept, self.rules.concept_type(p.concept), p.source)
             for p in self.rules.patterns
+            if not p.requires or any(word in lower for word in p.requires)
             for m in p.regex.finditer(text)
         ]
 

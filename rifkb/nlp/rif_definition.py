@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.context import compiled_rules, folded, parse_number, register_extensions
+from rifkb.nlp.context import compiled_rules, cue_hits, folded, parse_number, register_extensions
 
 _MAX_MODIFIERS = 6
 _STOP = {"and", "were", "was", "with", "who", "that", "which", "ratio", "ratios"}
@@ -58,16 +58,18 @@ class RifDefinitionReader:
         if not any(h.concept == "rif" for h in doc._.rifkb_mentions or ()):
             return None
         candidates = []
+        cues = cue_hits(doc, self.compiled)
         for start, end in doc._.rifkb_sentences:
-            sentence = text[start:end]
-            if not self._describes_rif(doc, start, end, sentence):
+            found = {c for s, _, c in cues if start <= s < end}
+            if not self._describes_rif(doc, start, end, found):
                 continue
+            sentence = text[start:end]
             failed = self._counts(sentence, "attempt", need_quantifier=False)
             embryos = self._counts(sentence, "embryo", need_quantifier=True)
-            quality = "good" if _has(sentence, self.cues["good_quality"]) else None
-            age = self._age(sentence)
+            quality = "good" if "good_quality" in found else None
+            age = self._age(sentence) if "age_limit" in found else None
             if failed or embryos or quality or age:
-                defines = _has(sentence, self.cues["definition"])
+                defines = "definition" in found
                 candidates.append((defines, start, end, failed, embryos, quality, age))
         if not candidates:
             return None
@@ -77,11 +79,10 @@ class RifDefinitionReader:
         return Definition(min(failed) if failed else None, min(embryos) if embryos else None,
                           quality, age, start, end)  # fmt: skip
 
-    def _describes_rif(self, doc: Doc, start: int, end: int, sentence: str) -> bool:
-        mentions_rif = any(h.concept == "rif" and start <= h.start < end for h in doc._.rifkb_mentions)
-        return mentions_rif and (
-            _has(sentence, self.cues["failure"]) or _has(sentence, self.cues["definition"])
-        )
+    def _describes_rif(self, doc: Doc, start: int, end: int, found: set[str]) -> bool:
+        if not found & {"failure", "definition"}:
+            return False
+        return any(h.concept == "rif" and start <= h.start < end for h in doc._.rifkb_mentions)
 
     def _counts(self, sentence: str, noun: str, need_quantifier: bool) -> list[int]:
         found = []
@@ -126,10 +127,6 @@ class RifDefinitionReader:
             if m and 25 <= int(m.group(1)) <= 50:
                 return int(m.group(1))
         return None
-
-
-def _has(sentence: str, phrases: tuple[str, ...]) -> bool:
-    return any(re.search(rf"(?<![\w-]){re.escape(p)}(?![\w-])", sentence) for p in phrases)
 
 
 @Language.factory("rifkb_rif_definition_v1", default_config={"rules_dir": None})
