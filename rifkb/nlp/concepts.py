@@ -135,20 +135,18 @@ class ConceptTagger:
         if not meaning:
             return hits
         text = folded(doc).text
-        kept = [h for h in hits if text[h.start : h.end] not in meaning]
-        for short in abbreviations:
+        kept = []
+        for h in hits:  # a name that is a defined short form takes the long form's meaning
+            short = text[h.start : h.end]
+            if short not in meaning:
+                kept.append(h)
+            elif (source := meaning[short]) is not None:
+                kept.append(Hit(h.start, h.end, source.concept, source.type, "abbreviation", source.unless))
+        for short in abbreviations:  # and so does every place scispaCy found it
             source = meaning.get(short.text)
             if source is not None:
-                kept.append(
-                    Hit(
-                        short.start_char,
-                        short.end_char,
-                        source.concept,
-                        source.type,
-                        "abbreviation",
-                        source.unless,
-                    )
-                )
+                kept.append(Hit(short.start_char, short.end_char, source.concept, source.type,
+                                "abbreviation", source.unless))  # fmt: skip
         return _longest(kept)
 
 

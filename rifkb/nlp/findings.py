@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -33,6 +33,9 @@ from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensi
 
 _ASSOCIATION_OBJECTS = ("rif", "rpl", "infertility")
 _P = re.compile(r"\bp\s*(?:value\s*)?([<>=≤≥]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
+_NEGATED_OBJECT = re.compile(r"\b(?:no|without|fail(?:ed|ure)? to(?: \w+)?)\s+(?:\w+\s+)?$")
+# "X was (significantly) higher": the direction word is X's predicate
+_PREDICATE_GAP = re.compile(r"^[^\w]*(?:\w+\s+){0,3}?(?:was|were|is|are)(?:\s+\w+ly)*\s+$")
 _CLAUSE_BREAK = re.compile(r";|,?\s+\b(?:but|whereas|while)\b|\bhowever\b", re.IGNORECASE)
 
 
@@ -70,55 +73,71 @@ class FindingReader:
     def _states_aim(self, cues: list, start: int, end: int) -> bool:
         return any(c in ("aim", "need") and start <= s < end for s, _, c in cues)
 
-    def _focus(self, doc: Doc) -> dict[str, list[str]]:
-        """Subjects of a result sentence that names none: the title's, else the most named."""
+    def _focus(self, doc: Doc) -> tuple[str, list[str]] | None:
+        """What the study is about: what its title names (interventions first), else the
+        intervention, else the mechanism, the abstract names most."""
         mentions = doc._.rifkb_mentions or []
-        title_end = doc._.rifkb_title_end or 0
-        focus = {}
-        for ctype in ("intervention", "mechanism"):
-            titled = _unique(h.concept for h in mentions if h.type == ctype and h.start < title_end)
+        titled = _subjects([h for h in mentions if h.start < (doc._.rifkb_title_end or 0)])
+        if titled:
+            return titled
+        for ctype, kind in (("intervention", "treatment"), ("mechanism", "association")):
             counts = Counter(h.concept for h in mentions if h.type == ctype)
-            focus[ctype] = titled or ([counts.most_common(1)[0][0]] if counts else [])
-        return focus
+            if counts:
+                return kind, [counts.most_common(1)[0][0]]
+        return None
 
     def _sentence(self, doc: Doc, text: str, cues: list, start: int, end: int,
-                  focus: dict[str, list[str]]) -> list[Result]:  # fmt: skip
+                  focus: tuple[str, list[str]] | None) -> list[Result]:  # fmt: skip
         mentions = [h for h in doc._.rifkb_mentions or [] if start <= h.start < end]
         effects = [e for e in doc._.rifkb_effects or [] if start <= e.start < end]
         sentence_subjects = _subjects(mentions)
-        results = []
+        results: list[Result] = []
+        previous: list[Result] = []
         for c_start, c_end in _clauses(text, start, end):
-            clause_mentions = [h for h in mentions if c_start <= h.start < c_end]
-            clause_cues = [(s, e, c) for s, e, c in cues if c_start <= s < c_end]
-            clause_effects = [e for e in effects if c_start <= e.start < c_end]
-            subjects = _subjects(clause_mentions) or sentence_subjects or _focus_subjects(focus)
-            results += self._clause(text, c_start, c_end, clause_mentions, clause_cues,
-                                    clause_effects, subjects)  # fmt: skip
+            clause = _Clause(c_start, c_end, [h for h in mentions if c_start <= h.start < c_end],
+                             [(s, e, c) for s, e, c in cues if c_start <= s < c_end],
+                             [e for e in effects if c_start <= e.start < c_end])  # fmt: skip
+            own = _subjects(clause.mentions) or sentence_subjects
+            found = self._clause(text, clause, _prefer(own, focus) if own else focus, own is None)
+            if not found and previous and _says_not_significant(clause.cues):
+                # "higher in the PRP group; however, the difference was not significant"
+                results = [r for r in results if r not in previous]
+                found = [replace(r, direction="no_difference", significant=False) for r in previous]
+            results += found
+            previous = found
         return results
 
-    def _clause(self, text: str, start: int, end: int, mentions: list[Hit], cues: list,
-                effects: list, subjects: tuple[str, list[str]] | None) -> list[Result]:  # fmt: skip
+    def _clause(self, text: str, clause: _Clause, subjects: tuple[str, list[str]] | None,
+                from_focus: bool) -> list[Result]:  # fmt: skip
         if subjects is None:
             return []
         kind, subject_ids = subjects
-        objects = {h.concept: h for h in reversed(mentions) if h.type == "outcome"}
-        by_population = kind == "association" and not objects
-        if by_population:
-            objects = {h.concept: h for h in reversed(mentions) if h.concept in _ASSOCIATION_OBJECTS}
+        objects = _objects(text, clause.mentions, kind == "association" and not from_focus)
         if not objects:
             return []
-        direction = self._direction(text, cues, effects, start, end)
+        modifiers = _modifiers(text, clause.mentions, clause.cues)
+        result_cues = [c for c in clause.cues if c not in modifiers]
+        span = (clause.effects, clause.start, clause.end)
+        direction = self._direction(text, result_cues, *span) or self._direction(text, clause.cues, *span)
         if direction is None:
             return []
-        significant = self._significance(text, cues, effects, start, end, direction)
-        hedged = any(c == "hedge" for _, _, c in cues)
-        local = self._local_directions(text, mentions, cues) if by_population else {}
+        significant = self._significance(
+            text, clause.cues, clause.effects, clause.start, clause.end, direction
+        )
+        hedged = any(c == "hedge" for _, _, c in clause.cues)
+        local = {m.concept: c for c, m in modifiers.items()}
         results = []
-        for o, mention in reversed(objects.items()):
-            towards = direction if direction == "no_difference" else _nearest(cues, mention) or direction
+        for o, mention in objects.items():
+            if direction == "no_difference":
+                towards = direction
+            elif mention.type == "outcome":
+                towards = _nearest(result_cues, mention) or direction
+            else:  # "elevated uNK cells in RIF": the direction is the mechanism's own
+                towards = None
             for s in subject_ids:
                 if s != o:
-                    results.append(Result(kind, s, o, local.get(s, towards), significant, hedged, start, end))
+                    d = towards or local.get(s, (None, None, direction))[2]
+                    results.append(Result(kind, s, o, d, significant, hedged, clause.start, clause.end))
         return results
 
     def _direction(self, text: str, cues: list, effects: list, start: int, end: int) -> str | None:
@@ -156,18 +175,57 @@ class FindingReader:
             return not excludes[0].ci_low <= null <= excludes[0].ci_high
         return None
 
-    def _local_directions(self, text: str, mentions: list[Hit], cues: list) -> dict[str, str]:
-        """'elevated X', 'decreased Y', 'X ... was significantly higher': per mechanism."""
-        local: dict[str, str] = {}
+
+@dataclass(frozen=True)
+class _Clause:
+    start: int
+    end: int
+    mentions: list[Hit]
+    cues: list
+    effects: list
+
+
+def _objects(text: str, mentions: list[Hit], with_populations: bool) -> dict[str, Hit]:
+    """Outcomes (and for an association, RIF, RPL or infertility) the clause reports on;
+    an outcome said to be absent ("no side-effects", "failed to become pregnant") is none."""
+    objects: dict[str, Hit] = {}
+    for h in mentions:
+        if h.type == "outcome":
+            if not _NEGATED_OBJECT.search(text[max(0, h.start - 30) : h.start]):
+                objects.setdefault(h.concept, h)
+        elif with_populations and h.concept in _ASSOCIATION_OBJECTS:
+            objects.setdefault(h.concept, h)
+    return objects
+
+
+def _modifiers(text: str, mentions: list[Hit], cues: list) -> dict[tuple, Hit]:
+    """Direction words that describe a mechanism rather than a result: before it
+    ('elevated Th1/Th2 ratios') or as its predicate ('uNK cells was significantly higher')."""
+    found = {}
+    for cue in cues:
+        s, e, c = cue
+        if c not in ("increase", "decrease"):
+            continue
         for h in mentions:
-            if h.type != "mechanism":
-                continue
-            near = [(abs(s - h.start if s < h.start else s - h.end), c) for s, _, c in cues
-                    if c in ("increase", "decrease") and -25 < s - h.start < 0
-                    or c in ("increase", "decrease") and 0 <= s - h.end < 40]  # fmt: skip
-            if near:
-                local.setdefault(h.concept, min(near)[1])
-        return local
+            before = 0 <= h.start - e <= 15
+            predicate = 0 <= s - h.end <= 40 and _PREDICATE_GAP.match(text[h.end : s])
+            if h.type == "mechanism" and (before or predicate):
+                found[cue] = h
+                break
+    return found
+
+
+def _says_not_significant(cues: list) -> bool:
+    return any(c in ("not_significant", "no_difference") for _, _, c in cues)
+
+
+def _prefer(own: tuple[str, list[str]] | None, focus: tuple[str, list[str]] | None):  # noqa: ANN202
+    """Of several subjects in one clause, those the study is about ('HCQ + prednisone
+    versus prednisone alone' in a study of hydroxychloroquine)."""
+    if own is None or focus is None or own[0] != focus[0] or len(own[1]) < 2:
+        return own
+    chosen = [s for s in own[1] if s in focus[1]]
+    return (own[0], chosen) if chosen else own
 
 
 def _nearest(cues: list, mention: Hit) -> str | None:
@@ -192,14 +250,6 @@ def _subjects(mentions: list[Hit]) -> tuple[str, list[str]] | None:
         return "treatment", interventions
     mechanisms = _unique(h.concept for h in mentions if h.type == "mechanism")
     return ("association", mechanisms) if mechanisms else None
-
-
-def _focus_subjects(focus: dict[str, list[str]]) -> tuple[str, list[str]] | None:
-    if focus["intervention"]:
-        return "treatment", focus["intervention"]
-    if focus["mechanism"]:
-        return "association", focus["mechanism"]
-    return None
 
 
 def _p_values(text: str) -> list[float]:
