@@ -11,6 +11,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 CONCEPT_TYPES = ("intervention", "outcome", "mechanism", "population")
+DIFFERENCE_MEASURES = frozenset({"RD", "MD", "SMD"})
+
+
+def no_effect(measure: str) -> float:
+    """The value meaning no effect: 0 for a difference, 1 for a ratio."""
+    return 0.0 if measure in DIFFERENCE_MEASURES else 1.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,7 @@ class EffectEstimate:
         """Whether the interval excludes no effect (1 for ratios, 0 for differences)."""
         if self.ci_low is None or self.ci_high is None:
             return None
-        null = 0.0 if self.measure in ("RD", "MD", "SMD") else 1.0
-        return not self.ci_low <= null <= self.ci_high
+        return not self.ci_low <= no_effect(self.measure) <= self.ci_high
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from rifkb.evidence import no_effect
 from rifkb.nlp.concepts import Hit
 from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensions
 
@@ -152,7 +153,7 @@ class FindingReader:
             return "increase"
         for effect in effects:
             if effect.ci_low is not None:
-                null = 0.0 if effect.measure in ("RD", "MD", "SMD") else 1.0
+                null = no_effect(effect.measure)
                 if effect.ci_low <= null <= effect.ci_high:
                     return "no_difference"
                 return "increase" if effect.value > null else "decrease"
@@ -171,7 +172,7 @@ class FindingReader:
             return True
         excludes = [e for e in effects if e.ci_low is not None]
         if excludes:
-            null = 0.0 if excludes[0].measure in ("RD", "MD", "SMD") else 1.0
+            null = no_effect(excludes[0].measure)
             return not excludes[0].ci_low <= null <= excludes[0].ci_high
         return None
 
