@@ -359,3 +359,6 @@ def export_bib(
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+from rifkb import cli_review  # noqa: E402,F401 - registers graph, query, export tables/figures, refresh

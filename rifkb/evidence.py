@@ -63,6 +63,18 @@ class EventRate:
     evidence: Evidence
 
 
+def describe_rif(min_failed_transfers: int | None, min_embryos: int | None,
+                 embryo_quality: str | None, max_age: int | None) -> str:  # fmt: skip
+    """'≥3 failed transfers; ≥4 embryos; good quality embryos; age <40'."""
+    parts = [
+        f"≥{min_failed_transfers} failed transfers" if min_failed_transfers else "",
+        f"≥{min_embryos} embryos" if min_embryos else "",
+        f"{embryo_quality} quality embryos" if embryo_quality else "",
+        f"age <{max_age}" if max_age else "",
+    ]
+    return "; ".join(p for p in parts if p)
+
+
 @dataclass(frozen=True)
 class RifDefinition:
     min_failed_transfers: int | None

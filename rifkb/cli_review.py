@@ -1,0 +1,262 @@
+"""Commands for review authors and researchers: graph, query, review tables, figures,
+refresh. Registered on `rifkb.cli.app`; thin like the rest of the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rifkb.cli import CorpusOption, _LazyProgress, _open, _print_runs, app, export_app, handles_errors
+from rifkb.corpus import DEFAULT_CORPUS
+
+query_app = typer.Typer(help="Ask the knowledge graph.", no_args_is_help=True)
+app.add_typer(query_app, name="query")
+OUTPUTS = Path("outputs")
+JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object.")]
+CsvOption = Annotated[bool, typer.Option("--csv", help="CSV rows.")]
+
+
+def _graph(corpus_dir: Path):  # noqa: ANN202 - (graph, rules)
+    from rifkb.graph import build_graph, papers_from_store
+    from rifkb.rules import load_rules
+
+    _, store = _open(corpus_dir)
+    with store:
+        papers = papers_from_store(store)
+    if not papers:
+        raise typer.Exit(_say_error("the corpus has no extractions yet: run `rifkb extract` first"))
+    rules = load_rules()
+    return build_graph(papers, rules.concepts), rules
+
+
+def _say_error(message: str) -> int:
+    typer.echo(f"rifkb: {message}", err=True)
+    return 1
+
+
+@app.command()
+@handles_errors
+def graph(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="graphml, gexf, json or cytoscape.")] = "graphml",
+) -> None:
+    """Write the knowledge graph for Gephi (GraphML, GEXF), Cytoscape or networkx (JSON).
+
+    Example: rifkb graph --format graphml -o outputs/rif-ivig.graphml
+    """
+    from rifkb.bibliography import write_text_atomic
+    from rifkb.errors import BadInputError
+    from rifkb.graph import GRAPH_FORMATS, write_graph
+
+    if fmt not in GRAPH_FORMATS:
+        raise BadInputError(f"unknown format {fmt!r}; choose one of {', '.join(GRAPH_FORMATS)}")
+    built, _ = _graph(corpus_dir)
+    write_text_atomic(output, write_graph(built, fmt))
+    typer.echo(f"wrote {output}: {built.number_of_nodes()} nodes, {built.number_of_edges()} edges")
+
+
+@query_app.command("links")
+@handles_errors
+def query_links_command(
+    source: Annotated[str, typer.Option("--from", help="Concept id or name.")],
+    target: Annotated[str, typer.Option("--to", help="Concept id or name.")],
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    max_steps: Annotated[int, typer.Option(min=2, max=4, help="Longest path, in steps.")] = 3,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Findings that link two concepts directly, and paths through the graph, with papers
+    and evidence sentences.
+
+    Example: rifkb query links --from nk_uterine --to "live birth"
+    """
+    from rifkb.query import query_links, resolve_concept
+
+    built, rules = _graph(corpus_dir)
+    links = query_links(built, resolve_concept(source, rules), resolve_concept(target, rules), max_steps)
+    steps = [("direct", i, s) for i, s in enumerate(links.direct)]
+    steps += [(f"path {n + 1}", i, s) for n, path in enumerate(links.paths) for i, s in enumerate(path)]
+    if as_json:
+        typer.echo(json.dumps(asdict(links), indent=2, ensure_ascii=False))
+    elif as_csv:
+        _csv(["path", "step", "source", "relation", "target", "papers", "doc_id", "sentence"],
+             [[p, i, s.source, s.relation, s.target, len(s.papers), e["doc_id"], e["sentence"]]
+              for p, i, s in steps for e in s.evidence])  # fmt: skip
+    else:
+        _print_links(links)
+
+
+def _print_links(links: Any) -> None:
+    typer.echo(f"{links.source} → {links.target}: {len(links.direct)} direct, {len(links.paths)} paths")
+    for step in links.direct:
+        typer.echo(f"\ndirect: {_step(step)}")
+        for e in step.evidence[:5]:
+            typer.echo(f"  [{e['doc_id']}] {e['sentence']}")
+    for n, path in enumerate(links.paths[:10], 1):
+        typer.echo(f"\npath {n}: {_path(path)}")
+        for s in path:
+            for e in s.evidence[:2]:
+                typer.echo(f"  [{e['doc_id']}] {e['sentence'][:220]}")
+    if len(links.paths) > 10:
+        typer.echo(f"\n... {len(links.paths) - 10} more paths (--json for all)")
+
+
+def _path(path: tuple) -> str:
+    """'nk_uterine ←co_studied (1 papers)— ivig —evidence (3 papers)→ live_birth'."""
+    text = _step(path[0])
+    for step in path[1:]:
+        text += " " + _step(step).split(" ", 1)[1]  # the shared node is written once
+    return text
+
+
+def _step(step: Any) -> str:
+    """'ivig —evidence (3 papers)→ live_birth', the arrow pointing as the edge does."""
+    name = lambda node: node.split("::", 1)[1]  # noqa: E731
+    label = f"{step.relation} ({len(step.papers)} papers)"
+    if step.backwards:
+        return f"{name(step.source)} ←{label}— {name(step.target)}"
+    return f"{name(step.source)} —{label}→ {name(step.target)}"
+
+
+@query_app.command("concept")
+@handles_errors
+def query_concept(
+    name: Annotated[str, typer.Argument(help="Concept id or name.")],
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    as_json: JsonOption = False,
+    as_csv: CsvOption = False,
+) -> None:
+    """Papers by design, findings by outcome and direction, effect estimates and the RIF
+    definitions of the studies that name a concept.
+
+    Example: rifkb query concept ivig
+    """
+    from rifkb.evidence import describe_rif
+    from rifkb.query import concept_summary, resolve_concept
+
+    built, rules = _graph(corpus_dir)
+    summary = concept_summary(built, resolve_concept(name, rules))
+    if as_json:
+        typer.echo(json.dumps(asdict(summary), indent=2, ensure_ascii=False))
+        return
+    if as_csv:
+        findings = [["finding", "", f["other"], _arrows(f), "", f["papers"]] for f in summary.findings]
+        effects = [
+            ["effect", e["doc_id"], e["outcome"], e["measure"], e["value"], ""] for e in summary.effects
+        ]
+        _csv(["section", "doc_id", "other", "direction_or_measure", "value", "papers"], findings + effects)
+        return
+    typer.echo(f"{summary.concept} ({summary.type}: {summary.label}): {len(summary.papers)} papers")
+    typer.echo("designs: " + ", ".join(f"{d} {n}" for d, n in summary.designs.items()))
+    for f in summary.findings:
+        typer.echo(f"  {f['role']:7} {f['other']:24} papers {f['papers']:3}  {_arrows(f)}  "
+                   f"significant {f['significant']}")  # fmt: skip
+    for e in summary.effects:
+        ci = f" ({e['ci_low']:g} to {e['ci_high']:g})" if e["ci_low"] is not None else ""
+        typer.echo(f"  effect [{e['doc_id']}] {e['measure']} {e['value']:g}{ci} {e['outcome'] or ''}")
+    for r in summary.rif_definitions:
+        rif = describe_rif(r["min_failed_transfers"], r["min_embryos"], r["embryo_quality"], r["max_age"])
+        typer.echo(f"  RIF definition [{r['doc_id']}] {rif}")
+
+
+def _arrows(finding: dict[str, Any]) -> str:
+    return f"↑{finding['increase']} ↓{finding['decrease']} ={finding['no_difference']}"
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    sys.stdout.write(buffer.getvalue())
+
+
+@export_app.command("tables")
+@handles_errors
+def export_tables(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "tables",
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+) -> None:
+    """Review tables (evidence, findings, RIF definitions, mechanism × outcome) as CSV,
+    one XLSX workbook and Markdown.
+
+    Example: rifkb export tables -o outputs/tables
+    """
+    from rifkb.export import review_tables, write_tables
+    from rifkb.graph import papers_from_store
+
+    _, store = _open(corpus_dir)
+    with store:
+        papers = papers_from_store(store)
+    for path in write_tables(review_tables(papers), output):
+        typer.echo(f"wrote {path}")
+
+
+@export_app.command("figures")
+@handles_errors
+def export_figures(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "figures",
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    intervention: Annotated[
+        str | None, typer.Option(help="Forest plot of this intervention (default: IVIg).")
+    ] = None,
+) -> None:
+    """Forest plot, evidence map and RIF-definition spread, as PNG and SVG.
+
+    Example: rifkb export figures --intervention intralipid -o outputs/figures
+    """
+    from rifkb.figures import write_figures
+    from rifkb.graph import papers_from_store
+    from rifkb.query import resolve_concept
+    from rifkb.rules import load_rules
+
+    chosen = resolve_concept(intervention, load_rules()) if intervention else None
+    _, store = _open(corpus_dir)
+    with store:
+        papers = papers_from_store(store)
+    for path in write_figures(papers, output, chosen):
+        typer.echo(f"wrote {path}")
+
+
+@app.command("refresh")
+@handles_errors
+def refresh_command(
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not fetch; rebuild from the store.")] = False,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for everything written.")] = OUTPUTS,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Extraction processes.")] = 1,
+    email: Annotated[str | None, typer.Option(envvar="NCBI_EMAIL", help="Your email, for NCBI.")] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="NCBI_API_KEY", help="NCBI API key.")] = None,
+    eutils_url: Annotated[
+        str | None, typer.Option(envvar="RIFKB_EUTILS_URL", help="Another E-utilities server.")
+    ] = None,
+) -> None:
+    """Fetch new records (unless --offline), extract, rebuild the graph, the review tables and
+    the figures, and say what changed since the last refresh.
+
+    Example: rifkb refresh --offline
+    """
+    from rifkb.fetch import fetch_search
+    from rifkb.pubmed import NCBI_EUTILS_URL, EutilsConfig, PubMedClient
+    from rifkb.refresh import refresh
+
+    corpus, store = _open(corpus_dir)
+    fetch = None
+    if not offline:
+        client = PubMedClient(EutilsConfig(email or "", api_key, eutils_url or NCBI_EUTILS_URL))
+        fetch = lambda: [fetch_search(store, client, s) for s in corpus.searches]  # noqa: E731
+    with store, _LazyProgress("refresh"):
+        report = refresh(corpus, store, output, fetch, workers,
+                         lambda message: typer.echo(f"... {message}", err=True))  # fmt: skip
+    if report.runs:
+        _print_runs(list(report.runs))
+    sys.stdout.write(report.summary)
+    typer.echo(f"wrote {len(report.outputs)} files under {output}", err=True)

@@ -1,0 +1,173 @@
+"""Review tables (pandas), written as CSV, one XLSX workbook and Markdown.
+
+- evidence: one row per study (first author and year, PMID/DOI, design, N, RIF
+  definition, interventions, outcomes, key effect estimates, direction, retraction);
+- findings: one row per finding and per effect estimate, with its evidence sentence;
+- rif_definitions: the criteria each study used, to show their heterogeneity;
+- mechanism_outcome: a mechanism x outcome matrix of the evidence (papers, and findings
+  by direction).
+
+Rows are sorted, so the same corpus gives the same files; each file is written to a
+temporary name and moved into place.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from rifkb.evidence import describe_rif
+from rifkb.graph import Paper, format_effect
+
+ARROWS = {"increase": "↑", "decrease": "↓", "no_difference": "="}
+TABLES = ("evidence", "findings", "rif_definitions", "mechanism_outcome")
+
+
+def study_label(paper: Paper) -> str:
+    """'Ahmadi 2017' as tables cite a study; its id when the record names no author."""
+    author = (paper.record.first_author or "").split(" ")[0] or paper.extraction.doc_id
+    return f"{author} {paper.record.year or ''}".strip()
+
+
+def rif_text(paper: Paper) -> str:
+    rif = paper.extraction.rif_definition
+    if rif is None:
+        return ""
+    return describe_rif(rif.min_failed_transfers, rif.min_embryos, rif.embryo_quality, rif.max_age)
+
+
+def evidence_table(papers: list[Paper]) -> pd.DataFrame:
+    rows = []
+    for p in papers:
+        x, concepts = p.extraction, p.extraction.concepts()
+        rows.append({
+            "study": study_label(p), "pmid": p.record.pmid, "doi": p.record.doi,
+            "title": p.record.title, "year": p.record.year, "design": x.study_design,
+            "n": x.sample_size, "n_studies": x.n_studies, "rif_definition": rif_text(p),
+            "interventions": ", ".join(concepts["intervention"]),
+            "mechanisms": ", ".join(concepts["mechanism"]),
+            "outcomes": ", ".join(concepts["outcome"]),
+            "key_estimates": "; ".join(_estimate(e) for e in x.effects[:4]),
+            "direction": "; ".join(f"{f.subject}→{f.object} {ARROWS[f.direction]}"
+                                   + ("*" if f.significant else "") for f in x.findings),
+            "retracted": p.record.retracted,
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=_columns(rows, "study")).sort_values(
+        ["year", "study"], na_position="last"
+    )
+
+
+def _estimate(effect: object) -> str:
+    return f"{format_effect(effect)} {effect.outcome or ''}".strip()  # type: ignore[attr-defined]
+
+
+def findings_table(papers: list[Paper]) -> pd.DataFrame:
+    rows = []
+    for p in papers:
+        base = {"study": study_label(p), "doc_id": p.extraction.doc_id, "pmid": p.record.pmid,
+                "design": p.extraction.study_design, "retracted": p.record.retracted}  # fmt: skip
+        for f in p.extraction.findings:
+            rows.append({**base, "row": "finding", "kind": f.kind, "subject": f.subject, "object": f.object,
+                         "direction": f.direction, "significant": f.significant, "hedged": f.hedged,
+                         "sentence": f.evidence.sentence})  # fmt: skip
+        for e in p.extraction.effects:
+            rows.append({**base, "row": "estimate", "object": e.outcome, "measure": e.measure,
+                         "value": e.value, "ci_low": e.ci_low, "ci_high": e.ci_high, "p": e.p,
+                         "adjusted": e.adjusted, "sentence": e.evidence.sentence})  # fmt: skip
+    columns = ["study", "doc_id", "pmid", "design", "row", "kind", "subject", "object", "direction",
+               "significant", "hedged", "measure", "value", "ci_low", "ci_high", "p", "adjusted",
+               "retracted", "sentence"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).sort_values(["doc_id", "row", "object"], na_position="last")
+
+
+def rif_definitions_table(papers: list[Paper]) -> pd.DataFrame:
+    rows = [
+        {"study": study_label(p), "doc_id": p.extraction.doc_id, "year": p.record.year,
+         "design": p.extraction.study_design, "min_failed_transfers": rif.min_failed_transfers,
+         "min_embryos": rif.min_embryos, "embryo_quality": rif.embryo_quality,
+         "max_age": rif.max_age, "sentence": rif.evidence.sentence}
+        for p in papers if (rif := p.extraction.rif_definition) is not None
+    ]  # fmt: skip
+    columns = ["study", "doc_id", "year", "design", "min_failed_transfers", "min_embryos",
+               "embryo_quality", "max_age", "sentence"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).sort_values(["year", "study"], na_position="last")
+
+
+def mechanism_outcome_matrix(papers: list[Paper]) -> pd.DataFrame:
+    """Cells: 'papers (findings ↑ ↓ =)' for association findings of a mechanism."""
+    cells: dict[tuple[str, str], dict[str, set | int]] = {}
+    for p in papers:
+        for f in p.extraction.findings:
+            if f.kind == "association":
+                cell = cells.setdefault((f.subject, f.object), {"papers": set(), **dict.fromkeys(ARROWS, 0)})
+                cell["papers"].add(p.extraction.doc_id)
+                cell[f.direction] += 1
+    if not cells:
+        return pd.DataFrame()
+    mechanisms = sorted({m for m, _ in cells})
+    objects = sorted({o for _, o in cells})
+    frame = pd.DataFrame("", index=pd.Index(mechanisms, name="mechanism"), columns=objects)
+    for (m, o), c in cells.items():
+        frame.loc[m, o] = f"{len(c['papers'])} ({c['increase']}↑ {c['decrease']}↓ {c['no_difference']}=)"
+    return frame
+
+
+def review_tables(papers: list[Paper]) -> dict[str, pd.DataFrame]:
+    return {
+        "evidence": evidence_table(papers),
+        "findings": findings_table(papers),
+        "rif_definitions": rif_definitions_table(papers),
+        "mechanism_outcome": mechanism_outcome_matrix(papers),
+    }
+
+
+def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
+    """CSV per table, one XLSX workbook with a sheet each, one Markdown file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        index = name == "mechanism_outcome"
+        written.append(
+            _atomic(directory / f"{name}.csv", lambda path, f=frame, i=index: f.to_csv(path, index=i))
+        )
+    written.append(_atomic(directory / "review_tables.xlsx", lambda path: _workbook(tables, path)))
+    written.append(
+        _atomic(directory / "review_tables.md", lambda path: path.write_text(_markdown(tables), "utf-8"))
+    )
+    return written
+
+
+def _workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            frame.to_excel(writer, sheet_name=name[:31], index=name == "mechanism_outcome")
+
+
+def _markdown(tables: dict[str, pd.DataFrame]) -> str:
+    parts = []
+    for name, frame in tables.items():
+        title = name.replace("_", " ").capitalize()
+        shown = frame.drop(columns=[c for c in ("sentence", "title") if c in frame.columns])
+        body = shown.to_markdown(index=name == "mechanism_outcome") if len(frame) else "_none_"
+        parts.append(f"## {title}\n\n{body}\n")
+    return "\n".join(parts)
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _columns(rows: list[dict], first: str) -> list[str]:
+    return list(rows[0]) if rows else [first]

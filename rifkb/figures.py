@@ -1,0 +1,150 @@
+"""Figures for a review, as PNG and SVG (matplotlib, no display needed):
+
+- a forest plot of the effect estimates by outcome for one intervention (ratios on a
+  log scale, differences on a linear one);
+- an evidence map: interventions x outcomes, marker size the number of studies, colour
+  the direction their findings point;
+- the spread of RIF definitions: minimum failed transfers by study and year.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rifkb.evidence import DIFFERENCE_MEASURES, no_effect  # noqa: E402
+from rifkb.export import study_label  # noqa: E402
+from rifkb.graph import Paper  # noqa: E402
+
+DIRECTION_COLOURS = {
+    "increase": "#1b9e77",
+    "decrease": "#d95f02",
+    "no_difference": "#7f7f7f",
+    "mixed": "#7570b3",
+}
+# Same inputs, same bytes: no creation date, fixed SVG element ids.
+plt.rcParams["svg.hashsalt"] = "rifkb"
+_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+
+
+def main_intervention(papers: list[Paper]) -> str | None:
+    """IVIg, rifkb's first intervention, when its studies report estimates; else the
+    intervention with the most estimates."""
+    counts = Counter(
+        i for p in papers for i in p.extraction.concepts()["intervention"] for _ in p.extraction.effects
+    )
+    if not counts:
+        return None
+    return "ivig" if counts["ivig"] else max(counts, key=lambda i: (counts[i], i))
+
+
+def forest_plot(papers: list[Paper], intervention: str, directory: Path) -> list[Path]:
+    rows = [
+        (f"{study_label(p)} · {e.outcome or 'outcome n/a'}", e)
+        for p in papers
+        if intervention in p.extraction.concepts()["intervention"]
+        for e in p.extraction.effects
+        if e.ci_low is not None
+    ]
+    rows.sort(key=lambda r: (r[1].outcome or "~", r[0]))
+    ratios = [r for r in rows if r[1].measure not in DIFFERENCE_MEASURES]
+    differences = [r for r in rows if r[1].measure in DIFFERENCE_MEASURES]
+    panels = [(ratios, True), (differences, False)]
+    panels = [(rows_, log) for rows_, log in panels if rows_] or [([], True)]
+    heights = [max(len(rows_), 1) for rows_, _ in panels]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 1.5 + 0.35 * sum(heights)),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)  # fmt: skip
+    for ax, (panel, log) in zip(axes[:, 0], panels, strict=True):
+        _forest_panel(ax, panel, log)
+    axes[0, 0].set_title(f"Effect estimates for {intervention}, by outcome")
+    return _save(fig, directory / f"forest_{intervention}")
+
+
+def _forest_panel(ax: plt.Axes, rows: list, log: bool) -> None:
+    if not rows:
+        ax.text(0.5, 0.5, "no effect estimates with an interval", ha="center", va="center")
+        ax.set_axis_off()
+        return
+    for y, (_, e) in enumerate(rows):
+        ax.plot([e.ci_low, e.ci_high], [y, y], color="black", lw=1)
+        ax.plot(e.value, y, "s", color=DIRECTION_COLOURS["increase" if e.excludes_null else "no_difference"])
+    ax.axvline(no_effect(rows[0][1].measure), color="grey", ls="--", lw=0.8)
+    ax.set_yticks(range(len(rows)), [f"{label} ({e.measure})" for label, e in rows], fontsize=8)
+    ax.invert_yaxis()
+    if log and all(e.ci_low > 0 for _, e in rows):
+        ax.set_xscale("log")
+    ax.set_xlabel("ratio (log scale)" if log else "difference")
+
+
+def evidence_map(papers: list[Paper], directory: Path) -> list[Path]:
+    cells: dict[tuple[str, str], list[str]] = {}
+    studies: dict[tuple[str, str], set[str]] = {}
+    for p in papers:
+        for f in p.extraction.findings:
+            if f.kind == "treatment":
+                cells.setdefault((f.subject, f.object), []).append(f.direction)
+                studies.setdefault((f.subject, f.object), set()).add(p.extraction.doc_id)
+    interventions = sorted({i for i, _ in cells})
+    outcomes = sorted({o for _, o in cells})
+    fig, ax = plt.subplots(figsize=(2 + 0.8 * max(len(outcomes), 1), 1.5 + 0.45 * max(len(interventions), 1)))
+    for (i, o), directions in sorted(cells.items()):
+        kinds = set(directions)
+        colour = DIRECTION_COLOURS[kinds.pop() if len(kinds) == 1 else "mixed"]
+        ax.scatter(outcomes.index(o), interventions.index(i), s=80 * len(studies[(i, o)]), color=colour)
+    ax.set_xticks(range(len(outcomes)), outcomes, rotation=45, ha="right")
+    ax.set_yticks(range(len(interventions)), interventions)
+    for name, colour in DIRECTION_COLOURS.items():
+        ax.scatter([], [], color=colour, label=name.replace("_", " "))
+    ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=8, title="findings")
+    ax.set_title("Evidence map: interventions × outcomes (size = studies)")
+    if not cells:
+        ax.text(0.5, 0.5, "no treatment findings", ha="center", va="center", transform=ax.transAxes)
+    return _save(fig, directory / "evidence_map")
+
+
+def rif_definitions_plot(papers: list[Paper], directory: Path) -> list[Path]:
+    points = [
+        (p.record.year, rif.min_failed_transfers, study_label(p))
+        for p in papers
+        if (rif := p.extraction.rif_definition) and rif.min_failed_transfers and p.record.year
+    ]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    seen: Counter[tuple[int, int]] = Counter()
+    for year, transfers, _label in sorted(points):
+        offset = 0.08 * seen[(year, transfers)]
+        seen[(year, transfers)] += 1
+        ax.scatter(year, transfers + offset, color=DIRECTION_COLOURS["mixed"])
+    ax.set_xlabel("year")
+    ax.set_ylabel("minimum failed transfers defining RIF")
+    ax.set_title(f"RIF definitions in {len(points)} studies")
+    if not points:
+        ax.text(0.5, 0.5, "no RIF definitions", ha="center", va="center", transform=ax.transAxes)
+    return _save(fig, directory / "rif_definitions")
+
+
+def write_figures(papers: list[Paper], directory: Path, intervention: str | None = None) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    chosen = intervention or main_intervention(papers) or "ivig"
+    return [
+        *forest_plot(papers, chosen, directory),
+        *evidence_map(papers, directory),
+        *rif_definitions_plot(papers, directory),
+    ]
+
+
+def _save(fig: plt.Figure, stem: Path) -> list[Path]:
+    fig.tight_layout()
+    paths = []
+    for ext in ("png", "svg"):
+        path = stem.with_suffix(f".{ext}")
+        tmp = path.with_name(f".{path.name}.tmp")
+        fig.savefig(tmp, format=ext, dpi=150, metadata=_METADATA[ext])
+        tmp.replace(path)
+        paths.append(path)
+    plt.close(fig)
+    return paths

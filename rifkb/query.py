@@ -1,0 +1,180 @@
+"""Questions researchers ask of the graph: which studies link a mechanism, an
+intervention and an outcome, and what the corpus says about one concept.
+
+Paths run over a concept-level view of the graph whose edges are the findings that link
+two concepts, an intervention studied in a population, and an intervention and a
+mechanism studied in the same paper (uterine NK cells ← IVIg → live birth).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from typing import Any
+
+import networkx as nx
+
+from rifkb.errors import BadInputError
+from rifkb.graph import paper_node
+from rifkb.nlp.text import fold, name_variants
+from rifkb.rules import RuleSet
+
+
+@dataclass(frozen=True)
+class Step:
+    source: str
+    target: str
+    relation: str  # "evidence" (findings), "studied_in", "co_studied"
+    papers: tuple[str, ...]
+    evidence: tuple[dict[str, Any], ...]
+    backwards: bool = False  # on a path, the edge points from target to source
+
+
+@dataclass(frozen=True)
+class Links:
+    source: str
+    target: str
+    direct: tuple[Step, ...]
+    paths: tuple[tuple[Step, ...], ...]
+
+
+@dataclass(frozen=True)
+class ConceptSummary:
+    concept: str
+    label: str
+    type: str
+    papers: tuple[str, ...]
+    designs: dict[str, int]
+    findings: tuple[dict[str, Any], ...]
+    effects: tuple[dict[str, Any], ...]
+    rif_definitions: tuple[dict[str, Any], ...] = field(default=())
+
+
+def resolve_concept(name: str, rules: RuleSet) -> str:
+    """A concept id from an id, a label or any name of rules/lexicon.tsv."""
+    wanted = name.strip().lower()
+    if wanted in rules.concepts:
+        return wanted
+    names = {t.text.lower(): t.concept for t in rules.terms}
+    names |= {c.label.lower(): c.id for c in rules.concepts.values()}
+    if wanted in names:
+        return names[wanted]
+    spelled = fold(wanted)
+    for term in rules.terms:  # any spelling the matcher accepts: plurals, hyphens, Greek
+        if spelled in name_variants(term.text, keep_case=False):
+            return term.concept
+    close = get_close_matches(wanted, [*rules.concepts, *names], n=8, cutoff=0.6)
+    ids = list(dict.fromkeys(c if c in rules.concepts else names[c] for c in close))[:5]
+    hint = f"; did you mean {', '.join(ids)}?" if ids else "; `rules/concepts.tsv` lists the ids"
+    raise BadInputError(f"unknown concept {name!r}{hint}")
+
+
+def _node(graph: nx.MultiDiGraph, concept: str) -> str:
+    for node, data in graph.nodes(data=True):
+        if data.get("concept") == concept:
+            return node
+    raise BadInputError(f"concept {concept!r} is not in the graph")
+
+
+def concept_view(graph: nx.MultiDiGraph) -> nx.Graph:
+    """Concepts linked by findings, by 'studied in', and by being studied in one paper."""
+    view = nx.Graph()
+    for u, v, key, data in graph.edges(keys=True, data=True):
+        if key in ("evidence", "studied_in"):
+            papers = tuple(sorted({e["doc_id"] for e in data["evidence"]}))
+            view.add_edge(u, v, step=Step(u, v, key, papers, tuple(data["evidence"])))
+    co: dict[tuple[str, str], list[dict]] = {}
+    for paper, data in graph.nodes(data=True):
+        if data.get("kind") != "paper":
+            continue
+        named = {v: d["evidence"][0] for _, v, d in graph.out_edges(paper, data=True)
+                 if d["relation"] in ("mentions", "measures")}  # fmt: skip
+        interventions = [n for n in named if graph.nodes[n]["kind"] == "intervention"]
+        mechanisms = [n for n in named if graph.nodes[n]["kind"] == "mechanism"]
+        for pair in ((i, m) for i in interventions for m in mechanisms):
+            co.setdefault(pair, []).append(named[pair[0]])
+    for (i, m), evidence in co.items():
+        if not view.has_edge(i, m):
+            papers = tuple(sorted({e["doc_id"] for e in evidence}))
+            view.add_edge(i, m, step=Step(i, m, "co_studied", papers, tuple(evidence)))
+    return view
+
+
+def query_links(graph: nx.MultiDiGraph, source: str, target: str, max_steps: int = 3) -> Links:
+    s, t = _node(graph, source), _node(graph, target)
+    direct = tuple(
+        Step(u, v, "evidence", tuple(sorted({e["doc_id"] for e in d["evidence"]})), tuple(d["evidence"]))
+        for u, v in ((s, t), (t, s))
+        if graph.has_edge(u, v, key="evidence")
+        for d in [graph.edges[u, v, "evidence"]]
+    )
+    view = concept_view(graph)
+    paths = []
+    if s in view and t in view:
+        for nodes in nx.all_simple_paths(view, s, t, cutoff=max_steps):
+            if len(nodes) > 2:
+                paths.append(tuple(_oriented(view, a, b) for a, b in zip(nodes, nodes[1:], strict=False)))
+    paths.sort(key=lambda p: (len(p), -min(len(step.papers) for step in p), [x.target for x in p]))
+    return Links(source, target, direct, tuple(paths))
+
+
+def _oriented(view: nx.Graph, a: str, b: str) -> Step:
+    """The edge between a and b as a step of a path from a to b."""
+    step: Step = view.edges[a, b]["step"]
+    if step.source == a:
+        return step
+    return Step(a, b, step.relation, step.papers, step.evidence, backwards=True)
+
+
+def concept_summary(graph: nx.MultiDiGraph, concept: str) -> ConceptSummary:
+    node = _node(graph, concept)
+    data = graph.nodes[node]
+    papers = sorted({u for u, _, k in graph.in_edges(node, keys=True) if k in ("mentions", "measures")})
+    designs = Counter(graph.nodes[p]["design"] or "unknown" for p in papers)
+    findings = []
+    for u, v, key, d in [
+        *graph.out_edges(node, keys=True, data=True),
+        *graph.in_edges(node, keys=True, data=True),
+    ]:
+        if key == "evidence":
+            other = v if u == node else u
+            findings.append({
+                "role": "subject" if u == node else "object", "other": graph.nodes[other]["concept"],
+                "kind": d["kind"], "papers": d["papers"], "increase": d["increase"],
+                "decrease": d["decrease"], "no_difference": d["no_difference"],
+                "significant": d["significant"], "designs": d["designs"],
+            })  # fmt: skip
+    effects, rifs = [], []
+    for paper in papers:
+        for _, item in graph.out_edges(paper):
+            item_data = graph.nodes[item]
+            if item_data["kind"] == "effect" and (
+                data["kind"] != "outcome" or item_data["outcome"] == concept
+            ):
+                effects.append({"doc_id": graph.nodes[paper]["doc_id"], **_public(item_data)})
+            elif item_data["kind"] == "rif_definition":
+                rifs.append({"doc_id": graph.nodes[paper]["doc_id"], "year": graph.nodes[paper]["year"],
+                             **_public(item_data)})  # fmt: skip
+    return ConceptSummary(
+        concept, data["label"], data["kind"], tuple(graph.nodes[p]["doc_id"] for p in papers),
+        dict(sorted(designs.items())), tuple(sorted(findings, key=lambda f: (-f["papers"], f["other"]))),
+        tuple(effects), tuple(rifs),
+    )  # fmt: skip
+
+
+def _public(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ("kind", "doc_id")}
+
+
+def paper_label(graph: nx.MultiDiGraph, doc_id: str) -> str:
+    """'Smith AB 2020' for a paper, its id when it has no author."""
+    data = graph.nodes[paper_node(doc_id)]
+    author = (data.get("first_author") or "").split(" ")[0]
+    return f"{author} {data.get('year') or ''}".strip() or doc_id
+
+
+__all__ = [
+    "ConceptSummary", "Links", "Step", "concept_summary", "concept_view", "paper_label",
+    "query_links", "resolve_concept",
+]  # fmt: skip

@@ -1,0 +1,129 @@
+"""One command for a review author: fetch new records, extract them, rebuild the graph,
+the review tables and the figures, and say what changed since the last refresh.
+
+What changed is measured against the state the last refresh left in the store (its
+records, their findings and their effect estimates), so a refresh that brings nothing
+new says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rifkb.corpus import Corpus
+from rifkb.store import Run, Store
+
+STATE_KEY = "last_refresh"
+
+
+@dataclass(frozen=True)
+class Changes:
+    first_refresh: bool
+    new_records: tuple[str, ...]
+    new_findings: tuple[tuple[str, str], ...]  # (doc_id, "kind subject object direction")
+    changed_estimates: tuple[str, ...]  # doc_ids whose estimates changed
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    runs: tuple[Run, ...]
+    extracted: int
+    failed: tuple[str, ...]
+    outputs: tuple[Path, ...]
+    changes: Changes
+    papers: int = 0
+    summary: str = field(default="")
+
+
+def refresh(
+    corpus: Corpus,
+    store: Store,
+    outputs: Path,
+    fetch: Callable[[], list[Run]] | None = None,
+    workers: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> RefreshReport:
+    """fetch (when given) -> extract -> graph -> tables -> figures -> changes."""
+    from rifkb.export import review_tables, write_tables
+    from rifkb.extract import extract_corpus
+    from rifkb.figures import write_figures
+    from rifkb.graph import build_graph, papers_from_store, write_graph
+    from rifkb.rules import load_rules
+
+    say = progress or (lambda _message: None)
+    runs = tuple(fetch()) if fetch else ()
+    say("extracting")
+    report = extract_corpus(store, workers=workers)
+    papers = papers_from_store(store)
+    say("building the graph")
+    graph = build_graph(papers, load_rules().concepts)
+    outputs.mkdir(parents=True, exist_ok=True)
+    written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
+               (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
+    written.append(_write(outputs / "extractions.jsonl", "".join(
+        json.dumps(x, ensure_ascii=False, sort_keys=True) + "\n" for x in store.extractions())))  # fmt: skip
+    say("writing tables")
+    written += write_tables(review_tables(papers), outputs / "tables")
+    say("drawing figures")
+    written += write_figures(papers, outputs / "figures")
+    changes = _changes(store, papers)
+    summary = summarize(corpus, runs, report.extracted, changes)
+    written.append(_write(outputs / "refresh.md", summary))
+    return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
+                         changes, len(papers), summary)  # fmt: skip
+
+
+def _state(papers: list) -> dict[str, dict[str, list]]:
+    return {
+        p.extraction.doc_id: {
+            "findings": sorted(" ".join(f.key) for f in p.extraction.findings),
+            "effects": sorted(
+                [e.measure, e.value, e.ci_low, e.ci_high, e.outcome] for e in p.extraction.effects
+            ),
+        }
+        for p in papers
+    }
+
+
+def _changes(store: Store, papers: list) -> Changes:
+    now = _state(papers)
+    before_text = store.get_meta(STATE_KEY)
+    store.set_meta(STATE_KEY, json.dumps(now, sort_keys=True))
+    if before_text is None:
+        return Changes(True, tuple(sorted(now)), (), ())
+    before = json.loads(before_text)
+    new_records = tuple(sorted(set(now) - set(before)))
+    new_findings = tuple(
+        (doc, f) for doc in sorted(now) for f in now[doc]["findings"]
+        if f not in before.get(doc, {}).get("findings", [])
+    )  # fmt: skip
+    changed = tuple(d for d in sorted(set(now) & set(before)) if now[d]["effects"] != before[d]["effects"])
+    return Changes(False, new_records, new_findings, changed)
+
+
+def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Changes) -> str:
+    lines = [f"# Refresh of {corpus.name}", ""]
+    for run in runs:
+        lines.append(f"- search {run.search}: {run.hits} hits, {run.new} new, {run.updated} updated, "
+                     f"{len(run.failed_pmids)} failed ({run.status})")  # fmt: skip
+    lines.append(f"- extracted {extracted} records")
+    if changes.first_refresh:
+        lines.append(f"- first refresh: {len(changes.new_records)} records")
+    else:
+        lines.append(f"- since the last refresh: {len(changes.new_records)} new records, "
+                     f"{len(changes.new_findings)} new findings, "
+                     f"{len(changes.changed_estimates)} records with changed estimates")  # fmt: skip
+        lines += [f"  - new record {d}" for d in changes.new_records[:50]]
+        lines += [f"  - new finding in {d}: {f}" for d, f in changes.new_findings[:50]]
+        lines += [f"  - estimates changed in {d}" for d in changes.changed_estimates[:50]]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str) -> Path:
+    from rifkb.bibliography import write_text_atomic
+
+    write_text_atomic(path, text)
+    return path
