@@ -116,12 +116,20 @@ def mechanism_outcome_matrix(papers: list[Paper]) -> pd.DataFrame:
     return frame
 
 
+INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryos", "max_age")
+
+
 def review_tables(papers: list[Paper]) -> dict[str, pd.DataFrame]:
-    return {
+    tables = {
         "evidence": evidence_table(papers),
         "findings": findings_table(papers),
         "rif_definitions": rif_definitions_table(papers),
         "mechanism_outcome": mechanism_outcome_matrix(papers),
+    }
+    # Counts stay whole numbers where some are missing (pandas would make them 143.0).
+    return {
+        name: frame.astype({c: "Int64" for c in INTEGER_COLUMNS if c in frame.columns})
+        for name, frame in tables.items()
     }
 
 

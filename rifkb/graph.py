@@ -192,7 +192,7 @@ def write_graph(graph: nx.MultiDiGraph, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(nx.node_link_data(graph, edges="links"), sort_keys=True, default=str)
     if fmt == "cytoscape":
-        return json.dumps(nx.cytoscape_data(_flat(graph)), sort_keys=True)
+        return json.dumps(nx.cytoscape_data(graph), sort_keys=True)
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(_flat(graph))) + "\n"
     if fmt == "gexf":

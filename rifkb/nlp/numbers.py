@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.context import compiled_rules, folded, register_extensions, sentence_of
+from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensions, sentence_of
 from rifkb.rules import MeasureName
 
 _NUM = r"-?\s?(?:\d+(?:\.\d+)?|\.\d+)"
@@ -110,10 +110,16 @@ class NumberReader:
             low, high = _float(ci.group("low")), _float(ci.group("high"))
             pos = ci.end()
         p = _p_value(text, start, pos)
+        adjusted = measure.adjusted or self._in_adjusted_model(doc, start)
         sentence_start = sentence_of(doc, start)[0]
         outcome = self._outcome(doc, max(since, sentence_start), link.start("value"), sentence_start)
-        return Effect(measure.measure, value, low, high, p, outcome, measure.adjusted, start,
+        return Effect(measure.measure, value, low, high, p, outcome, adjusted, start,
                       pos, f"measures.tsv:{measure.measure}")  # fmt: skip
+
+    def _in_adjusted_model(self, doc: Doc, start: int) -> bool:
+        """'In the logistic regression analysis, IVIg was associated with ... (OR 3.64 ...)'."""
+        s, e = sentence_of(doc, start)
+        return any(c == "adjustment" and s <= c_start < e for c_start, _, c in cue_hits(doc, self.compiled))
 
     def _outcome(self, doc: Doc, window_start: int, window_end: int, sentence_start: int) -> str | None:
         """The outcome (or RIF/RPL, for risk estimates) named last before the value: since

@@ -94,3 +94,9 @@ def test_event_rates(read, text, expected):
 def test_event_rate_outcome(read):
     (rate,) = read("The clinical pregnancy rate per cycle was 32.7% (17/52).").event_rates
     assert rate.outcome == "clinical_pregnancy"
+
+
+def test_estimate_from_a_regression_model_is_adjusted(read):
+    text = "In the logistic regression analysis, IVIg was associated with higher odds of live birth (OR 3.64; 95% CI 1.78–7.67; p = 0.0004)."
+    (effect,) = read(text).effects
+    assert effect.adjusted and effect.outcome == "live_birth"
