@@ -13,7 +13,10 @@ from tests.conftest import REPO
 from tests.eutils_server import make_articles
 
 runner = CliRunner()
-COMMANDS = [["init"], ["import"], ["fetch"], ["status"], ["show"], ["export", "bib"]]
+COMMANDS = [
+    ["init"], ["import"], ["fetch"], ["status"], ["show"], ["extract"], ["refresh"], ["graph"],
+    ["query", "links"], ["query", "concept"], ["export", "bib"], ["export", "tables"], ["export", "figures"],
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def bundled(tmp_path):
 def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
-    assert "Example: rifkb " + command[0] in " ".join(result.output.split())
+    assert "Example: rifkb " + " ".join(command) in " ".join(result.output.split())
 
 
 def test_status_of_the_bundled_corpus_works_offline(bundled):
