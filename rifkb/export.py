@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,9 +29,12 @@ TABLES = ("evidence", "findings", "rif_definitions", "mechanism_outcome")
 
 
 def study_label(paper: Paper) -> str:
-    """'Ahmadi 2017' as tables cite a study; its id when the record names no author."""
-    author = (paper.record.first_author or "").split(" ")[0] or paper.extraction.doc_id
-    return f"{author} {paper.record.year or ''}".strip()
+    """'Ahmadi 2017' as tables cite a study; the journal when the record names no
+    author, the id when it names neither."""
+    r = paper.record
+    journal = textwrap.shorten(r.journal_iso or r.journal or "", 28, placeholder="…")
+    who = (r.first_author or "").split(" ")[0] or journal
+    return f"{who or paper.extraction.doc_id} {r.year or ''}".strip()
 
 
 def rif_text(paper: Paper) -> str:

@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: never open a window
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
 from rifkb.evidence import DIFFERENCE_MEASURES, no_effect  # noqa: E402
 from rifkb.export import study_label  # noqa: E402
@@ -29,6 +30,7 @@ DIRECTION_COLOURS = {
 }
 # Same inputs, same bytes: no creation date, fixed SVG element ids.
 plt.rcParams["svg.hashsalt"] = "rifkb"
+_RATIO_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 
 
@@ -78,6 +80,10 @@ def _forest_panel(ax: plt.Axes, rows: list, log: bool) -> None:
     ax.invert_yaxis()
     if log and all(e.ci_low > 0 for _, e in rows):
         ax.set_xscale("log")
+        low, high = min(e.ci_low for _, e in rows), max(e.ci_high for _, e in rows)
+        ax.xaxis.set_major_locator(FixedLocator([t for t in _RATIO_TICKS if low / 1.5 <= t <= high * 1.5]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
     ax.set_xlabel("ratio (log scale)" if log else "difference")
 
 
@@ -114,11 +120,16 @@ def rif_definitions_plot(papers: list[Paper], directory: Path) -> list[Path]:
         if (rif := p.extraction.rif_definition) and rif.min_failed_transfers and p.record.year
     ]
     fig, ax = plt.subplots(figsize=(8, 4))
-    seen: Counter[tuple[int, int]] = Counter()
-    for year, transfers, _label in sorted(points):
-        offset = 0.08 * seen[(year, transfers)]
-        seen[(year, transfers)] += 1
-        ax.scatter(year, transfers + offset, color=DIRECTION_COLOURS["mixed"])
+    together = Counter((year, transfers) for year, transfers, _ in points)
+    for (year, transfers), count in sorted(together.items()):
+        ax.scatter(year, transfers, s=60 * count, color=DIRECTION_COLOURS["mixed"])
+        if count > 1:
+            ax.annotate(str(count), (year, transfers), ha="center", va="center", color="white", fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if points:
+        low, high = min(t for _, t, _ in points), max(t for _, t, _ in points)
+        ax.set_ylim(low - 0.5, high + 0.5)
     ax.set_xlabel("year")
     ax.set_ylabel("minimum failed transfers defining RIF")
     ax.set_title(f"RIF definitions in {len(points)} studies")
