@@ -127,10 +127,10 @@ class CountReader:
         cues = self.compiled.rules.cues
         if any(re.search(rf"\b{re.escape(c)}\W*$", before) for c in cues["total"]):
             return True
-        if re.match(r"\W*(?:\(\w+\)\s*)?in total\b", after) or re.search(
-            r"(?:^|\.\s|^\s*)of\s+$", before[-4:]
-        ):
+        if re.match(r"\W*(?:\(\w+\)\s*)?in total\b", after):
             return True
+        if re.search(r"(?:^|[.:\n]\s*)Of\s+$", folded_text.cased[max(0, start - 6) : start]):
+            return True  # "Of 169 patients, 84 were assigned to ..." (not "8 of 31 women")
         return any(re.search(rf"\b{re.escape(c)}\s+(?:\w+\s+){{0,2}}$", before[-25:])
                    for c in cues["inclusion"])  # fmt: skip
 

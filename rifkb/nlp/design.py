@@ -68,9 +68,18 @@ class DesignClassifier:
         primary = doc._.rifkb_sample_size is not None
         if "intervention" not in types and has_controls and concepts & {"rif", "infertility", "rpl"}:
             return [(CASE_CONTROL_PRIORITY, "case_control")]
-        if "intervention" in types and primary and not compares:
+        if self._about_intervention(doc) and primary and not compares:
             return [(SINGLE_ARM_PRIORITY, "nrct")]
         return []
+
+    def _about_intervention(self, doc: Doc) -> bool:
+        """The title names an intervention; or, with a title naming no intervention and no
+        mechanism (or no title), the abstract names one."""
+        mentions = doc._.rifkb_mentions or []
+        title = {h.type for h in mentions if h.start < (doc._.rifkb_title_end or 0)}
+        if "intervention" in title:
+            return True
+        return "mechanism" not in title and any(h.type == "intervention" for h in mentions)
 
     def _default(self, doc: Doc) -> str:
         primary = doc._.rifkb_sample_size is not None or _STATISTICS.search(folded(doc).text)

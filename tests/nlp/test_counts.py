@@ -41,3 +41,11 @@ def test_sample_size(read, text, expected):
 def test_number_of_studies(read, text, expected):
     extraction = read(text)
     assert extraction.n_studies == expected
+
+
+def test_n_of_n_in_results_is_not_the_total(read):
+    text = (
+        "Sixty-two couples with RIF were enrolled. Clinical pregnancy was achieved in "
+        "14 of 31 versus 8 of 31 women (p = 0.11)."
+    )
+    assert read(text).sample_size == 62

@@ -39,3 +39,8 @@ def test_design_from_words(read, text, title, expected):
 def test_publication_type_wins(read):
     text = "We studied 40 women retrospectively."
     assert read(text, publication_types=("Randomized Controlled Trial",)).study_design == "rct"
+
+
+def test_an_observational_study_that_mentions_a_treatment_is_not_a_trial(read):
+    text = "In 530 women, live birth was not affected by chronic endometritis. Antibiotics did not help."
+    assert read(text, title="Chronic endometritis and live birth").study_design == "cohort"

@@ -53,3 +53,9 @@ def test_the_endorsed_definition_wins(read):
 def test_no_definition(read, text):
     rif = read(text).rif_definition
     assert rif is None or rif.min_failed_transfers is None
+
+
+def test_age_limit_written_with_a_symbol(read):
+    text = "Couples with unexplained RIF (≥ 3 failed cycles, ≥ 6 embryos transferred, women < 38 years)."
+    rif = read(text).rif_definition
+    assert (rif.min_failed_transfers, rif.min_embryos, rif.max_age) == (3, 6, 38)
