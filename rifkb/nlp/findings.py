@@ -34,7 +34,12 @@ from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensi
 
 _ASSOCIATION_OBJECTS = ("rif", "rpl", "infertility")
 _P = re.compile(r"\bp\s*(?:value\s*)?([<>=≤≥]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
-_NEGATED_OBJECT = re.compile(r"\b(?:no|without|fail(?:ed|ure)? to(?: \w+)?)\s+(?:\w+\s+)?$")
+# "no side-effects", "failed to become pregnant": the outcome is absent, not compared
+# (while "failed to improve the live birth rate" is a negated result, read as such below)
+_NEGATED_OBJECT = re.compile(
+    r"\b(?:no|without|fail(?:ed|ure)? to (?:become|achieve|get|conceive))\s+(?:\w+\s+)?$"
+)
+_NEGATED_CUE = re.compile(r"\b(?:not|no|without|fail(?:ed|s)? to)\s+(?:\w+\s+)?$")
 # "X was (significantly) higher": the direction word is X's predicate
 _PREDICATE_GAP = re.compile(r"^[^\w]*(?:\w+\s+){0,3}?(?:was|were|is|are)(?:\s+\w+ly)*\s+$")
 _CLAUSE_BREAK = re.compile(r";|,?\s+\b(?:but|whereas|while)\b|\bhowever\b", re.IGNORECASE)
@@ -147,7 +152,7 @@ class FindingReader:
             return "no_difference"
         for s, _, c in cues:
             if c in ("increase", "decrease"):
-                negated = re.search(r"\b(?:not|no|without)\s+(?:\w+\s+)?$", text[max(start, s - 20) : s])
+                negated = _NEGATED_CUE.search(text[max(start, s - 20) : s])
                 return "no_difference" if negated else c
         if "association" in kinds:
             return "increase"

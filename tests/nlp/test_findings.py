@@ -69,3 +69,21 @@ def test_finding_evidence_is_its_sentence(read):
     extraction = read("Background text. IVIG did not improve the live-birth rate. More text.")
     (finding,) = extraction.findings
     assert finding.evidence.sentence == "IVIG did not improve the live-birth rate."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Tacrolimus failed to improve ongoing pregnancy rates.",
+            {("treatment", "tacrolimus", "ongoing_pregnancy", "no_difference")},
+        ),
+        ("Ten women failed to become pregnant after PRP.", set()),  # an absent outcome, not a result
+        (
+            "There was no improvement in clinical pregnancy rates with intralipid.",
+            {("treatment", "intralipid", "clinical_pregnancy", "no_difference")},
+        ),
+    ],
+)
+def test_failure_words(read, text, expected):
+    assert {f.key for f in read(text).findings} == expected
