@@ -25,7 +25,6 @@ from rifkb.evidence import describe_rif
 from rifkb.graph import Paper, format_effect
 
 ARROWS = {"increase": "↑", "decrease": "↓", "no_difference": "="}
-TABLES = ("evidence", "findings", "rif_definitions", "mechanism_outcome")
 
 
 def study_label(paper: Paper) -> str:

@@ -61,7 +61,6 @@ class FindingReader:
     def __init__(self, rules_dir: str | None):
         register_extensions()
         self.compiled = compiled_rules(rules_dir)
-        self.cues = self.compiled.rules.cues
 
     def __call__(self, doc: Doc) -> Doc:
         text = folded(doc).lower
