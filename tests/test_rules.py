@@ -71,3 +71,19 @@ def test_fingerprint_follows_content(rules_copy):
     first = load_rules(rules_copy).fingerprint
     append(rules_copy / "lexicon.tsv", "ivig\tPrivigen\ti")
     assert load_rules(rules_copy).fingerprint != first
+
+
+def test_a_user_adds_a_concept_without_code(rules_copy):
+    from rifkb.extract import extract_record
+    from rifkb.nlp import build_pipeline
+    from rifkb.records import AbstractSection, Record
+
+    append(rules_copy / "concepts.tsv", "melatonin\tintervention\tmelatonin supplementation")
+    append(rules_copy / "lexicon.tsv", "melatonin\tmelatonin\ti")
+    text = "Melatonin did not improve the clinical pregnancy rate in women with RIF."
+    record = Record(source_id="t:1", abstract=(AbstractSection(text),))
+    extraction = extract_record(build_pipeline(rules_dir=str(rules_copy)), record)
+    assert extraction.concepts()["intervention"] == ["melatonin"]
+    assert {f.key for f in extraction.findings} == {
+        ("treatment", "melatonin", "clinical_pregnancy", "no_difference")
+    }
