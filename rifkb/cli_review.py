@@ -154,17 +154,33 @@ def query_concept(
         ]
         _csv(["section", "doc_id", "other", "direction_or_measure", "value", "papers"], findings + effects)
         return
-    typer.echo(f"{summary.concept} ({summary.type}: {summary.label}): {len(summary.papers)} papers")
-    typer.echo("designs: " + ", ".join(f"{d} {n}" for d, n in summary.designs.items()))
+    _print_summary(summary, describe_rif)
+
+
+def _print_summary(summary: Any, describe_rif: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=False)
+    console.print(f"{summary.concept} ({summary.type}: {summary.label}): {len(summary.papers)} papers; "
+                  + ", ".join(f"{d} {n}" for d, n in summary.designs.items()), highlight=False)  # fmt: skip
+    findings = Table("role", "with", "papers", "↑ ↓ =", "significant", "designs", title="Findings")
     for f in summary.findings:
-        typer.echo(f"  {f['role']:7} {f['other']:24} papers {f['papers']:3}  {_arrows(f)}  "
-                   f"significant {f['significant']}")  # fmt: skip
+        designs = ", ".join(f"{d} {n}" for d, n in f["designs"].items())
+        findings.add_row(f["role"], f["other"], str(f["papers"]), _arrows(f), str(f["significant"]), designs)
+    effects = Table("paper", "estimate", "95% CI", "p", "outcome", title="Effect estimates")
     for e in summary.effects:
-        ci = f" ({e['ci_low']:g} to {e['ci_high']:g})" if e["ci_low"] is not None else ""
-        typer.echo(f"  effect [{e['doc_id']}] {e['measure']} {e['value']:g}{ci} {e['outcome'] or ''}")
+        ci = f"{e['ci_low']:g} to {e['ci_high']:g}" if e["ci_low"] is not None else ""
+        effects.add_row(e["doc_id"], f"{e['measure']} {e['value']:g}", ci, e["p"] or "", e["outcome"] or "")
+    rifs = Table("paper", "year", "criteria", title="RIF definitions")
     for r in summary.rif_definitions:
-        rif = describe_rif(r["min_failed_transfers"], r["min_embryos"], r["embryo_quality"], r["max_age"])
-        typer.echo(f"  RIF definition [{r['doc_id']}] {rif}")
+        criteria = describe_rif(
+            r["min_failed_transfers"], r["min_embryos"], r["embryo_quality"], r["max_age"]
+        )
+        rifs.add_row(r["doc_id"], str(r["year"] or ""), criteria)
+    for table in (findings, effects, rifs):
+        if table.row_count:
+            console.print(table)
 
 
 def _arrows(finding: dict[str, Any]) -> str:
