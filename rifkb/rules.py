@@ -116,7 +116,11 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         measures=tuple(_load_measures(directory / "measures.tsv")),
         designs=tuple(_load_designs(directory / "designs.tsv")),
         numbers=_load_numbers(directory / "numbers.tsv"),
-        nouns=_load_grouped(directory / "nouns.tsv", NOUN_CATEGORIES),
+        # nouns are compared with lower-cased words of the text ("RCTs" is "rcts")
+        nouns={
+            k: tuple(n.lower() for n in v)
+            for k, v in _load_grouped(directory / "nouns.tsv", NOUN_CATEGORIES).items()
+        },
         rate_heads=_load_rate_heads(directory / "rate_heads.tsv", concepts),
         abbreviations=frozenset(row[0] for _, row in _rows(directory / "sentences.tsv", 1, 1)),
     )

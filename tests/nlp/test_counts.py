@@ -49,3 +49,15 @@ def test_n_of_n_in_results_is_not_the_total(read):
         "14 of 31 versus 8 of 31 women (p = 0.11)."
     )
     assert read(text).sample_size == 62
+
+
+@pytest.mark.parametrize(
+    ("text", "n_studies", "sample"),
+    [
+        ("A total of 36 RCTs involving 5,280 participants were included in the meta-analysis.", 36, 5280),
+        ("A questionnaire was sent to 150 fertility specialists about immunotherapy.", None, 150),
+    ],
+)
+def test_studies_and_respondents(read, text, n_studies, sample):
+    extraction = read(text)
+    assert (extraction.n_studies, extraction.sample_size) == (n_studies, sample)

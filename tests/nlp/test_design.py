@@ -44,3 +44,10 @@ def test_publication_type_wins(read):
 def test_an_observational_study_that_mentions_a_treatment_is_not_a_trial(read):
     text = "In 530 women, live birth was not affected by chronic endometritis. Antibiotics did not help."
     assert read(text, title="Chronic endometritis and live birth").study_design == "cohort"
+
+
+def test_case_series(read):
+    assert (
+        read("We report a case series of five women with RIF treated with tacrolimus.").study_design
+        == "case_series"
+    )
