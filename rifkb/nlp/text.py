@@ -21,6 +21,8 @@ P = TypeVar("P")
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212\u2012\ufe63\uff0d"
 _SPACES = "\n\r\t\u00a0\u2009\u202f\u2002\u2003"
 _FOLD_CASE = {ord(c): "-" for c in _DASHES} | {ord(c): " " for c in _SPACES}
+# Prefixes written with or without a hyphen (antiphospholipid, anti-phospholipid).
+_PREFIXES = ("anti", "non", "intra", "sub", "pre")
 # Greek letters and their spelled-out names are interchangeable in names (TNF-α, TNF-alpha).
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "κ": "kappa"}
 _MAX_SEPARATOR_VARIANTS = 4
@@ -41,6 +43,8 @@ def name_variants(name: str, keep_case: bool, plural: bool = True) -> set[str]:
     """Spellings of one name: ' ' or '-' between words, a hyphen also dropped
     ('anti-nuclear', 'antinuclear'), Greek letters spelled out, a final plural."""
     bases = {fold(name, keep_case)}
+    if not keep_case:
+        bases |= {_hyphenate_prefix(b) for b in bases}
     for letter, spelled in _GREEK.items():
         bases |= {b.replace(letter, spelled) for b in bases if letter in b}
     variants: set[str] = set()
@@ -57,6 +61,15 @@ def name_variants(name: str, keep_case: bool, plural: bool = True) -> set[str]:
     if plural:
         variants |= {_plural(v, keep_case) for v in variants if v[-1:].isalpha()}
     return variants
+
+
+def _hyphenate_prefix(name: str) -> str:
+    """'antiphospholipid antibody' -> 'anti-phospholipid antibody' (the first word only)."""
+    for prefix in _PREFIXES:
+        rest = name[len(prefix) :]
+        if name.startswith(prefix) and len(rest) > 3 and rest[0].isalpha():
+            return f"{prefix}-{rest}"
+    return name
 
 
 def _plural(word: str, keep_case: bool) -> str:

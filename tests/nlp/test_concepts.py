@@ -70,3 +70,22 @@ def test_mentions_carry_evidence(read):
     assert ivig.evidence.sentence == "Live birth rates were higher with IVIg."
     assert ivig.evidence.rule.startswith(("lexicon.tsv:", "abbreviation")) or ":" in ivig.evidence.rule
     assert ivig.evidence.doc_id == "test:1"
+
+
+@pytest.mark.parametrize(
+    ("name", "concept"),
+    [
+        ("anti-phospholipid antibodies", "antiphospholipid"),
+        ("anti-nuclear antibodies", "antinuclear"),
+        ("non-receptive endometrium", "endometrial_receptivity"),
+        ("NK cell killing activity", "nk_cytotoxicity"),
+        ("TPO-Ab", "thyroid_autoimmunity"),
+        ("KIR2DS1", "hla_kir"),
+        ("implantation failure after three or more cycles", "rif"),
+        ("low-molecular-weight heparin", "heparin"),
+        ("vitrified-warmed blastocyst transfer", "fet"),
+    ],
+)
+def test_spelling_variants(read, name, concept):
+    found = {c for ids in read(f"Women received {name} in this study.").concepts().values() for c in ids}
+    assert concept in found
