@@ -27,6 +27,7 @@ _DIGITS = re.compile(r"(?<![\w.,/%-])\d{1,3}(?:,\d{3})+(?![\w.,/]\d)|(?<![\w.,/%
 _GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d+)\b|\bn\s*=\s*(\d+)\b", re.IGNORECASE)
 _MODIFIER = re.compile(r"\s*(?:\(\w+\)\s*)?([\w'-]+)")
 _MAX_MODIFIERS = 4
+_MOST_PEOPLE = 10**8  # more than any registry study counts: a number, not a sample
 _PROPORTION = re.compile(r"\b(?:out of|one in|in every)\s+$")
 _STOP = {
     "of",
@@ -77,7 +78,7 @@ class CountReader:
             value = parse_number(m.group(), self.compiled.rules.numbers)
             if value is not None:
                 numbers.append((m.start(), m.end(), value))
-        counts = [c for n in numbers if (c := self._count(doc, text, *n))]
+        counts = [c for n in numbers if n[2] <= _MOST_PEOPLE and (c := self._count(doc, text, *n))]
         counts += self._groups(doc, text.lower)
         return sorted(counts, key=lambda c: c.start)
 
