@@ -1,8 +1,8 @@
 """The corpus as a bibliography: RIS, BibTeX, CSV or JSON Lines, one entry per record.
 
 Output is deterministic (records in key order, stable BibTeX keys) so two exports of the
-same corpus are byte-identical; `write_text_atomic` writes through a temporary file and
-`os.replace`, so a failed export never leaves half a file.
+same corpus are byte-identical; `rifkb.files.write_text_atomic` writes through a temporary
+file, so a failed export never leaves half a file.
 """
 
 from __future__ import annotations
@@ -10,12 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable
-from pathlib import Path
 
 from rifkb.errors import BadInputError
 from rifkb.records import Record
@@ -32,19 +29,6 @@ def format_bibliography(records: Iterable[Record], fmt: str) -> str:
     if fmt not in writers:
         raise BadInputError(f"unknown format {fmt!r}; choose one of {', '.join(BIB_FORMATS)}")
     return writers[fmt](list(records))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _jsonl(records: list[Record]) -> str:

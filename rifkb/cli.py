@@ -312,8 +312,8 @@ def extract(
 
     Example: rifkb extract --workers 2 --jsonl outputs/extractions.jsonl
     """
-    from rifkb.bibliography import write_text_atomic
     from rifkb.extract import extract_corpus
+    from rifkb.files import write_text_atomic
 
     corpus, store = _open(corpus_dir)
     with store, _LazyProgress("extract") as progress:
@@ -345,7 +345,8 @@ def export_bib(
 
     Example: rifkb export bib --format bibtex -o outputs/rif-ivig.bib
     """
-    from rifkb.bibliography import format_bibliography, write_text_atomic
+    from rifkb.bibliography import format_bibliography
+    from rifkb.files import write_text_atomic
 
     corpus, store = _open(corpus_dir)
     with store:

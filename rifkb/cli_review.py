@@ -52,8 +52,8 @@ def graph(
 
     Example: rifkb graph --format graphml -o outputs/rif-ivig.graphml
     """
-    from rifkb.bibliography import write_text_atomic
     from rifkb.errors import BadInputError
+    from rifkb.files import write_text_atomic
     from rifkb.graph import GRAPH_FORMATS, write_graph
 
     if fmt not in GRAPH_FORMATS:

@@ -13,15 +13,13 @@ temporary name and moved into place.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from rifkb.evidence import describe_rif
+from rifkb.files import write_atomic
 from rifkb.graph import Paper, format_effect
 
 ARROWS = {"increase": "↑", "decrease": "↓", "no_difference": "="}
@@ -143,11 +141,11 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]
     for name, frame in tables.items():
         index = name == "mechanism_outcome"
         written.append(
-            _atomic(directory / f"{name}.csv", lambda path, f=frame, i=index: f.to_csv(path, index=i))
+            write_atomic(directory / f"{name}.csv", lambda path, f=frame, i=index: f.to_csv(path, index=i))
         )
-    written.append(_atomic(directory / "review_tables.xlsx", lambda path: _workbook(tables, path)))
+    written.append(write_atomic(directory / "review_tables.xlsx", lambda path: _workbook(tables, path)))
     written.append(
-        _atomic(directory / "review_tables.md", lambda path: path.write_text(_markdown(tables), "utf-8"))
+        write_atomic(directory / "review_tables.md", lambda path: path.write_text(_markdown(tables), "utf-8"))
     )
     return written
 
@@ -166,18 +164,6 @@ def _markdown(tables: dict[str, pd.DataFrame]) -> str:
         body = shown.to_markdown(index=name == "mechanism_outcome") if len(frame) else "_none_"
         parts.append(f"## {title}\n\n{body}\n")
     return "\n".join(parts)
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _columns(rows: list[dict], first: str) -> list[str]:

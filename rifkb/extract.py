@@ -97,15 +97,12 @@ def extract_records(
     model: str | None = None,
     rules_dir: str | None = None,
     workers: int = 1,
-    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Extraction | Failure]:
     """Extractions in the order of the records; a failing record yields a Failure."""
     if workers <= 1:
         nlp = build_pipeline(model, rules_dir)
         for record in records:
             yield _safe(nlp, record)
-            if progress:
-                progress(1)
         return
     # Fail here, with one clear error, rather than in every worker: the rules compile in
     # milliseconds; a model has to be loaded to know it loads.
@@ -116,8 +113,6 @@ def extract_records(
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir)) as pool:
         for results in pool.map(_extract_chunk, _chunks(records, CHUNK)):
             yield from results
-            if progress:
-                progress(len(results))
 
 
 def _safe(nlp: Language, record: Record) -> Extraction | Failure:

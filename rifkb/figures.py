@@ -20,6 +20,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: 
 
 from rifkb.evidence import DIFFERENCE_MEASURES, no_effect  # noqa: E402
 from rifkb.export import study_label  # noqa: E402
+from rifkb.files import write_atomic  # noqa: E402
 from rifkb.graph import Paper  # noqa: E402
 
 DIRECTION_COLOURS = {
@@ -152,10 +153,7 @@ def _save(fig: plt.Figure, stem: Path) -> list[Path]:
     fig.tight_layout()
     paths = []
     for ext in ("png", "svg"):
-        path = stem.with_suffix(f".{ext}")
-        tmp = path.with_name(f".{path.name}.tmp")
-        fig.savefig(tmp, format=ext, dpi=150, metadata=_METADATA[ext])
-        tmp.replace(path)
-        paths.append(path)
+        save = lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=150, metadata=_METADATA[ext])  # noqa: E731
+        paths.append(write_atomic(stem.with_suffix(f".{ext}"), save))
     plt.close(fig)
     return paths

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rifkb.corpus import Corpus
+from rifkb.files import write_text_atomic
 from rifkb.store import Run, Store
 
 STATE_KEY = "last_refresh"
@@ -123,7 +124,4 @@ def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Ch
 
 
 def _write(path: Path, text: str) -> Path:
-    from rifkb.bibliography import write_text_atomic
-
-    write_text_atomic(path, text)
-    return path
+    return write_text_atomic(path, text)

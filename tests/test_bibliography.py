@@ -9,7 +9,8 @@ import json
 import pytest
 import rispy
 
-from rifkb.bibliography import format_bibliography, write_text_atomic
+from rifkb.bibliography import format_bibliography
+from rifkb.files import write_text_atomic
 from rifkb.imports import import_files, read_records
 
 

@@ -36,7 +36,6 @@ class Compiled:
     cues: PhraseIndex
     measures_folded: PhraseIndex
     measures_cased: PhraseIndex
-    nouns: PhraseIndex
     number_words: re.Pattern[str]
     designs: PhraseIndex
 
@@ -59,9 +58,6 @@ def _compile(directory: str, _fingerprint: str) -> Compiled:
         cues=PhraseIndex([(p, c) for c, phrases in rules.cues.items() for p in phrases], False, plural=False),
         measures_folded=PhraseIndex([(n, m) for n, m in measures if not m.case_sensitive], False),
         measures_cased=PhraseIndex([(n, m) for n, m in measures if m.case_sensitive], True),
-        nouns=PhraseIndex(
-            [(p, c) for c, phrases in rules.nouns.items() for p in phrases], False, plural=False
-        ),
         number_words=re.compile(rf"\b(?:{words})(?:(?:\s+and\s+|\s+|-)(?:{words}))*\b", re.IGNORECASE),
         designs=PhraseIndex(
             [(r.phrase, r) for r in rules.designs if r.where != "pubtype"], False, plural=False
