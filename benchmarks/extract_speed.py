@@ -21,8 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rifkb.extract import document_text, extract_records  # noqa: E402
-from rifkb.imports import read_records  # noqa: E402
+from rifkb.corpus.imports import read_records  # noqa: E402
+from rifkb.kb.runs import extract_records
+from rifkb.nlp.reading import document_text  # noqa: E402
 
 DEV = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.jsonl"
 

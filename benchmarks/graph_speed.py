@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rifkb.corpus import load_corpus  # noqa: E402
-from rifkb.export import review_tables, write_tables  # noqa: E402
-from rifkb.extract import extract_corpus  # noqa: E402
-from rifkb.graph import Paper, build_graph, papers_from_store  # noqa: E402
-from rifkb.query import query_links  # noqa: E402
+from rifkb.corpus.folder import load_corpus  # noqa: E402
+from rifkb.kb.graph import Paper, build_graph, papers_from_store  # noqa: E402
+from rifkb.kb.query import query_links  # noqa: E402
+from rifkb.kb.runs import extract_corpus  # noqa: E402
+from rifkb.review.tables import review_tables, write_tables  # noqa: E402
 from rifkb.rules import load_rules  # noqa: E402
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rifkb.corpus import Corpus, SavedSearch, init_corpus
-from rifkb.pubmed import EutilsConfig, PubMedClient
+from rifkb.corpus.eutils import EutilsConfig, PubMedClient
+from rifkb.corpus.folder import Corpus, SavedSearch, init_corpus
 from tests.eutils_server import EutilsServer
 
 DATA = Path(__file__).parent / "data"
@@ -52,7 +52,7 @@ def nlp():
 @pytest.fixture(scope="session")
 def read(nlp):
     """Extract one text as an abstract (no title) and return its Extraction."""
-    from rifkb.extract import extract_record
+    from rifkb.nlp.reading import extract_record
     from rifkb.records import AbstractSection, Record
 
     def run(text: str, title: str = "", publication_types: tuple[str, ...] = ()):

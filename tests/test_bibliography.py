@@ -9,9 +9,9 @@ import json
 import pytest
 import rispy
 
-from rifkb.bibliography import format_bibliography
+from rifkb.corpus.formats import read_records, write_records
+from rifkb.corpus.imports import import_files
 from rifkb.files import write_text_atomic
-from rifkb.imports import import_files, read_records
 
 
 @pytest.fixture
@@ -23,13 +23,13 @@ def records(corpus, data):
 
 def test_jsonl_reimports_losslessly(records, tmp_path):
     path = tmp_path / "bib.jsonl"
-    write_text_atomic(path, format_bibliography(records, "jsonl"))
+    write_text_atomic(path, write_records(records, "jsonl"))
     again = [r for chunk in read_records(path, "jsonl") for r in chunk]
     assert again == records
 
 
 def test_ris_reads_back_with_rispy(records):
-    entries = rispy.loads(format_bibliography(records, "ris"))
+    entries = rispy.loads(write_records(records, "ris"))
     assert len(entries) == len(records) == 56
     ivig = next(e for e in entries if e.get("accession_number") == "99000001")
     assert ivig["doi"] == "10.9999/rifkb.test.2021.001"
@@ -38,7 +38,7 @@ def test_ris_reads_back_with_rispy(records):
 
 
 def test_bibtex_entries_have_unique_keys_and_escaped_text(records):
-    text = format_bibliography(records, "bibtex")
+    text = write_records(records, "bibtex")
     keys = [line.split("{", 1)[1].rstrip(",") for line in text.splitlines() if line.startswith("@")]
     assert len(keys) == len(set(keys)) == 56
     assert "@article{nunez2021intravenous," in text
@@ -47,7 +47,7 @@ def test_bibtex_entries_have_unique_keys_and_escaped_text(records):
 
 
 def test_csv_has_one_row_per_record(records):
-    rows = list(csv.DictReader(io.StringIO(format_bibliography(records, "csv"))))
+    rows = list(csv.DictReader(io.StringIO(write_records(records, "csv"))))
     assert len(rows) == 56
     row = next(r for r in rows if r["pmid"] == "99000001")
     assert row["retracted"] == "1" and row["first_author"] == "Núñez MJ"
@@ -55,8 +55,8 @@ def test_csv_has_one_row_per_record(records):
 
 def test_exports_are_deterministic(records):
     for fmt in ("ris", "bibtex", "csv", "jsonl"):
-        assert format_bibliography(records, fmt) == format_bibliography(list(records), fmt)
+        assert write_records(records, fmt) == write_records(list(records), fmt)
     assert (
-        json.loads(format_bibliography(records, "jsonl").splitlines()[0])["id"]
-        < json.loads(format_bibliography(records, "jsonl").splitlines()[1])["id"]
+        json.loads(write_records(records, "jsonl").splitlines()[0])["id"]
+        < json.loads(write_records(records, "jsonl").splitlines()[1])["id"]
     )

@@ -10,8 +10,9 @@ import spacy
 from typer.testing import CliRunner
 
 from rifkb.cli import app
-from rifkb.extract import Failure, extract_corpus, extract_records
-from rifkb.imports import import_files, read_records
+from rifkb.corpus.formats import read_records
+from rifkb.corpus.imports import import_files
+from rifkb.kb.runs import Failure, extract_corpus, extract_records
 from rifkb.nlp import build_pipeline
 from rifkb.rules import RULES_DIR
 
@@ -121,7 +122,7 @@ def saved_model(tmp_path):
 
 
 def test_model_pipeline_provides_sentences_and_entities(saved_model):
-    from rifkb.extract import extract_record
+    from rifkb.nlp.reading import extract_record
     from rifkb.records import AbstractSection, Record
 
     record = Record(

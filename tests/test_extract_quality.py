@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from rifkb.extract import Failure, extract_records
-from rifkb.imports import read_records
+from rifkb.corpus.formats import read_records
+from rifkb.kb.runs import Failure, extract_records
 from tests.eval.score import load, score
 
 FLOORS = {

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from rifkb.corpus.eutils import EutilsConfig, PubMedClient
+from rifkb.corpus.fetch import fetch_search
 from rifkb.errors import FetchError
-from rifkb.fetch import fetch_search
-from rifkb.pubmed import EutilsConfig, PubMedClient
 from tests.eutils_server import make_articles
 
 TERM = "recurrent implantation failure"
@@ -151,7 +151,7 @@ def test_other_urls_are_refused_while_a_call_runs(server):
     client = PubMedClient(config)
     import urllib.request
 
-    from rifkb.pubmed.eutils import _eutils_session
+    from rifkb.corpus.eutils import _eutils_session
 
     with _eutils_session(config), pytest.raises(OSError, match="E-utilities only"):
         urllib.request.urlopen("https://www.ncbi.nlm.nih.gov/dtd/x.dtd")

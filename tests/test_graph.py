@@ -7,11 +7,11 @@ import shutil
 
 import pytest
 
-from rifkb.corpus import load_corpus
+from rifkb.corpus.folder import load_corpus
 from rifkb.errors import BadInputError
-from rifkb.extract import extract_corpus
-from rifkb.graph import GRAPH_FORMATS, build_graph, papers_from_store, read_graph, write_graph
-from rifkb.query import concept_summary, query_links, resolve_concept
+from rifkb.kb.graph import GRAPH_FORMATS, build_graph, papers_from_store, read_graph, write_graph
+from rifkb.kb.query import concept_summary, query_links, resolve_concept
+from rifkb.kb.runs import extract_corpus
 from rifkb.rules import load_rules
 from tests.conftest import REPO
 

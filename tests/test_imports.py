@@ -7,8 +7,10 @@ import json
 
 import pytest
 
+from rifkb.corpus.formats import read_records
+from rifkb.corpus.formats.abstracts import split_structured_abstract
+from rifkb.corpus.imports import import_files
 from rifkb.errors import BadInputError
-from rifkb.imports import import_files, read_records, split_structured_abstract
 
 
 def records_of(path, fmt):

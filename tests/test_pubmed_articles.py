@@ -8,9 +8,8 @@ import urllib.request
 
 import pytest
 
+from rifkb.corpus.formats.pubmed_xml import newest_pubmed_dtd, pin_doctype, read_pubmed_xml, records_from_xml
 from rifkb.errors import BadInputError
-from rifkb.pubmed import read_pubmed_xml_file, records_from_xml
-from rifkb.pubmed.articles import newest_pubmed_dtd, pin_doctype
 
 
 @pytest.fixture
@@ -133,7 +132,7 @@ def test_large_file_reads_in_chunks_and_gzip(tmp_path, data):
     with open(plain, "rb") as src, gzip.open(packed, "wb") as dst:
         shutil.copyfileobj(src, dst)
     for path in (plain, packed):
-        chunks = list(read_pubmed_xml_file(path, chunk_size=4))
+        chunks = list(read_pubmed_xml(path, chunk_size=4))
         assert [len(c) for c in chunks] == [4, 4, 4, 3]
         assert chunks[0][0].pmid == "28066833"
 
@@ -150,4 +149,4 @@ def test_bad_xml_files_raise_one_clear_error(tmp_path, content, message):
     path = tmp_path / "bad.xml"
     path.write_bytes(content)
     with pytest.raises(BadInputError, match=message):
-        list(read_pubmed_xml_file(path))
+        list(read_pubmed_xml(path))

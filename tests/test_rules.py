@@ -55,8 +55,8 @@ def test_missing_rule_file(rules_copy):
 
 
 def test_a_user_adds_a_synonym_without_code(rules_copy):
-    from rifkb.extract import extract_record
     from rifkb.nlp import build_pipeline
+    from rifkb.nlp.reading import extract_record
     from rifkb.records import AbstractSection, Record
 
     record = Record(source_id="t:1", abstract=(AbstractSection("Women received Privigen before transfer."),))
@@ -74,8 +74,8 @@ def test_fingerprint_follows_content(rules_copy):
 
 
 def test_a_user_adds_a_concept_without_code(rules_copy):
-    from rifkb.extract import extract_record
     from rifkb.nlp import build_pipeline
+    from rifkb.nlp.reading import extract_record
     from rifkb.records import AbstractSection, Record
 
     append(rules_copy / "concepts.tsv", "melatonin\tintervention\tmelatonin supplementation")

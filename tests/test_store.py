@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
+from rifkb.corpus.store import SCHEMA_VERSION, Provenance, Store
 from rifkb.errors import CorpusError
 from rifkb.records import AbstractSection, Record
-from rifkb.store import SCHEMA_VERSION, Provenance, Store
 
 SEARCH = Provenance("search", "rif")
 RIS = Provenance("import", "refs.ris")
@@ -146,7 +146,7 @@ def test_an_older_corpus_is_upgraded_in_place(tmp_path):
     gains the extraction tables."""
     import json as _json
 
-    from rifkb.store import MIGRATIONS
+    from rifkb.corpus.store import MIGRATIONS
 
     path = tmp_path / "store.sqlite"
     conn = sqlite3.connect(path)

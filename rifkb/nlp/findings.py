@@ -28,9 +28,9 @@ from dataclasses import dataclass, replace
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.evidence import no_effect
 from rifkb.nlp.concepts import Hit
 from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensions
+from rifkb.records import no_effect
 
 _ASSOCIATION_OBJECTS = ("rif", "rpl", "infertility")
 _P = re.compile(r"\bp\s*(?:value\s*)?([<>=≤≥]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)

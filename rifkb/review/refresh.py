@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rifkb.corpus import Corpus
+from rifkb.corpus.folder import Corpus
+from rifkb.corpus.store import Run, Store
 from rifkb.files import write_text_atomic
-from rifkb.store import Run, Store
 
 STATE_KEY = "last_refresh"
 
@@ -48,10 +48,10 @@ def refresh(
     progress: Callable[[str], None] | None = None,
 ) -> RefreshReport:
     """fetch (when given) -> extract -> graph -> tables -> figures -> changes."""
-    from rifkb.export import review_tables, write_tables
-    from rifkb.extract import extract_corpus
-    from rifkb.figures import write_figures
-    from rifkb.graph import build_graph, papers_from_store, write_graph
+    from rifkb.kb.graph import build_graph, papers_from_store, write_graph
+    from rifkb.kb.runs import extract_corpus
+    from rifkb.review.figures import write_figures
+    from rifkb.review.tables import review_tables, write_tables
     from rifkb.rules import load_rules
 
     say = progress or (lambda _message: None)

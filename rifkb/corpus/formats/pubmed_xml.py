@@ -84,7 +84,7 @@ def records_from_xml(data: bytes) -> list[Record]:
     return [parse_article(a) for a in parsed.get("PubmedArticle", [])]
 
 
-def read_pubmed_xml_file(path: Path, chunk_size: int = 500) -> Iterator[list[Record]]:
+def read_pubmed_xml(path: Path, chunk_size: int = 500) -> Iterator[list[Record]]:
     """Records of a PubMed XML file (also .gz), a chunk at a time, in flat memory."""
     try:
         yield from _read_chunks(path, chunk_size)

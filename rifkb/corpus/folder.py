@@ -14,9 +14,9 @@ from pathlib import Path
 
 import tomli_w
 
+from rifkb.corpus.store import Provenance, Store
 from rifkb.errors import BadInputError, CorpusError
 from rifkb.records import Record
-from rifkb.store import Provenance, Store
 
 DEFAULT_CORPUS = Path("corpora/rif-ivig")
 CONFIG_FILE = "corpus.toml"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from rifkb.evidence import describe_rif
 from rifkb.files import write_atomic
-from rifkb.graph import Paper, format_effect
+from rifkb.kb.graph import Paper, format_effect
+from rifkb.records import describe_rif
 
 ARROWS = {"increase": "↑", "decrease": "↓", "no_difference": "="}
 

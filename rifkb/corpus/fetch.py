@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
-from rifkb.corpus import SavedSearch, edat
+from rifkb.corpus.eutils import PUBMED_RETRIEVAL_CAP, MalformedResponse, PubMedClient, SearchResult
+from rifkb.corpus.folder import SavedSearch, edat
+from rifkb.corpus.store import Provenance, Run, Store, utc_now
 from rifkb.errors import FetchError
-from rifkb.pubmed import PUBMED_RETRIEVAL_CAP, MalformedResponse, PubMedClient, SearchResult
 from rifkb.records import Record
-from rifkb.store import Provenance, Run, Store, utc_now
 
 EARLIEST = date(1800, 1, 1)
 Progress = Callable[[str, int, int], None]  # (search name, ids done, ids in all)

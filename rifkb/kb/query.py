@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from rifkb.errors import BadInputError
-from rifkb.graph import paper_node
+from rifkb.kb.graph import paper_node
 from rifkb.nlp.text import fold, name_variants
 from rifkb.rules import RuleSet
 

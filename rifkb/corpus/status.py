@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rifkb.corpus import Corpus
-from rifkb.store import Store
+from rifkb.corpus.folder import Corpus
+from rifkb.corpus.store import Store
 
 
 @dataclass(frozen=True)

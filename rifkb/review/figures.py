@@ -18,10 +18,10 @@ matplotlib.use("Agg")  # files only: never open a window
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
-from rifkb.evidence import DIFFERENCE_MEASURES, no_effect  # noqa: E402
-from rifkb.export import study_label  # noqa: E402
 from rifkb.files import write_atomic  # noqa: E402
-from rifkb.graph import Paper  # noqa: E402
+from rifkb.kb.graph import Paper  # noqa: E402
+from rifkb.records import DIFFERENCE_MEASURES, no_effect  # noqa: E402
+from rifkb.review.tables import study_label  # noqa: E402
 
 DIRECTION_COLOURS = {
     "increase": "#1b9e77",

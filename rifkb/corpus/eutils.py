@@ -29,8 +29,8 @@ from urllib.parse import urlparse
 
 from Bio import Entrez
 
+from rifkb.corpus.formats.pubmed_xml import PARSE_ERRORS, pin_doctype, records_from_xml
 from rifkb.errors import FetchError
-from rifkb.pubmed.articles import PARSE_ERRORS, pin_doctype, records_from_xml
 from rifkb.records import Record
 
 NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"

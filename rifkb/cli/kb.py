@@ -1,33 +1,34 @@
-"""Commands for review authors and researchers: graph, query, review tables, figures,
-refresh. Registered on `rifkb.cli.app`; thin like the rest of the CLI."""
+"""Commands of a researcher: the knowledge graph and the questions asked of it."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from rifkb.cli import CorpusOption, _LazyProgress, _open, _print_runs, app, export_app, handles_errors
-from rifkb.corpus import DEFAULT_CORPUS
+from rifkb.cli.common import (
+    DEFAULT_CORPUS,
+    CorpusOption,
+    CsvOption,
+    JsonOption,
+    echo_csv,
+    handles_errors,
+    open_corpus,
+)
 
+app = typer.Typer()
 query_app = typer.Typer(help="Ask the knowledge graph.", no_args_is_help=True)
 app.add_typer(query_app, name="query")
-OUTPUTS = Path("outputs")
-JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object.")]
-CsvOption = Annotated[bool, typer.Option("--csv", help="CSV rows.")]
 
 
 def _graph(corpus_dir: Path):  # noqa: ANN202 - (graph, rules)
-    from rifkb.graph import build_graph, papers_from_store
+    from rifkb.kb.graph import build_graph, papers_from_store
     from rifkb.rules import load_rules
 
-    _, store = _open(corpus_dir)
+    _, store = open_corpus(corpus_dir)
     with store:
         papers = papers_from_store(store)
     if not papers:
@@ -54,7 +55,7 @@ def graph(
     """
     from rifkb.errors import BadInputError
     from rifkb.files import write_text_atomic
-    from rifkb.graph import GRAPH_FORMATS, write_graph
+    from rifkb.kb.graph import GRAPH_FORMATS, write_graph
 
     if fmt not in GRAPH_FORMATS:
         raise BadInputError(f"unknown format {fmt!r}; choose one of {', '.join(GRAPH_FORMATS)}")
@@ -78,7 +79,7 @@ def query_links_command(
 
     Example: rifkb query links --from nk_uterine --to "live birth"
     """
-    from rifkb.query import query_links, resolve_concept
+    from rifkb.kb.query import query_links, resolve_concept
 
     built, rules = _graph(corpus_dir)
     links = query_links(built, resolve_concept(source, rules), resolve_concept(target, rules), max_steps)
@@ -87,7 +88,7 @@ def query_links_command(
     if as_json:
         typer.echo(json.dumps(asdict(links), indent=2, ensure_ascii=False))
     elif as_csv:
-        _csv(["path", "step", "source", "relation", "target", "papers", "doc_id", "sentence"],
+        echo_csv(["path", "step", "source", "relation", "target", "papers", "doc_id", "sentence"],
              [[p, i, s.source, s.relation, s.target, len(s.papers), e["doc_id"], e["sentence"]]
               for p, i, s in steps for e in s.evidence])  # fmt: skip
     else:
@@ -139,8 +140,8 @@ def query_concept(
 
     Example: rifkb query concept ivig
     """
-    from rifkb.evidence import describe_rif
-    from rifkb.query import concept_summary, resolve_concept
+    from rifkb.kb.query import concept_summary, resolve_concept
+    from rifkb.records import describe_rif
 
     built, rules = _graph(corpus_dir)
     summary = concept_summary(built, resolve_concept(name, rules))
@@ -152,7 +153,9 @@ def query_concept(
         effects = [
             ["effect", e["doc_id"], e["outcome"], e["measure"], e["value"], ""] for e in summary.effects
         ]
-        _csv(["section", "doc_id", "other", "direction_or_measure", "value", "papers"], findings + effects)
+        echo_csv(
+            ["section", "doc_id", "other", "direction_or_measure", "value", "papers"], findings + effects
+        )
         return
     _print_summary(summary, describe_rif)
 
@@ -185,94 +188,3 @@ def _print_summary(summary: Any, describe_rif: Any) -> None:
 
 def _arrows(finding: dict[str, Any]) -> str:
     return f"↑{finding['increase']} ↓{finding['decrease']} ={finding['no_difference']}"
-
-
-def _csv(header: list[str], rows: list[list[Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    sys.stdout.write(buffer.getvalue())
-
-
-@export_app.command("tables")
-@handles_errors
-def export_tables(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "tables",
-    corpus_dir: CorpusOption = DEFAULT_CORPUS,
-) -> None:
-    """Review tables (evidence, findings, RIF definitions, mechanism × outcome) as CSV,
-    one XLSX workbook and Markdown.
-
-    Example: rifkb export tables -o outputs/tables
-    """
-    from rifkb.export import review_tables, write_tables
-    from rifkb.graph import papers_from_store
-
-    _, store = _open(corpus_dir)
-    with store:
-        papers = papers_from_store(store)
-    for path in write_tables(review_tables(papers), output):
-        typer.echo(f"wrote {path}")
-
-
-@export_app.command("figures")
-@handles_errors
-def export_figures(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "figures",
-    corpus_dir: CorpusOption = DEFAULT_CORPUS,
-    intervention: Annotated[
-        str | None, typer.Option(help="Forest plot of this intervention (default: IVIg).")
-    ] = None,
-) -> None:
-    """Forest plot, evidence map and RIF-definition spread, as PNG and SVG.
-
-    Example: rifkb export figures --intervention intralipid -o outputs/figures
-    """
-    from rifkb.figures import write_figures
-    from rifkb.graph import papers_from_store
-    from rifkb.query import resolve_concept
-    from rifkb.rules import load_rules
-
-    chosen = resolve_concept(intervention, load_rules()) if intervention else None
-    _, store = _open(corpus_dir)
-    with store:
-        papers = papers_from_store(store)
-    for path in write_figures(papers, output, chosen):
-        typer.echo(f"wrote {path}")
-
-
-@app.command("refresh")
-@handles_errors
-def refresh_command(
-    corpus_dir: CorpusOption = DEFAULT_CORPUS,
-    offline: Annotated[bool, typer.Option("--offline", help="Do not fetch; rebuild from the store.")] = False,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for everything written.")] = OUTPUTS,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Extraction processes.")] = 1,
-    email: Annotated[str | None, typer.Option(envvar="NCBI_EMAIL", help="Your email, for NCBI.")] = None,
-    api_key: Annotated[str | None, typer.Option(envvar="NCBI_API_KEY", help="NCBI API key.")] = None,
-    eutils_url: Annotated[
-        str | None, typer.Option(envvar="RIFKB_EUTILS_URL", help="Another E-utilities server.")
-    ] = None,
-) -> None:
-    """Fetch new records (unless --offline), extract, rebuild the graph, the review tables and
-    the figures, and say what changed since the last refresh.
-
-    Example: rifkb refresh --offline
-    """
-    from rifkb.fetch import fetch_search
-    from rifkb.pubmed import NCBI_EUTILS_URL, EutilsConfig, PubMedClient
-    from rifkb.refresh import refresh
-
-    corpus, store = _open(corpus_dir)
-    fetch = None
-    if not offline:
-        client = PubMedClient(EutilsConfig(email or "", api_key, eutils_url or NCBI_EUTILS_URL))
-        fetch = lambda: [fetch_search(store, client, s) for s in corpus.searches]  # noqa: E731
-    with store, _LazyProgress("refresh"):
-        report = refresh(corpus, store, output, fetch, workers,
-                         lambda message: typer.echo(f"... {message}", err=True))  # fmt: skip
-    if report.runs:
-        _print_runs(list(report.runs))
-    sys.stdout.write(report.summary)
-    typer.echo(f"wrote {len(report.outputs)} files under {output}", err=True)

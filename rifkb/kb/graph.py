@@ -19,10 +19,9 @@ from typing import Any
 
 import networkx as nx
 
-from rifkb.evidence import Extraction
-from rifkb.records import Record
+from rifkb.corpus.store import Store
+from rifkb.records import Extraction, Record
 from rifkb.rules import Concept
-from rifkb.store import Store
 
 GRAPH_FORMATS = ("graphml", "gexf", "json", "cytoscape")
 

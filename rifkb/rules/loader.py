@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rifkb.errors import RuleFileError
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+RULES_DIR = Path(__file__).resolve().parent  # the rule files ship inside the package
 CONCEPT_TYPES = ("intervention", "outcome", "mechanism", "population")
 DESIGNS = (
     "rct", "nrct", "cohort", "case_control", "cross_sectional", "case_series", "meta_analysis",

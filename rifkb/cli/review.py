@@ -1,0 +1,105 @@
+"""Commands of a review author: review tables, figures and the one-command refresh."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rifkb.cli.common import (
+    DEFAULT_CORPUS,
+    OUTPUTS,
+    CorpusOption,
+    LazyProgress,
+    handles_errors,
+    open_corpus,
+    print_runs,
+)
+
+app = typer.Typer()
+export_app = typer.Typer()
+
+
+@export_app.command("tables")
+@handles_errors
+def export_tables(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "tables",
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+) -> None:
+    """Review tables (evidence, findings, RIF definitions, mechanism × outcome) as CSV,
+    one XLSX workbook and Markdown.
+
+    Example: rifkb export tables -o outputs/tables
+    """
+    from rifkb.kb.graph import papers_from_store
+    from rifkb.review.tables import review_tables, write_tables
+
+    _, store = open_corpus(corpus_dir)
+    with store:
+        papers = papers_from_store(store)
+    for path in write_tables(review_tables(papers), output):
+        typer.echo(f"wrote {path}")
+
+
+@export_app.command("figures")
+@handles_errors
+def export_figures(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "figures",
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    intervention: Annotated[
+        str | None, typer.Option(help="Forest plot of this intervention (default: IVIg).")
+    ] = None,
+) -> None:
+    """Forest plot, evidence map and RIF-definition spread, as PNG and SVG.
+
+    Example: rifkb export figures --intervention intralipid -o outputs/figures
+    """
+    from rifkb.kb.graph import papers_from_store
+    from rifkb.kb.query import resolve_concept
+    from rifkb.review.figures import write_figures
+    from rifkb.rules import load_rules
+
+    chosen = resolve_concept(intervention, load_rules()) if intervention else None
+    _, store = open_corpus(corpus_dir)
+    with store:
+        papers = papers_from_store(store)
+    for path in write_figures(papers, output, chosen):
+        typer.echo(f"wrote {path}")
+
+
+@app.command("refresh")
+@handles_errors
+def refresh_command(
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not fetch; rebuild from the store.")] = False,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for everything written.")] = OUTPUTS,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Extraction processes.")] = 1,
+    email: Annotated[str | None, typer.Option(envvar="NCBI_EMAIL", help="Your email, for NCBI.")] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="NCBI_API_KEY", help="NCBI API key.")] = None,
+    eutils_url: Annotated[
+        str | None, typer.Option(envvar="RIFKB_EUTILS_URL", help="Another E-utilities server.")
+    ] = None,
+) -> None:
+    """Fetch new records (unless --offline), extract, rebuild the graph, the review tables and
+    the figures, and say what changed since the last refresh.
+
+    Example: rifkb refresh --offline
+    """
+    from rifkb.corpus.eutils import NCBI_EUTILS_URL, EutilsConfig, PubMedClient
+    from rifkb.corpus.fetch import fetch_search
+    from rifkb.review.refresh import refresh
+
+    corpus, store = open_corpus(corpus_dir)
+    fetch = None
+    if not offline:
+        client = PubMedClient(EutilsConfig(email or "", api_key, eutils_url or NCBI_EUTILS_URL))
+        fetch = lambda: [fetch_search(store, client, s) for s in corpus.searches]  # noqa: E731
+    with store, LazyProgress("refresh"):
+        report = refresh(corpus, store, output, fetch, workers,
+                         lambda message: typer.echo(f"... {message}", err=True))  # fmt: skip
+    if report.runs:
+        print_runs(list(report.runs))
+    sys.stdout.write(report.summary)
+    typer.echo(f"wrote {len(report.outputs)} files under {output}", err=True)

@@ -1,0 +1,39 @@
+"""Typed records that stages pass to each other; standard library only.
+
+- bibliographic: `Record`, one item as a source describes it (PubMed XML, MEDLINE, RIS,
+  JSON Lines), with its authors, abstract sections, MeSH and corrections;
+- extraction: `Extraction`, what the pipeline read in one record, every fact with its
+  `Evidence` (document, span, sentence, rule).
+"""
+
+from rifkb.records.bibliographic import (
+    RETRACTED_PUBLICATION_TYPE,
+    AbstractSection,
+    Author,
+    CommentCorrection,
+    MeshHeading,
+    MeshQualifier,
+    Record,
+    normalise_doi,
+    normalise_title,
+)
+from rifkb.records.extraction import (
+    CONCEPT_TYPES,
+    DIFFERENCE_MEASURES,
+    EffectEstimate,
+    EventRate,
+    Evidence,
+    Extraction,
+    Finding,
+    Mention,
+    RifDefinition,
+    describe_rif,
+    no_effect,
+)
+
+__all__ = [
+    "CONCEPT_TYPES", "DIFFERENCE_MEASURES", "RETRACTED_PUBLICATION_TYPE", "AbstractSection",
+    "Author", "CommentCorrection", "EffectEstimate", "EventRate", "Evidence", "Extraction",
+    "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record", "RifDefinition",
+    "describe_rif", "no_effect", "normalise_doi", "normalise_title",
+]  # fmt: skip

@@ -1,0 +1,27 @@
+"""The rule files that hold rifkb's language knowledge (`*.tsv` in this folder, shipped as
+package data; see README.md here), their loader and validator (errors name `file:line`)
+and the `RuleSet` they make, with its fingerprint."""
+
+from rifkb.rules.loader import (
+    CONCEPT_TYPES,
+    CUE_CATEGORIES,
+    DESIGNS,
+    FILES,
+    MEASURES,
+    NOUN_CATEGORIES,
+    RULES_DIR,
+    Concept,
+    DesignRule,
+    MeasureName,
+    Pattern,
+    RuleSet,
+    Term,
+    fingerprint,
+    load_rules,
+)
+
+__all__ = [
+    "CONCEPT_TYPES", "CUE_CATEGORIES", "DESIGNS", "FILES", "MEASURES", "NOUN_CATEGORIES",
+    "RULES_DIR", "Concept", "DesignRule", "MeasureName", "Pattern", "RuleSet", "Term",
+    "fingerprint", "load_rules",
+]  # fmt: skip
