@@ -23,3 +23,8 @@ class RuleFileError(RifkbError):
 
 class FetchError(RifkbError):
     """E-utilities could not be reached or answered with something unusable."""
+
+
+class PipelineError(RifkbError, ValueError):
+    """A spaCy component used on a pipeline that lacks what it needs; names the component
+    to add. Also a ValueError, as spaCy's own configuration errors are."""

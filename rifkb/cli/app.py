@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from rifkb.cli import corpus, extract, kb, review
+from rifkb.cli import corpus, extract, kb, pipeline, review
 
 app = typer.Typer(
     help="rifkb: a living evidence base on recurrent implantation failure (RIF) and IVIg.\n\n"
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 export_app = typer.Typer(help="Write the corpus out in standard formats.", no_args_is_help=True)
-for group in (corpus, extract, kb, review):
+for group in (corpus, extract, kb, review, pipeline):
     app.add_typer(group.app)
 for group in (corpus, review):
     export_app.add_typer(group.export_app)

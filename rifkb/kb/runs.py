@@ -7,14 +7,15 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 
 from spacy.language import Language
 
 from rifkb.corpus.store import Store, record_hash
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
-from rifkb.nlp.context import compiled_rules
 from rifkb.nlp.reading import extract_record
 from rifkb.records import Extraction, Record
+from rifkb.rules import load_rules
 
 CHUNK = 64  # records sent to a worker at a time
 
@@ -44,7 +45,7 @@ def extract_records(
     if model:
         build_pipeline(model, rules_dir)
     else:
-        compiled_rules(rules_dir)
+        load_rules(Path(rules_dir) if rules_dir else None)
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir)) as pool:
         for results in pool.map(_extract_chunk, _chunks(records, CHUNK)):
             yield from results

@@ -1,9 +1,8 @@
-"""The spaCy pipeline: scispaCy's tokenizer and abbreviation detector, then rifkb's own
-components (one module each), all driven by the rule files of `rules/`.
+"""The spaCy layer: rifkb's components (one module each, registered as spaCy factories
+named `rifkb_*_v1`), the pipeline that joins them, and the one function that turns a
+processed Doc into an `Extraction` record (`reading.to_extraction`).
 
-Each component writes plain records with character offsets to a `doc._.rifkb_*`
-extension; `rifkb.extract` turns a processed Doc into an `Extraction`. The pipeline is
-imported lazily, so that `rifkb.nlp.text` (name spellings) needs no spaCy.
+Imported lazily, so that `rifkb.nlp.text` (name spellings, no spaCy) stays light.
 """
 
 from typing import Any

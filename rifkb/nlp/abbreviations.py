@@ -1,8 +1,12 @@
-"""rifkb_abbreviations_v1: scispaCy's abbreviation detector (Schwartz & Hearst 2003).
+"""rifkb_abbreviations_v1: scispaCy's abbreviation detector (Schwartz & Hearst 2003), with
+its results kept in the form spaCy can save.
 
-Wrapped for one reason: on an abstract that defines no abbreviation the detector runs
-an empty spaCy Matcher, and spaCy warns (W036) every time. The warning says nothing
-about the data, so it is silenced here, around this call only.
+scispaCy's `make_serializable` mode is used: `doc._.abbreviations` holds one dict per short
+form (`short_text`, `short_start`, `short_end`, `long_text`, `long_start`, `long_end`, token
+offsets) and `span._.long_form` the long form's text, instead of Span objects, which
+`DocBin(store_user_data=True)` cannot save. The wrapper also silences spaCy's W036
+warning: on an abstract that defines no abbreviation the detector calls an empty
+Matcher, and spaCy warns every time about something that says nothing of the data.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ class Abbreviations:
     def __init__(self, nlp: Language):
         from scispacy.abbreviation import AbbreviationDetector
 
-        self.detector = AbbreviationDetector(nlp)
+        self.detector = AbbreviationDetector(nlp, make_serializable=True)
 
     def __call__(self, doc: Doc) -> Doc:
         with warnings.catch_warnings():
@@ -25,6 +29,6 @@ class Abbreviations:
             return self.detector(doc)
 
 
-@Language.factory("rifkb_abbreviations_v1")
+@Language.factory("rifkb_abbreviations_v1", assigns=["doc._.abbreviations", "span._.long_form"])
 def make_abbreviations(nlp: Language, name: str) -> Abbreviations:
     return Abbreviations(nlp)

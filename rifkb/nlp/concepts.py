@@ -3,24 +3,31 @@
 1. names of the lexicon and structured patterns are found in the folded text;
 2. bare outcome words inside a list governed by "rate(s)" are read as outcomes
    (rules/rate_heads.tsv);
-3. abbreviations the abstract defines (scispaCy's detector, after Schwartz & Hearst 2003)
-   take the concept of their long form: "luteal phase support (LPS)" makes every later
-   "LPS" progesterone, and "CE" defined as something other than chronic endometritis
-   stops being chronic endometritis;
+3. abbreviations the abstract defines (`doc._.abbreviations`, from rifkb_abbreviations_v1
+   or scispaCy's abbreviation_detector when one runs before) take the concept of their
+   long form: "luteal phase support (LPS)" makes every later "LPS" progesterone, and "CE"
+   defined as something other than chronic endometritis stops being chronic
+   endometritis (Schwartz & Hearst 2003 find the definitions);
 4. overlapping names keep the longest ("recurrent miscarriage" is RPL, not
-   miscarriage), and a name marked `unless` yields to the more specific concept.
+   miscarriage), and a name marked `unless` yields to the more specific concept;
+5. a model's entities whose label is a concept id count as mentions.
+
+Mentions go to `doc.spans["rifkb_mentions"]`: label = concept type, `id_` = concept id,
+`span._.rifkb_rule` = `lexicon.tsv:12`, `patterns.tsv:3`, `rate_heads.tsv` or
+`abbreviation`. A name inside a longer token (scispaCy keeps "IVF/ICSI" or "non-RIF"
+whole) is widened to the token, as Spans must align with tokens.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from rifkb.nlp.context import compiled_rules, folded, register_extensions
-from rifkb.rules import Term
+from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.text import PhraseIndex
+from rifkb.rules import RuleSet, Term
 
 _RATE_WORD = re.compile(r"\brates?\b(\s+of\s+)?")
 _LIST_END = re.compile(r"[.;:]|\s(?:in|with|between|was|were|when|compared|after|among|for)\s")
@@ -32,56 +39,46 @@ def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A concept mention: character span, concept id and type, and the rule behind it."""
-
-    start: int
-    end: int
-    concept: str
-    type: str
-    rule: str
-    unless: str | None = None
-
-
-class ConceptTagger:
-    def __init__(self, rules_dir: str | None):
-        register_extensions()
-        self.compiled = compiled_rules(rules_dir)
-        self.rules = self.compiled.rules
+class ConceptTagger(RuleComponent):
+    def compile(self, rules: RuleSet) -> None:
+        terms = [(t.text, t) for t in rules.terms]
+        self.folded_names = PhraseIndex([(n, t) for n, t in terms if not t.case_sensitive], False)
+        self.cased_names = PhraseIndex([(n, t) for n, t in terms if t.case_sensitive], True)
 
     def __call__(self, doc: Doc) -> Doc:
-        names = self._names(doc) + self._rate_lists(doc) + self._entities(doc)
-        # Patterns describe context ("women who had one or more live births"), not a
-        # name: they do not swallow the names inside them.
-        hits = sorted(_longest(names) + self._patterns(doc), key=lambda h: (h.start, h.end))
-        hits = self._resolve_abbreviations(doc, hits)
-        present = {h.concept for h in hits}
-        doc._.rifkb_mentions = [h for h in hits if h.unless not in present]
+        view = DocView(doc)
+        hits = self.find(doc, view) if len(doc) else []
+        doc.spans[MENTIONS] = _spans(doc, hits)
         return doc
 
-    def _hit(self, start: int, end: int, term: Term) -> Hit:
-        ctype = self.rules.concept_type(term.concept)
-        return Hit(start, end, term.concept, ctype, term.source, term.unless)
+    def find(self, doc: Doc, view: DocView) -> list[Hit]:
+        self.rules  # noqa: B018 - loads and compiles them on first use
+        names = self._names(view) + self._rate_lists(view) + self._entities(doc)
+        # Patterns describe context ("women who had one or more live births"), not a
+        # name: they do not swallow the names inside them.
+        hits = sorted(_longest(names) + self._patterns(view), key=lambda h: (h.start, h.end))
+        hits = self._resolve_abbreviations(doc, view, hits)
+        present = {h.concept for h in hits}
+        return [h for h in hits if h.unless not in present]
 
-    def _names(self, doc: Doc) -> list[Hit]:
-        text = folded(doc)
+    def _hit(self, start: int, end: int, term: Term) -> Hit:
+        return Hit(start, end, term.concept, self.rules.concept_type(term.concept), term.source, term.unless)
+
+    def _names(self, view: DocView) -> list[Hit]:
         hits = []
-        for index, source in ((self.compiled.terms_folded, text.lower),
-                              (self.compiled.terms_cased, text.cased)):  # fmt: skip
-            for match in index.finditer(source):
+        for index, text in ((self.folded_names, view.lower), (self.cased_names, view.cased)):
+            for match in index.finditer(text):
                 hits.extend(self._hit(match.start, match.end, t) for t in match.payloads)
         return hits
 
-    def _patterns(self, doc: Doc) -> list[Hit]:
+    def _patterns(self, view: DocView) -> list[Hit]:
         # One scan per pattern (an alternation of them all is slower in Python's re), and
         # only when the text holds one of the pattern's required words.
-        text, lower = folded(doc).cased, folded(doc).lower
         return [
             Hit(m.start(), m.end(), p.concept, self.rules.concept_type(p.concept), p.source)
             for p in self.rules.patterns
-            if not p.requires or any(word in lower for word in p.requires)
-            for m in p.regex.finditer(text)
+            if not p.requires or any(word in view.lower for word in p.requires)
+            for m in p.regex.finditer(view.cased)
         ]
 
     def _entities(self, doc: Doc) -> list[Hit]:
@@ -93,16 +90,15 @@ class ConceptTagger:
             if (label := e.label_.lower()) in self.rules.concepts
         ]
 
-    def _rate_lists(self, doc: Doc) -> list[Hit]:
+    def _rate_lists(self, view: DocView) -> list[Hit]:
         """'rates of pregnancy, clinical pregnancy, and implantation' and 'implantation,
         clinical pregnancy, or live birth rates': the bare heads of the list count."""
-        text = folded(doc).lower
+        text = view.lower
         hits = []
         for m in _RATE_WORD.finditer(text):
             if m.group(1):  # "rate(s) of ...": the list follows, estimates in parentheses
                 following = _PARENTHESES.sub(_blank, text[m.end() : m.end() + 240])
-                segment = _LIST_END.split(following, maxsplit=1)[0]
-                offset = m.end()
+                segment, offset = _LIST_END.split(following, maxsplit=1)[0], m.end()
             else:  # "... rates": the list precedes
                 window = text[max(0, m.start() - 100) : m.start()]
                 cut = max((x.end() for x in _LIST_START.finditer(window)), default=0)
@@ -110,44 +106,50 @@ class ConceptTagger:
             for word in re.finditer(r"[a-z]+", _PARENTHESES.sub(_blank, segment)):
                 concept = self.rules.rate_heads.get(word.group())
                 if concept:
-                    start = offset + word.start()
-                    hits.append(
-                        Hit(
-                            start,
-                            word.end() + offset,
-                            concept,
-                            self.rules.concept_type(concept),
-                            "rate_heads.tsv",
-                        )
-                    )
+                    start, end = offset + word.start(), offset + word.end()
+                    hits.append(Hit(start, end, concept, self.rules.concept_type(concept), "rate_heads.tsv"))
         return hits
 
-    def _resolve_abbreviations(self, doc: Doc, hits: list[Hit]) -> list[Hit]:
-        abbreviations = getattr(doc._, "abbreviations", None) or []
+    def _resolve_abbreviations(self, doc: Doc, view: DocView, hits: list[Hit]) -> list[Hit]:
+        definitions = _abbreviations(doc)
         meaning: dict[str, Hit | None] = {}
-        for short in abbreviations:
-            long_form = short._.long_form
-            inside = [h for h in hits if h.start >= long_form.start_char and h.end <= long_form.end_char
-                      or h.start <= long_form.start_char < h.end]  # fmt: skip
+        for short, (long_start, long_end), _ in definitions:
+            inside = [h for h in hits if long_start <= h.start and h.end <= long_end
+                      or h.start <= long_start < h.end]  # fmt: skip
             best = max(inside, key=lambda h: h.end - h.start, default=None)
-            if short.text not in meaning or best is not None:
-                meaning[short.text] = best
+            if short not in meaning or best is not None:
+                meaning[short] = best
         if not meaning:
             return hits
-        text = folded(doc).text
         kept = []
         for h in hits:  # a name that is a defined short form takes the long form's meaning
-            short = text[h.start : h.end]
+            short = view.text[h.start : h.end]
             if short not in meaning:
                 kept.append(h)
             elif (source := meaning[short]) is not None:
                 kept.append(Hit(h.start, h.end, source.concept, source.type, "abbreviation", source.unless))
-        for short in abbreviations:  # and so does every place scispaCy found it
-            source = meaning.get(short.text)
+        for short, _, (start, end) in definitions:  # and so does every place it was found
+            source = meaning.get(short)
             if source is not None:
-                kept.append(Hit(short.start_char, short.end_char, source.concept, source.type,
-                                "abbreviation", source.unless))  # fmt: skip
+                kept.append(Hit(start, end, source.concept, source.type, "abbreviation", source.unless))
         return _longest(kept)
+
+
+def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+    """(short text, long form's char span, short form's char span) of every abbreviation
+    the detector found, in scispaCy's serialisable form (dicts) or its default (Spans)."""
+    if not Doc.has_extension("abbreviations"):
+        return []
+    found = []
+    for a in doc._.abbreviations or ():
+        if isinstance(a, dict):
+            long_form, short = doc[a["long_start"] : a["long_end"]], doc[a["short_start"] : a["short_end"]]
+        else:
+            long_form, short = a._.long_form, a
+        found.append(
+            (short.text, (long_form.start_char, long_form.end_char), (short.start_char, short.end_char))
+        )
+    return found
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:
@@ -163,6 +165,24 @@ def _longest(hits: list[Hit]) -> list[Hit]:
     return sorted(chosen, key=lambda h: (h.start, h.end))
 
 
-@Language.factory("rifkb_concepts_v1", default_config={"rules_dir": None})
+def _spans(doc: Doc, hits: list[Hit]) -> list[Span]:
+    """Mentions as Spans, each (token span, concept) once."""
+    spans: dict[tuple[int, int, str], Span] = {}
+    for h in hits:
+        span = doc.char_span(h.start, h.end, label=h.type, alignment_mode="expand")
+        if span is None:
+            continue
+        key = (span.start, span.end, h.concept)
+        if key not in spans:
+            span.id_ = h.concept
+            span._.rifkb_rule = h.rule
+            spans[key] = span
+    return list(spans.values())
+
+
+@Language.factory(
+    "rifkb_concepts_v1", default_config=factory_config(),
+    assigns=["doc.spans", "span._.rifkb_rule"],
+)  # fmt: skip
 def make_concepts(nlp: Language, name: str, rules_dir: str | None) -> ConceptTagger:
-    return ConceptTagger(rules_dir)
+    return ConceptTagger(name, rules_dir)

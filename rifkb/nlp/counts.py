@@ -11,6 +11,9 @@ rules/nouns.tsv, or written "(n = 160)" after a group. How annotation.md counts:
 - fertile or healthy controls counted in a later sentence are added ("Age-matched
   healthy fertile women (n = 160) were included as controls");
 - with no count of people at all, the "(n = ...)" groups are summed.
+
+Written to `doc._.rifkb_counts` as {"sample_size": int or None, "n_studies": int or None};
+`doc._.rifkb_sample_size` and `doc._.rifkb_n_studies` read it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.context import Folded, compiled_rules, folded, parse_number, register_extensions
+from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.text import number_words, parse_number
+from rifkb.rules import RuleSet
 
 _DIGITS = re.compile(r"(?<![\w.,/%-])\d{1,3}(?:,\d{3})+(?![\w.,/]\d)|(?<![\w.,/%-])\d+(?![\w./]|,\d|\s?%)")
 _GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d+)\b|\bn\s*=\s*(\d+)\b", re.IGNORECASE)
@@ -29,22 +34,7 @@ _MODIFIER = re.compile(r"\s*(?:\(\w+\)\s*)?([\w'-]+)")
 _MAX_MODIFIERS = 4
 _MOST_PEOPLE = 10**8  # more than any registry study counts: a number, not a sample
 _PROPORTION = re.compile(r"\b(?:out of|one in|in every)\s+$")
-_STOP = {
-    "of",
-    "and",
-    "or",
-    "were",
-    "was",
-    "in",
-    "with",
-    "per",
-    "to",
-    "from",
-    "the",
-    "than",
-    "for",
-    "at",
-}
+_STOP = {"of", "and", "or", "were", "was", "in", "with", "per", "to", "from", "the", "than", "for", "at"}
 
 
 @dataclass(frozen=True)
@@ -58,94 +48,85 @@ class Count:
     control: bool = False
 
 
-class CountReader:
-    def __init__(self, rules_dir: str | None):
-        register_extensions()
-        self.compiled = compiled_rules(rules_dir)
+class CountReader(RuleComponent):
+    needs = ("sentences", "mentions")
 
-    def __call__(self, doc: Doc) -> Doc:
-        counts = self.counts(doc)
-        doc._.rifkb_sample_size = sample_size(counts)
-        doc._.rifkb_n_studies = n_studies(counts)
-        return doc
-
-    def counts(self, doc: Doc) -> list[Count]:
-        text = folded(doc)
-        numbers = [
-            (m.start(), m.end(), int(m.group().replace(",", ""))) for m in _DIGITS.finditer(text.cased)
+    def compile(self, rules: RuleSet) -> None:
+        self.number_words = re.compile(number_words(rules.numbers), re.IGNORECASE)
+        self.noun_kinds: dict[str, str] = {}
+        for kind, nouns in rules.nouns.items():  # a noun listed twice keeps its first kind
+            for noun in nouns:
+                self.noun_kinds.setdefault(noun, kind)
+        self.totals = [re.compile(rf"\b{re.escape(c)}\W*$") for c in rules.cues["total"]]
+        self.inclusions = [
+            re.compile(rf"\b{re.escape(c)}\s+(?:\w+\s+){{0,2}}$") for c in rules.cues["inclusion"]
         ]
-        for m in self.compiled.number_words.finditer(text.cased):
-            value = parse_number(m.group(), self.compiled.rules.numbers)
+
+    def read(self, doc: Doc, view: DocView) -> None:
+        counts = self.counts(view)
+        doc._.rifkb_counts = {"sample_size": sample_size(counts), "n_studies": n_studies(counts)}
+
+    def counts(self, view: DocView) -> list[Count]:
+        numbers = [
+            (m.start(), m.end(), int(m.group().replace(",", ""))) for m in _DIGITS.finditer(view.cased)
+        ]
+        for m in self.number_words.finditer(view.cased):
+            value = parse_number(m.group(), self.rules.numbers)
             if value is not None:
                 numbers.append((m.start(), m.end(), value))
-        counts = [c for n in numbers if n[2] <= _MOST_PEOPLE and (c := self._count(doc, text, *n))]
-        counts += self._groups(doc, text.lower)
+        counts = [c for n in numbers if n[2] <= _MOST_PEOPLE and (c := self._count(view, *n))]
+        counts += self._groups(view)
         return sorted(counts, key=lambda c: c.start)
 
-    def _count(self, doc: Doc, text: Folded, start: int, end: int, value: int) -> Count | None:
-        if _PROPORTION.search(text.lower[max(0, start - 8) : start]):
+    def _count(self, view: DocView, start: int, end: int, value: int) -> Count | None:
+        if _PROPORTION.search(view.lower[max(0, start - 8) : start]):
             return None  # "one out of ten couples"
         pos, kind = end, None
         for _ in range(_MAX_MODIFIERS + 1):
-            m = _MODIFIER.match(text.lower, pos)
+            m = _MODIFIER.match(view.lower, pos)
             if m is None or m.group(1) in _STOP:
                 return None
-            kind = self._noun(m.group(1))
+            kind = self.noun_kinds.get(m.group(1))
             if kind == "not_participant":
                 return None
             pos = m.end()
             if kind:
                 break
-        if kind is None:
+        if kind not in ("participant", "study"):
             return None
-        sentence = self._sentence_index(doc, start)
-        return Count(value, kind, start, pos, sentence, self._is_total(text, start, pos),
-                     self._is_control(doc, text.lower, start, pos))  # fmt: skip
+        return Count(value, kind, start, pos, view.sentence_index(start), self._is_total(view, start, pos),
+                     self._is_control(view, start, pos))  # fmt: skip
 
-    def _noun(self, word: str) -> str | None:
-        for category, nouns in self.compiled.rules.nouns.items():
-            if word in nouns:
-                return category
-        return None
-
-    def _groups(self, doc: Doc, text: str) -> list[Count]:
+    def _groups(self, view: DocView) -> list[Count]:
         return [
             Count(
                 int(m.group(1) or m.group(2)),
                 "group",
                 m.start(),
                 m.end(),
-                self._sentence_index(doc, m.start()),
+                view.sentence_index(m.start()),
                 False,
-                self._is_control(doc, text, m.start(), m.end()),
+                self._is_control(view, m.start(), m.end()),
             )  # fmt: skip
-            for m in _GROUP_N.finditer(text)
+            for m in _GROUP_N.finditer(view.lower)
         ]
 
-    def _is_total(self, folded_text: Folded, start: int, end: int) -> bool:
-        text = folded_text.lower
+    def _is_total(self, view: DocView, start: int, end: int) -> bool:
+        text = view.lower
         before, after = text[max(0, start - 40) : start], text[end : end + 25]
-        cues = self.compiled.rules.cues
-        if any(re.search(rf"\b{re.escape(c)}\W*$", before) for c in cues["total"]):
+        if any(r.search(before) for r in self.totals):
             return True
         if re.match(r"\W*(?:\(\w+\)\s*)?in total\b", after):
             return True
-        if re.search(r"(?:^|[.:\n]\s*)Of\s+$", folded_text.cased[max(0, start - 6) : start]):
+        if re.search(r"(?:^|[.:\n]\s*)Of\s+$", view.cased[max(0, start - 6) : start]):
             return True  # "Of 169 patients, 84 were assigned to ..." (not "8 of 31 women")
-        return any(re.search(rf"\b{re.escape(c)}\s+(?:\w+\s+){{0,2}}$", before[-25:])
-                   for c in cues["inclusion"])  # fmt: skip
+        return any(r.search(before[-25:]) for r in self.inclusions)
 
-    def _is_control(self, doc: Doc, text: str, start: int, end: int) -> bool:
+    def _is_control(self, view: DocView, start: int, end: int) -> bool:
         """Counts of fertile controls, which annotation.md adds to the patients."""
         low, high = max(0, start - 45), end + 45
-        named = any(h.concept == "fertile_controls" and low <= h.start < high for h in doc._.rifkb_mentions)
-        return named or bool(re.search(r"\b(?:fertile|healthy)\b", text[low:high]))
-
-    def _sentence_index(self, doc: Doc, char: int) -> int:
-        for i, (s, e) in enumerate(doc._.rifkb_sentences):
-            if s <= char < e:
-                return i
-        return -1
+        named = any(h.concept == "fertile_controls" and low <= h.start < high for h in view.mentions)
+        return named or bool(re.search(r"\b(?:fertile|healthy)\b", view.lower[low:high]))
 
 
 def sample_size(counts: list[Count]) -> int | None:
@@ -176,6 +157,9 @@ def n_studies(counts: list[Count]) -> int | None:
     return sum(c.value for c in studies if c.sentence == chosen.sentence and (c.total == chosen.total))
 
 
-@Language.factory("rifkb_counts_v1", default_config={"rules_dir": None})
+@Language.factory(
+    "rifkb_counts_v1", default_config=factory_config(),
+    requires=["token.is_sent_start", "doc.spans"], assigns=["doc._.rifkb_counts"],
+)  # fmt: skip
 def make_counts(nlp: Language, name: str, rules_dir: str | None) -> CountReader:
-    return CountReader(rules_dir)
+    return CountReader(name, rules_dir)

@@ -7,6 +7,9 @@ Clark et al."). With no phrase, the abstract's own structure decides: patients c
 with fertile controls and no treatment make a case-control study; a treatment given
 with no comparison group a non-randomised trial; a primary study otherwise a cohort;
 and an abstract with no patients and no statistics a narrative review.
+
+Publication types come from `doc._.rifkb_publication_types` and the title's end from
+`doc._.rifkb_title_end`, when the caller sets them. Written to `doc._.rifkb_design`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensions, sentence_of
+from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.text import PhraseIndex
+from rifkb.rules import RuleSet
 
 CASE_CONTROL_PRIORITY = 68  # above "retrospective" (65): RIF vs fertile controls
 SINGLE_ARM_PRIORITY = 62
@@ -24,68 +29,69 @@ _CITED = re.compile(r"^\W*(?:of|by|from)\s+[A-Z][\w-]+\s+et\s+al", re.UNICODE)
 _STATISTICS = re.compile(r"\bp\s*[<>=≤]|\d\s*%|\b\d+\s*/\s*\d+\b", re.IGNORECASE)
 
 
-class DesignClassifier:
-    def __init__(self, rules_dir: str | None):
-        register_extensions()
-        self.compiled = compiled_rules(rules_dir)
-        self.rules = self.compiled.rules.designs
+class DesignClassifier(RuleComponent):
+    needs = ("sentences", "mentions", "cues", "counts")
 
-    def __call__(self, doc: Doc) -> Doc:
-        votes = self._pubtype_votes(doc) + self._phrase_votes(doc) + self._structure_votes(doc)
-        doc._.rifkb_design = max(votes)[1] if votes else self._default(doc)
-        return doc
+    def compile(self, rules: RuleSet) -> None:
+        phrases = [(r.phrase, r) for r in rules.designs if r.where != "pubtype"]
+        self.phrases = PhraseIndex(phrases, keep_case=False, plural=False)
+
+    def read(self, doc: Doc, view: DocView) -> None:
+        votes = self._pubtype_votes(doc) + self._phrase_votes(view) + self._structure_votes(doc, view)
+        doc._.rifkb_design = max(votes)[1] if votes else self._default(doc, view)
 
     def _pubtype_votes(self, doc: Doc) -> list[tuple[int, str]]:
         types = {t.lower() for t in doc._.rifkb_publication_types or ()}
-        return [(r.priority, r.design) for r in self.rules
+        return [(r.priority, r.design) for r in self.rules.designs
                 if r.where == "pubtype" and r.phrase.lower() in types]  # fmt: skip
 
-    def _phrase_votes(self, doc: Doc) -> list[tuple[int, str]]:
-        title_end = doc._.rifkb_title_end or 0
+    def _phrase_votes(self, view: DocView) -> list[tuple[int, str]]:
         votes = []
-        for m in self.compiled.designs.finditer(folded(doc).lower):
+        for m in self.phrases.finditer(view.lower):
             for rule in m.payloads:
-                if rule.where == "title" and m.start >= title_end:
+                if rule.where == "title" and m.start >= view.title_end:
                     continue
-                if not self._ignored(doc, m.start, m.end):
+                if not self._ignored(view, m.start, m.end):
                     votes.append((rule.priority, rule.design))
         return votes
 
-    def _ignored(self, doc: Doc, start: int, end: int) -> bool:
-        if _CITED.match(folded(doc).text[end : end + 40]):
+    def _ignored(self, view: DocView, start: int, end: int) -> bool:
+        if _CITED.match(view.text[end : end + 40]):
             return True
-        s, e = sentence_of(doc, start)
-        needs = any(c == "need" and s <= c_start < e for c_start, _, c in cue_hits(doc, self.compiled))
-        return needs or folded(doc).lower[s:e].rstrip().endswith("?")
+        s, e = view.sentence_of(start)
+        needs = any(c == "need" and s <= c_start < e for c_start, _, c in view.cues)
+        return needs or view.lower[s:e].rstrip().endswith("?")
 
-    def _structure_votes(self, doc: Doc) -> list[tuple[int, str]]:
-        mentions = doc._.rifkb_mentions or []
-        concepts = {h.concept for h in mentions}
-        types = {h.type for h in mentions}
-        found = {c for _, _, c in cue_hits(doc, self.compiled)}
+    def _structure_votes(self, doc: Doc, view: DocView) -> list[tuple[int, str]]:
+        concepts = {h.concept for h in view.mentions}
+        types = {h.type for h in view.mentions}
+        found = {c for _, _, c in view.cues}
         has_controls = "fertile_controls" in concepts or "control_group" in found
         compares = has_controls or "comparison" in found
         primary = doc._.rifkb_sample_size is not None
         if "intervention" not in types and has_controls and concepts & {"rif", "infertility", "rpl"}:
             return [(CASE_CONTROL_PRIORITY, "case_control")]
-        if self._about_intervention(doc) and primary and not compares:
+        if self._about_intervention(view) and primary and not compares:
             return [(SINGLE_ARM_PRIORITY, "nrct")]
         return []
 
-    def _about_intervention(self, doc: Doc) -> bool:
+    def _about_intervention(self, view: DocView) -> bool:
         """The title names an intervention; or, with a title naming no intervention and no
         mechanism (or no title), the abstract names one."""
-        mentions = doc._.rifkb_mentions or []
-        title = {h.type for h in mentions if h.start < (doc._.rifkb_title_end or 0)}
+        title = {h.type for h in view.mentions if h.start < view.title_end}
         if "intervention" in title:
             return True
-        return "mechanism" not in title and any(h.type == "intervention" for h in mentions)
+        return "mechanism" not in title and any(h.type == "intervention" for h in view.mentions)
 
-    def _default(self, doc: Doc) -> str:
-        primary = doc._.rifkb_sample_size is not None or _STATISTICS.search(folded(doc).text)
+    def _default(self, doc: Doc, view: DocView) -> str:
+        primary = doc._.rifkb_sample_size is not None or _STATISTICS.search(view.text)
         return "cohort" if primary else "review"
 
 
-@Language.factory("rifkb_design_v1", default_config={"rules_dir": None})
+@Language.factory(
+    "rifkb_design_v1", default_config=factory_config(),
+    requires=["token.is_sent_start", "doc.spans", "doc._.rifkb_cues", "doc._.rifkb_counts"],
+    assigns=["doc._.rifkb_design"],
+)  # fmt: skip
 def make_design(nlp: Language, name: str, rules_dir: str | None) -> DesignClassifier:
-    return DesignClassifier(rules_dir)
+    return DesignClassifier(name, rules_dir)

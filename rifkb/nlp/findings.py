@@ -17,19 +17,22 @@ clinical pregnancy rate ... was unaffected"). In each clause:
 
 Significance: "not significant" false, "significantly" or p <= 0.05 or an interval
 excluding no effect true, otherwise unknown; a no-difference result is not significant.
+
+Written to `doc._.rifkb_findings`: dicts (kind, subject, object, direction, significant,
+hedged, start, end, rule), one per (kind, subject, object, direction).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.concepts import Hit
-from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensions
+from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
 from rifkb.records import no_effect
 
 _ASSOCIATION_OBJECTS = ("rif", "rpl", "infertility")
@@ -56,33 +59,32 @@ class Result:
     start: int
     end: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "rule": "rifkb_findings_v1"}
 
-class FindingReader:
-    def __init__(self, rules_dir: str | None):
-        register_extensions()
-        self.compiled = compiled_rules(rules_dir)
 
-    def __call__(self, doc: Doc) -> Doc:
-        text = folded(doc).lower
-        cues = cue_hits(doc, self.compiled)
-        focus = self._focus(doc)
+class FindingReader(RuleComponent):
+    needs = ("sentences", "mentions", "cues", "effects")
+
+    def read(self, doc: Doc, view: DocView) -> None:
+        text, cues = view.lower, view.cues
+        focus = self._focus(view)
         results: dict[tuple, Result] = {}
-        for start, end in doc._.rifkb_sentences:
+        for start, end in view.sentences:
             if self._states_aim(cues, start, end) or text[start:end].rstrip().endswith("?"):
                 continue
-            for result in self._sentence(doc, text, cues, start, end, focus):
+            for result in self._sentence(doc, view, start, end, focus):
                 results.setdefault((result.kind, result.subject, result.object, result.direction), result)
-        doc._.rifkb_findings = list(results.values())
-        return doc
+        doc._.rifkb_findings = [r.to_json() for r in results.values()]
 
     def _states_aim(self, cues: list, start: int, end: int) -> bool:
         return any(c in ("aim", "need") and start <= s < end for s, _, c in cues)
 
-    def _focus(self, doc: Doc) -> tuple[str, list[str]] | None:
+    def _focus(self, view: DocView) -> tuple[str, list[str]] | None:
         """What the study is about: what its title names (interventions first), else the
         intervention, else the mechanism, the abstract names most."""
-        mentions = doc._.rifkb_mentions or []
-        titled = _subjects([h for h in mentions if h.start < (doc._.rifkb_title_end or 0)])
+        mentions = view.mentions
+        titled = _subjects([h for h in mentions if h.start < view.title_end])
         if titled:
             return titled
         for ctype, kind in (("intervention", "treatment"), ("mechanism", "association")):
@@ -91,17 +93,18 @@ class FindingReader:
                 return kind, [counts.most_common(1)[0][0]]
         return None
 
-    def _sentence(self, doc: Doc, text: str, cues: list, start: int, end: int,
+    def _sentence(self, doc: Doc, view: DocView, start: int, end: int,
                   focus: tuple[str, list[str]] | None) -> list[Result]:  # fmt: skip
-        mentions = [h for h in doc._.rifkb_mentions or [] if start <= h.start < end]
-        effects = [e for e in doc._.rifkb_effects or [] if start <= e.start < end]
+        text, cues = view.lower, view.cues
+        mentions = [h for h in view.mentions if start <= h.start < end]
+        effects = [e for e in doc._.rifkb_effects if start <= e["start"] < end]
         sentence_subjects = _subjects(mentions)
         results: list[Result] = []
         previous: list[Result] = []
         for c_start, c_end in _clauses(text, start, end):
             clause = _Clause(c_start, c_end, [h for h in mentions if c_start <= h.start < c_end],
                              [(s, e, c) for s, e, c in cues if c_start <= s < c_end],
-                             [e for e in effects if c_start <= e.start < c_end])  # fmt: skip
+                             [e for e in effects if c_start <= e["start"] < c_end])  # fmt: skip
             own = _subjects(clause.mentions) or sentence_subjects
             found = self._clause(text, clause, _prefer(own, focus) if own else focus, own is None)
             if not found and previous and _says_not_significant(clause.cues):
@@ -156,11 +159,11 @@ class FindingReader:
         if "association" in kinds:
             return "increase"
         for effect in effects:
-            if effect.ci_low is not None:
-                null = no_effect(effect.measure)
-                if effect.ci_low <= null <= effect.ci_high:
+            if effect["ci_low"] is not None:
+                null = no_effect(effect["measure"])
+                if effect["ci_low"] <= null <= effect["ci_high"]:
                     return "no_difference"
-                return "increase" if effect.value > null else "decrease"
+                return "increase" if effect["value"] > null else "decrease"
         p = _p_values(text[start:end])
         if p and min(p) > 0.05:
             return "no_difference"
@@ -174,10 +177,10 @@ class FindingReader:
         p = _p_values(text[start:end])
         if "significant" in kinds or (p and min(p) <= 0.05):
             return True
-        excludes = [e for e in effects if e.ci_low is not None]
+        excludes = [e for e in effects if e["ci_low"] is not None]
         if excludes:
-            null = no_effect(excludes[0].measure)
-            return not excludes[0].ci_low <= null <= excludes[0].ci_high
+            null = no_effect(excludes[0]["measure"])
+            return not excludes[0]["ci_low"] <= null <= excludes[0]["ci_high"]
         return None
 
 
@@ -269,6 +272,10 @@ def _unique(items) -> list[str]:  # noqa: ANN001 - any iterable of ids
     return list(dict.fromkeys(items))
 
 
-@Language.factory("rifkb_findings_v1", default_config={"rules_dir": None})
+@Language.factory(
+    "rifkb_findings_v1", default_config=factory_config(),
+    requires=["token.is_sent_start", "doc.spans", "doc._.rifkb_cues", "doc._.rifkb_effects"],
+    assigns=["doc._.rifkb_findings"],
+)  # fmt: skip
 def make_findings(nlp: Language, name: str, rules_dir: str | None) -> FindingReader:
-    return FindingReader(rules_dir)
+    return FindingReader(name, rules_dir)

@@ -9,18 +9,23 @@ named closest before it, looking no further back than the previous estimate.
 
 Event rates are `n/N` counts; dates (01/2014), decimals (2.6/4 min), ratios written
 with ':' and counts larger than their total are not.
+
+Written to `doc._.rifkb_effects` (dicts: measure, value, ci_low, ci_high, p, outcome,
+adjusted, start, end, rule) and `doc._.rifkb_event_rates` (events, total, outcome, start,
+end, rule).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.context import compiled_rules, cue_hits, folded, register_extensions, sentence_of
-from rifkb.rules import MeasureName
+from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.text import PhraseIndex
+from rifkb.rules import MeasureName, RuleSet
 
 _NUM = r"-?\s?(?:\d+(?:\.\d+)?|\.\d+)"
 _BRACKETED_ABBREVIATION = re.compile(r"\s*[\(\[][A-Za-z]{1,5}s?[\)\]]")
@@ -40,62 +45,43 @@ _P_AFTER = re.compile(
 )
 _P_BEFORE = re.compile(r"p\s*(?P<rel>[<>=≤≥]+)\s*(?P<p>\d*\.\d+|\d)\W{0,6}$", re.I)
 _EVENT_RATE = re.compile(r"(?<![\w.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\w/]|\.\d|\s?%)")
+# what a risk estimate is about when no outcome is named: the condition itself
+_CONDITION_OBJECTS = ("rif", "rpl")
 
 
-@dataclass(frozen=True)
-class Effect:
-    measure: str
-    value: float
-    ci_low: float | None
-    ci_high: float | None
-    p: str | None
-    outcome: str | None
-    adjusted: bool
-    start: int
-    end: int
-    rule: str
+class NumberReader(RuleComponent):
+    needs = ("sentences", "mentions", "cues")
 
+    def compile(self, rules: RuleSet) -> None:
+        measures = [(m.text, m) for m in rules.measures]
+        self.folded_measures = PhraseIndex([(n, m) for n, m in measures if not m.case_sensitive], False)
+        self.cased_measures = PhraseIndex([(n, m) for n, m in measures if m.case_sensitive], True)
+        self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
 
-@dataclass(frozen=True)
-class Rate:
-    events: int
-    total: int
-    outcome: str | None
-    start: int
-    end: int
-
-
-class NumberReader:
-    def __init__(self, rules_dir: str | None):
-        register_extensions()
-        self.compiled = compiled_rules(rules_dir)
-
-    def __call__(self, doc: Doc) -> Doc:
-        doc._.rifkb_effects = self.effects(doc)
-        doc._.rifkb_event_rates = self.event_rates(doc)
-        return doc
+    def read(self, doc: Doc, view: DocView) -> None:
+        doc._.rifkb_effects = self.effects(view)
+        doc._.rifkb_event_rates = self.event_rates(view)
 
     # --- effect estimates --------------------------------------------------------------
 
-    def effects(self, doc: Doc) -> list[Effect]:
-        text = folded(doc)
-        names = [(m.start, m.end, p) for idx, src in ((self.compiled.measures_folded, text.lower),
-                 (self.compiled.measures_cased, text.cased)) for m in idx.finditer(src)
+    def effects(self, view: DocView) -> list[dict[str, Any]]:
+        names = [(m.start, m.end, p) for idx, src in ((self.folded_measures, view.lower),
+                 (self.cased_measures, view.cased)) for m in idx.finditer(src)
                  for p in m.payloads]  # fmt: skip
-        effects: list[Effect] = []
+        effects: list[dict[str, Any]] = []
         last_end = 0
         for start, end, measure in sorted(names, key=lambda n: n[0]):
             if start < last_end:
                 continue  # a name inside an estimate already read ("risk ratio [RR]")
-            effect = self._read(doc, text.cased, start, end, measure, last_end)
+            effect = self._read(view, start, end, measure, last_end)
             if effect is not None:
                 effects.append(effect)
-                last_end = effect.end
+                last_end = effect["end"]
         return effects
 
-    def _read(self, doc: Doc, text: str, start: int, end: int, measure: MeasureName,
-              since: int) -> Effect | None:  # fmt: skip
-        pos = end
+    def _read(self, view: DocView, start: int, end: int, measure: MeasureName,
+              since: int) -> dict[str, Any] | None:  # fmt: skip
+        text, pos = view.cased, end
         bracket = _BRACKETED_ABBREVIATION.match(text, pos)
         if bracket:
             pos = bracket.end()
@@ -109,43 +95,43 @@ class NumberReader:
         if ci and (ci.group("open") or ci.group("label") or ci.group("after") or _brackets(ci, value)):
             low, high = _float(ci.group("low")), _float(ci.group("high"))
             pos = ci.end()
-        p = _p_value(text, start, pos)
-        adjusted = measure.adjusted or self._in_adjusted_model(doc, start)
-        sentence_start = sentence_of(doc, start)[0]
-        outcome = self._outcome(doc, max(since, sentence_start), link.start("value"), sentence_start)
-        return Effect(measure.measure, value, low, high, p, outcome, adjusted, start,
-                      pos, f"measures.tsv:{measure.measure}")  # fmt: skip
+        sentence_start = view.sentence_of(start)[0]
+        return {
+            "measure": measure.measure, "value": value, "ci_low": low, "ci_high": high,
+            "p": _p_value(text, start, pos),
+            "outcome": self._outcome(view, max(since, sentence_start), link.start("value"), sentence_start),
+            "adjusted": measure.adjusted or self._in_adjusted_model(view, start),
+            "start": start, "end": pos, "rule": f"measures.tsv:{measure.measure}",
+        }  # fmt: skip
 
-    def _in_adjusted_model(self, doc: Doc, start: int) -> bool:
+    def _in_adjusted_model(self, view: DocView, start: int) -> bool:
         """'In the logistic regression analysis, IVIg was associated with ... (OR 3.64 ...)'."""
-        s, e = sentence_of(doc, start)
-        return any(c == "adjustment" and s <= c_start < e for c_start, _, c in cue_hits(doc, self.compiled))
+        s, e = view.sentence_of(start)
+        return any(c == "adjustment" and s <= c_start < e for c_start, _, c in view.cues)
 
-    def _outcome(self, doc: Doc, window_start: int, window_end: int, sentence_start: int) -> str | None:
+    def _outcome(self, view: DocView, window_start: int, window_end: int, sentence_start: int) -> str | None:
         """The outcome (or RIF/RPL, for risk estimates) named last before the value: since
         the previous estimate, else earlier in the sentence, else a bare outcome word."""
-        named = [h for h in doc._.rifkb_mentions or ()
-                 if sentence_start <= h.start < window_end
-                 and (h.type == "outcome" or h.concept in ("rif", "rpl"))]  # fmt: skip
+        named = [h for h in view.mentions if sentence_start <= h.start < window_end
+                 and (h.type == "outcome" or h.concept in _CONDITION_OBJECTS)]  # fmt: skip
         if named:
             return named[-1].concept
-        window = folded(doc).lower[window_start:window_end]
-        heads = [(m.start(), c) for w, c in self.compiled.rules.rate_heads.items()
-                 for m in re.finditer(rf"\b{w}\b", window)]  # fmt: skip
+        window = view.lower[window_start:window_end]
+        heads = [(m.start(), c) for regex, c in self.rate_heads for m in regex.finditer(window)]
         return max(heads)[1] if heads else None
 
     # --- event rates -------------------------------------------------------------------
 
-    def event_rates(self, doc: Doc) -> list[Rate]:
+    def event_rates(self, view: DocView) -> list[dict[str, Any]]:
         rates = []
-        text = folded(doc).cased
-        for m in _EVENT_RATE.finditer(text):
+        for m in _EVENT_RATE.finditer(view.cased):
             events, total = int(m.group(1)), int(m.group(2))
             if total == 0 or events > total or _looks_like_date(m.group(1), m.group(2)):
                 continue
-            sentence_start = sentence_of(doc, m.start())[0]
-            outcome = self._outcome(doc, sentence_start, m.start(), sentence_start)
-            rates.append(Rate(events, total, outcome, m.start(), m.end()))
+            sentence_start = view.sentence_of(m.start())[0]
+            outcome = self._outcome(view, sentence_start, m.start(), sentence_start)
+            rates.append({"events": events, "total": total, "outcome": outcome,
+                          "start": m.start(), "end": m.end(), "rule": "rifkb_numbers_v1"})  # fmt: skip
         return rates
 
 
@@ -174,6 +160,10 @@ def _p_value(text: str, start: int, end: int) -> str | None:
     return f"{relation}{'0' + value if value.startswith('.') else value}"
 
 
-@Language.factory("rifkb_numbers_v1", default_config={"rules_dir": None})
+@Language.factory(
+    "rifkb_numbers_v1", default_config=factory_config(),
+    requires=["token.is_sent_start", "doc.spans", "doc._.rifkb_cues"],
+    assigns=["doc._.rifkb_effects", "doc._.rifkb_event_rates"],
+)  # fmt: skip
 def make_numbers(nlp: Language, name: str, rules_dir: str | None) -> NumberReader:
-    return NumberReader(rules_dir)
+    return NumberReader(name, rules_dir)

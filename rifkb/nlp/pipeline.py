@@ -1,54 +1,67 @@
 """Build the extraction pipeline: with no model at all, or on an installed one.
 
-Without a model: spaCy's blank English with scispaCy's tokenizer, our sentence splitter,
-scispaCy's abbreviation detector and the rifkb components. With `model` (a package name
-such as en_core_sci_sm, or a pipeline folder on disk) the model's own tokenizer and
-components run first and the rifkb components use what they provide: its parser's or
-senter's sentence boundaries, and any entity whose label is a concept id as a mention.
+Without a model: spaCy's blank English with scispaCy's tokenizer, then rifkb's sentence
+splitter, scispaCy's abbreviation detector and the rifkb components. With `model` (a
+package name such as en_core_sci_sm, or a pipeline folder on disk) the model's own
+tokenizer and components run first and the rifkb components use what they provide: its
+parser's or senter's sentence boundaries, and any entity whose label is a concept id as
+a mention. Either way the result is an ordinary spaCy pipeline: `nlp.to_disk(DIR)` saves
+it with its rule files, and `spacy.load(DIR)` reads it back in any process where rifkb
+is installed (its factories are found through the `spacy_factories` entry point).
 """
 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import spacy
 from spacy.language import Language
 
 import rifkb
 from rifkb.errors import RifkbError
-from rifkb.nlp import (
-    abbreviations,
-    concepts,
-    counts,
-    design,
-    findings,
-    numbers,
-    rif_definition,
-    sentences,
-)
-from rifkb.nlp.context import compiled_rules
+from rifkb.rules import RULES_DIR, fingerprint, load_rules
 
-PIPELINE_VERSION = "rifkb-pipeline-1"
+PIPELINE_VERSION = "rifkb-pipeline-2"
 COMPONENTS = (
-    "rifkb_sentences_v1", "rifkb_abbreviations_v1", "rifkb_concepts_v1", "rifkb_numbers_v1",
-    "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1", "rifkb_findings_v1",
+    "rifkb_sentences_v1", "rifkb_abbreviations_v1", "rifkb_cues_v1", "rifkb_concepts_v1",
+    "rifkb_numbers_v1", "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1",
+    "rifkb_findings_v1",
 )  # fmt: skip
-_REGISTERED = (abbreviations, concepts, counts, design, findings, numbers, rif_definition, sentences)
+_WITHOUT_RULES = ("rifkb_abbreviations_v1",)
 
 
 def build_pipeline(model: str | None = None, rules_dir: str | None = None) -> Language:
-    """The pipeline; raises RifkbError if the model cannot be loaded."""
-    compiled_rules(rules_dir)  # validate the rule files before anything else
+    """The pipeline; raises RuleFileError for a bad rule file and RifkbError if the model
+    cannot be loaded."""
+    load_rules(Path(rules_dir) if rules_dir else None)  # one clear error before anything else
+    register_components()
     nlp = _load_model(model) if model else _blank()
     for factory in COMPONENTS:
-        config = {} if factory == "rifkb_abbreviations_v1" else {"rules_dir": rules_dir}
+        config = {} if factory in _WITHOUT_RULES else {"rules_dir": rules_dir}
         nlp.add_pipe(factory, name=factory.removesuffix("_v1"), config=config)
     return nlp
 
 
+def register_components() -> None:
+    """Import the component modules, which registers their factories with spaCy (what the
+    `spacy_factories` entry point does for `spacy.load`)."""
+    from rifkb.nlp import (  # noqa: F401
+        abbreviations,
+        concepts,
+        counts,
+        cues,
+        design,
+        findings,
+        numbers,
+        rif_definition,
+        sentences,
+    )
+
+
 def pipeline_fingerprint(model: str | None, rules_dir: str | None) -> str:
     """What an extraction depends on: rifkb, the pipeline, the rules and the model."""
-    rules = compiled_rules(rules_dir).rules.fingerprint
+    rules = fingerprint(Path(rules_dir) if rules_dir else RULES_DIR)
     return f"{rifkb.__version__}/{PIPELINE_VERSION}/rules-{rules}/model-{model or 'none'}"
 
 

@@ -1,12 +1,14 @@
 """spaCy Doc -> Extraction: the one place a processed Doc becomes typed records with their
-evidence, so that Docs never leave the nlp layer."""
+evidence (document, character span, sentence, rule), so Docs never leave this layer."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.context import folded, register_extensions, sentence_of
+from rifkb.nlp.base import MENTIONS, DocView, register_extensions
 from rifkb.records import (
     EffectEstimate,
     EventRate,
@@ -25,50 +27,53 @@ def document_text(record: Record) -> tuple[str, int]:
     return f"{title}\n\n{record.abstract_text}", len(title)
 
 
-def extract_record(nlp: Language, record: Record) -> Extraction:
+def record_doc(nlp: Language, record: Record) -> Doc:
+    """A Doc of a record's text, not yet processed, with what the components read
+    besides the text: its id, where the title ends, its publication types."""
     register_extensions()
     text, title_end = document_text(record)
     doc = nlp.make_doc(text)
     doc._.rifkb_doc_id = record.uid
     doc._.rifkb_title_end = title_end
-    doc._.rifkb_publication_types = record.publication_types
-    return to_extraction(nlp(doc))
+    doc._.rifkb_publication_types = list(record.publication_types)
+    return doc
+
+
+def extract_record(nlp: Language, record: Record) -> Extraction:
+    return to_extraction(nlp(record_doc(nlp, record)))
 
 
 def to_extraction(doc: Doc) -> Extraction:
+    """The extraction record of a Doc processed by rifkb's components."""
+    view = DocView(doc)
     doc_id = doc._.rifkb_doc_id or ""
-    text = folded(doc).text
 
-    def evidence(start: int, end: int, rule: str) -> Evidence:
-        s, e = sentence_of(doc, start)
-        return Evidence(doc_id, start, end, text[s:e].strip(), rule)
+    def evidence(item: dict[str, Any]) -> Evidence:
+        s, e = view.sentence_of(item["start"])
+        return Evidence(doc_id, item["start"], item["end"], view.text[s:e].strip(), item["rule"])
+
+    def fields(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in item.items() if k not in ("start", "end", "rule")}
 
     rif = doc._.rifkb_rif_definition
+    counts = doc._.rifkb_counts or {}
+    spans = doc.spans.get(MENTIONS, ())
     return Extraction(
         doc_id=doc_id,
         study_design=doc._.rifkb_design,
-        sample_size=doc._.rifkb_sample_size,
-        n_studies=doc._.rifkb_n_studies,
-        rif_definition=None if rif is None else RifDefinition(
-            rif.min_failed_transfers, rif.min_embryos, rif.embryo_quality, rif.max_age,
-            evidence(rif.start, rif.end, "rifkb_rif_definition_v1"),
-        ),
+        sample_size=counts.get("sample_size"),
+        n_studies=counts.get("n_studies"),
+        rif_definition=None if rif is None else RifDefinition(**fields(rif), evidence=evidence(rif)),
         mentions=tuple(
-            Mention(h.concept, h.type, text[h.start : h.end], evidence(h.start, h.end, h.rule))
-            for h in doc._.rifkb_mentions
+            Mention(s.id_, s.label_, s.text, evidence({"start": s.start_char, "end": s.end_char,
+                                                       "rule": s._.rifkb_rule or ""}))
+            for s in spans
         ),
-        effects=tuple(
-            EffectEstimate(e.measure, e.value, e.ci_low, e.ci_high, e.p, e.outcome, e.adjusted,
-                           evidence(e.start, e.end, e.rule))
-            for e in doc._.rifkb_effects
-        ),
-        event_rates=tuple(
-            EventRate(r.events, r.total, r.outcome, evidence(r.start, r.end, "rifkb_numbers_v1"))
-            for r in doc._.rifkb_event_rates
-        ),
-        findings=tuple(
-            Finding(f.kind, f.subject, f.object, f.direction, f.significant, f.hedged,
-                    evidence(f.start, f.end, "rifkb_findings_v1"))
-            for f in doc._.rifkb_findings
-        ),
+        effects=tuple(EffectEstimate(**fields(x), evidence=evidence(x)) for x in _items(doc, "effects")),
+        event_rates=tuple(EventRate(**fields(x), evidence=evidence(x)) for x in _items(doc, "event_rates")),
+        findings=tuple(Finding(**fields(x), evidence=evidence(x)) for x in _items(doc, "findings")),
     )  # fmt: skip
+
+
+def _items(doc: Doc, reading: str) -> list[dict[str, Any]]:
+    return doc._.get(f"rifkb_{reading}") or []

@@ -1,9 +1,9 @@
 """rifkb_sentences_v1: sentence boundaries for abstracts, with no model.
 
 A sentence ends at '.', '?' or '!' unless the token is a known abbreviation
-(rules/sentences.tsv: 'vs.', 'et al.', 'i.v.'), and at a line break (structured
-abstracts put each heading on its own line). A pipeline whose parser already set
-boundaries keeps them.
+(rules/sentences.tsv: 'vs.', 'et al.', 'i.v.') or the next word starts in lower case, and
+at a line break (structured abstracts put each heading on its own line). A pipeline
+whose parser or senter already set boundaries keeps them.
 """
 
 from __future__ import annotations
@@ -11,22 +11,22 @@ from __future__ import annotations
 import numpy
 from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
-from rifkb.nlp.context import compiled_rules, register_extensions
+from rifkb.nlp.base import RuleComponent, factory_config
+from rifkb.rules import RuleSet
 
 _ENDS = {".", "?", "!"}
 
 
-class SentenceSplitter:
-    def __init__(self, rules_dir: str | None):
-        register_extensions()
-        self.abbreviations = compiled_rules(rules_dir).rules.abbreviations
+class SentenceSplitter(RuleComponent):
+    def compile(self, rules: RuleSet) -> None:
+        self.abbreviations = rules.abbreviations
 
     def __call__(self, doc: Doc) -> Doc:
-        if not doc.has_annotation("SENT_START"):
+        if len(doc) and not doc.has_annotation("SENT_START"):
+            self.rules  # noqa: B018 - loads and compiles them on first use
             self._split(doc)
-        doc._.rifkb_sentences = [(s.start_char, s.end_char) for s in doc.sents]
         return doc
 
     def _split(self, doc: Doc) -> None:
@@ -40,11 +40,10 @@ class SentenceSplitter:
             if line_break or (previous is not None and self._ends(previous, token)):
                 starts[token.i, 0] = 1
             line_break, previous = False, token
-        if len(doc):
-            starts[0, 0] = 1
-            doc.from_array([SENT_START], starts.astype("uint64"))
+        starts[0, 0] = 1
+        doc.from_array([SENT_START], starts.astype("uint64"))
 
-    def _ends(self, token, following) -> bool:  # noqa: ANN001 - spaCy tokens
+    def _ends(self, token: Token, following: Token) -> bool:
         text = token.text
         if text not in _ENDS and not text.endswith("."):
             return False
@@ -55,6 +54,9 @@ class SentenceSplitter:
         return not following.text[:1].islower()
 
 
-@Language.factory("rifkb_sentences_v1", default_config={"rules_dir": None})
+@Language.factory(
+    "rifkb_sentences_v1", default_config=factory_config(),
+    assigns=["token.is_sent_start"],
+)  # fmt: skip
 def make_sentences(nlp: Language, name: str, rules_dir: str | None) -> SentenceSplitter:
-    return SentenceSplitter(rules_dir)
+    return SentenceSplitter(name, rules_dir)

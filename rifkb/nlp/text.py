@@ -128,3 +128,31 @@ class PhraseIndex(Generic[P]):
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+def number_words(numbers: dict[str, int]) -> str:
+    """A regular expression for numbers written in words ("Fifty-one", "one hundred and
+    six"), from the words of rules/numbers.tsv."""
+    words = "|".join(sorted(map(re.escape, numbers), key=len, reverse=True))
+    return rf"\b(?:{words})(?:(?:\s+and\s+|\s+|-)(?:{words}))*\b"
+
+
+def parse_number(text: str, numbers: dict[str, int]) -> int | None:
+    """'143', '1,221', 'Fifty-one', 'One hundred and six' -> int."""
+    digits = text.replace(",", "")
+    if digits.isdigit():
+        return int(digits)
+    total, current = 0, 0
+    for word in re.split(r"[\s-]+", text.lower()):
+        if word == "and":
+            continue
+        value = numbers.get(word)
+        if value is None:
+            return None
+        if value == 100:
+            current = max(current, 1) * 100
+        elif value == 1000:
+            total, current = total + max(current, 1) * 1000, 0
+        else:
+            current += value
+    return total + current

@@ -18,10 +18,11 @@ from rifkb.rules.loader import (
     Term,
     fingerprint,
     load_rules,
+    write_rules,
 )
 
 __all__ = [
     "CONCEPT_TYPES", "CUE_CATEGORIES", "DESIGNS", "FILES", "MEASURES", "NOUN_CATEGORIES",
     "RULES_DIR", "Concept", "DesignRule", "MeasureName", "Pattern", "RuleSet", "Term",
-    "fingerprint", "load_rules",
+    "fingerprint", "load_rules", "write_rules",
 ]  # fmt: skip

@@ -95,6 +95,9 @@ class RuleSet:
     nouns: dict[str, tuple[str, ...]]
     rate_heads: dict[str, str]
     abbreviations: frozenset[str] = field(default_factory=frozenset)
+    # the files as read, by name: what a saved pipeline writes, so it carries exactly
+    # the rules it was built with (not whatever the folder holds later)
+    texts: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def concept_type(self, concept_id: str) -> str:
         return self.concepts[concept_id].type
@@ -105,10 +108,12 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     directory = Path(directory or RULES_DIR)
     if not directory.is_dir():
         raise RuleFileError(f"{directory}: no rules folder")
+    texts = {name: (directory / name).read_bytes() for name in FILES if (directory / name).is_file()}
     concepts = _load_concepts(directory / "concepts.tsv")
     return RuleSet(
         directory=directory,
-        fingerprint=fingerprint(directory),
+        fingerprint=_digest(texts),
+        texts=texts,
         concepts=concepts,
         terms=tuple(_load_terms(directory / "lexicon.tsv", concepts)),
         patterns=tuple(_load_patterns(directory / "patterns.tsv", concepts)),
@@ -127,11 +132,22 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 
 
 def fingerprint(directory: Path) -> str:
+    """A digest of the rule files' contents: what an extraction depends on."""
+    return _digest({name: (directory / name).read_bytes() for name in FILES if (directory / name).is_file()})
+
+
+def write_rules(rules: RuleSet, directory: Path) -> None:
+    """Write the rule files of a RuleSet, as they were read, into a folder."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in rules.texts.items():
+        (directory / name).write_bytes(data)
+
+
+def _digest(texts: dict[str, bytes]) -> str:
     digest = hashlib.sha256()
     for name in FILES:
-        path = directory / name
         digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.exists() else b"")
+        digest.update(texts.get(name, b""))
     return digest.hexdigest()[:16]
 
 

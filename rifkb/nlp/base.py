@@ -1,0 +1,211 @@
+"""What every rifkb component shares: its rules, saved and loaded with the pipeline; the
+checks that name a missing component; the Doc extensions; and a per-call view of a Doc.
+
+Components keep to what spaCy can save. Concept mentions are Spans in
+`doc.spans["rifkb_mentions"]` (label = concept type, `id_` = concept id, `span._.rifkb_rule`
+= the rule that found it); every other reading is a plain value (numbers, strings, lists
+and dicts of them) under `doc._.rifkb_*`, so `DocBin(store_user_data=True)` keeps a
+processed Doc whole. Nothing is cached on the Doc or in the module: a component's rules
+live on the component, and go to disk with it (`to_disk` writes them under `rules/`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from spacy.tokens import Doc, Span
+
+from rifkb.errors import PipelineError
+from rifkb.nlp.text import fold
+from rifkb.rules import RuleSet, load_rules, write_rules
+
+MENTIONS = "rifkb_mentions"
+# Inputs a caller may set before the pipeline runs (see rifkb.nlp.reading.record_doc),
+# then one extension per reading. All default to None: "not set / not run".
+DOC_EXTENSIONS = (
+    "rifkb_doc_id", "rifkb_title_end", "rifkb_publication_types",
+    "rifkb_cues", "rifkb_effects", "rifkb_event_rates", "rifkb_counts", "rifkb_design",
+    "rifkb_rif_definition", "rifkb_findings",
+)  # fmt: skip
+SPAN_EXTENSIONS = ("rifkb_rule",)
+# Read-only views of rifkb_counts ({"sample_size": ..., "n_studies": ...}); getters are
+# computed, never stored.
+DOC_GETTERS = {
+    "rifkb_sample_size": lambda doc: (doc._.rifkb_counts or {}).get("sample_size"),
+    "rifkb_n_studies": lambda doc: (doc._.rifkb_counts or {}).get("n_studies"),
+}
+
+
+def register_extensions() -> None:
+    for name in DOC_EXTENSIONS:
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=None)
+    for name, getter in DOC_GETTERS.items():
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, getter=getter)
+    for name in SPAN_EXTENSIONS:
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=None)
+
+
+# --- what a component needs, and who provides it -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Need:
+    what: str
+    provider: str
+    present: Callable[[Doc], bool]
+
+
+NEEDS = {
+    "sentences": Need("sentence boundaries", "rifkb_sentences_v1 (or a parser, senter or sentencizer)",
+                      lambda doc: doc.has_annotation("SENT_START")),
+    "mentions": Need("concept mentions", "rifkb_concepts_v1", lambda doc: MENTIONS in doc.spans),
+    "cues": Need("cue phrases", "rifkb_cues_v1", lambda doc: doc._.rifkb_cues is not None),
+    "effects": Need("effect estimates", "rifkb_numbers_v1", lambda doc: doc._.rifkb_effects is not None),
+    "counts": Need("participant and study counts", "rifkb_counts_v1",
+                   lambda doc: doc._.rifkb_counts is not None),
+}  # fmt: skip
+
+
+def require(component: str, doc: Doc, needs: Iterable[str]) -> None:
+    """Raise PipelineError naming the component to add when the Doc lacks a reading."""
+    if not len(doc):
+        return
+    for key in needs:
+        need = NEEDS[key]
+        if not need.present(doc):
+            raise PipelineError(
+                f"{component} needs {need.what}: add {need.provider} before it in the pipeline"
+            )
+
+
+# --- components driven by rule files -------------------------------------------------------
+
+
+class RuleComponent:
+    """A component whose language knowledge is a rule set: loaded from `rules_dir` (the
+    packaged rules when None), written with the pipeline by `to_disk` and read back by
+    `from_disk`, so a saved pipeline carries the rules it was built with.
+
+    The rules are loaded on first use, not when spaCy constructs the component: loading a
+    saved pipeline constructs each component from its config, then `from_disk` hands it
+    the saved rules, and the folder named in the config may no longer exist."""
+
+    needs: tuple[str, ...] = ()
+
+    def __init__(self, name: str, rules_dir: str | None):
+        register_extensions()
+        self.name = name
+        self.rules_dir = rules_dir
+        self._rules: RuleSet | None = None
+
+    @property
+    def rules(self) -> RuleSet:
+        if self._rules is None:
+            self.use_rules(load_rules(Path(self.rules_dir) if self.rules_dir else None))
+        assert self._rules is not None
+        return self._rules
+
+    def use_rules(self, rules: RuleSet) -> None:
+        self._rules = rules
+        self.compile(rules)
+
+    def compile(self, rules: RuleSet) -> None:
+        """Build from the rules what each call needs (phrase indexes, patterns)."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        require(self.name, doc, self.needs)
+        if len(doc):
+            self.rules  # noqa: B018 - loads and compiles them on first use
+            self.read(doc, DocView(doc))
+        return doc
+
+    def read(self, doc: Doc, view: DocView) -> None:
+        raise NotImplementedError
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        write_rules(self.rules, Path(path) / "rules")
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> RuleComponent:
+        self.use_rules(load_rules(Path(path) / "rules"))
+        return self
+
+
+# --- a Doc as components read it -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A concept mention: character span, concept id and type, and the rule behind it."""
+
+    start: int
+    end: int
+    concept: str
+    type: str
+    rule: str
+    unless: str | None = None
+
+
+class DocView:
+    """What a component reads of a Doc, worked out once per call and never stored on the
+    Doc: the text folded for matching, sentence offsets, mentions and cues."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.text = doc.text  # Doc.text joins every token on each access
+
+    @cached_property
+    def lower(self) -> str:
+        """Lower case, dashes and spaces unified; same length as the text."""
+        return fold(self.text)
+
+    @cached_property
+    def cased(self) -> str:
+        return fold(self.text, keep_case=True)
+
+    @cached_property
+    def sentences(self) -> list[tuple[int, int]]:
+        if not self.doc.has_annotation("SENT_START"):
+            return [(0, len(self.text))]
+        return [(s.start_char, s.end_char) for s in self.doc.sents]
+
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [s for s, _ in self.sentences]
+
+    def sentence_of(self, char: int) -> tuple[int, int]:
+        """(start, end) of the sentence holding a character offset."""
+        i = bisect_right(self._sentence_starts, char) - 1
+        if i >= 0 and char < self.sentences[i][1]:
+            return self.sentences[i]
+        return 0, len(self.text)
+
+    def sentence_index(self, char: int) -> int:
+        i = bisect_right(self._sentence_starts, char) - 1
+        return i if i >= 0 and char < self.sentences[i][1] else -1
+
+    @cached_property
+    def mentions(self) -> list[Hit]:
+        spans = self.doc.spans.get(MENTIONS, ())
+        return [Hit(s.start_char, s.end_char, s.id_, s.label_, s._.rifkb_rule or "") for s in spans]
+
+    @cached_property
+    def cues(self) -> list[tuple[int, int, str]]:
+        """(start, end, category) of every cue phrase found by rifkb_cues_v1."""
+        return [(s, e, c) for s, e, c in self.doc._.rifkb_cues or ()]
+
+    @property
+    def title_end(self) -> int:
+        return self.doc._.rifkb_title_end or 0
+
+
+def factory_config(**extra: Any) -> dict[str, Any]:
+    """The default config of a rule-driven factory: the packaged rules."""
+    return {"rules_dir": None, **extra}
