@@ -99,8 +99,8 @@ class ConceptTagger(RuleComponent):
             if m.group(1):  # "rate(s) of ...": the list follows, estimates in parentheses
                 following = _PARENTHESES.sub(_blank, text[m.end() : m.end() + 240])
                 segment, offset = _LIST_END.split(following, maxsplit=1)[0], m.end()
-            else:  # "... rates": the list precedes
-                window = text[max(0, m.start() - 100) : m.start()]
+            else:  # "... rates": the list precedes, abbreviations in parentheses
+                window = _PARENTHESES.sub(_blank, text[max(0, m.start() - 100) : m.start()])
                 cut = max((x.end() for x in _LIST_START.finditer(window)), default=0)
                 segment, offset = window[cut:], max(0, m.start() - 100) + cut
             for word in re.finditer(r"[a-z]+", _PARENTHESES.sub(_blank, segment)):

@@ -33,7 +33,7 @@ _GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d+)\b|\bn\s*=\s*(\d+)\b", re.IGNORECASE)
 _MODIFIER = re.compile(r"\s*(?:\(\w+\)\s*)?([\w'-]+)")
 _MAX_MODIFIERS = 4
 _MOST_PEOPLE = 10**8  # more than any registry study counts: a number, not a sample
-_PROPORTION = re.compile(r"\b(?:out of|one in|in every)\s+$")
+# English function words that end a noun phrase: grammar, not vocabulary
 _STOP = {"of", "and", "or", "were", "was", "in", "with", "per", "to", "from", "the", "than", "for", "at"}
 
 
@@ -58,6 +58,10 @@ class CountReader(RuleComponent):
             for noun in nouns:
                 self.noun_kinds.setdefault(noun, kind)
         self.totals = [re.compile(rf"\b{re.escape(c)}\W*$") for c in rules.cues["total"]]
+        self.total_after = re.compile(rf"\W*(?:\(\w+\)\s*)?(?:{_words(rules.cues['total'])})\b")
+        self.proportion = re.compile(rf"\b(?:{_words(rules.cues['proportion'])})\s+$")
+        self.control_trait = re.compile(rf"\b(?:{_words(rules.cues['control_trait'])})\b")
+        self.controls = rules.with_role("control")
         self.inclusions = [
             re.compile(rf"\b{re.escape(c)}\s+(?:\w+\s+){{0,2}}$") for c in rules.cues["inclusion"]
         ]
@@ -79,7 +83,7 @@ class CountReader(RuleComponent):
         return sorted(counts, key=lambda c: c.start)
 
     def _count(self, view: DocView, start: int, end: int, value: int) -> Count | None:
-        if _PROPORTION.search(view.lower[max(0, start - 8) : start]):
+        if self.proportion.search(view.lower[max(0, start - 12) : start]):
             return None  # "one out of ten couples"
         pos, kind = end, None
         for _ in range(_MAX_MODIFIERS + 1):
@@ -116,7 +120,7 @@ class CountReader(RuleComponent):
         before, after = text[max(0, start - 40) : start], text[end : end + 25]
         if any(r.search(before) for r in self.totals):
             return True
-        if re.match(r"\W*(?:\(\w+\)\s*)?in total\b", after):
+        if self.total_after.match(after):
             return True
         if re.search(r"(?:^|[.:\n]\s*)Of\s+$", view.cased[max(0, start - 6) : start]):
             return True  # "Of 169 patients, 84 were assigned to ..." (not "8 of 31 women")
@@ -125,8 +129,12 @@ class CountReader(RuleComponent):
     def _is_control(self, view: DocView, start: int, end: int) -> bool:
         """Counts of fertile controls, which annotation.md adds to the patients."""
         low, high = max(0, start - 45), end + 45
-        named = any(h.concept == "fertile_controls" and low <= h.start < high for h in view.mentions)
-        return named or bool(re.search(r"\b(?:fertile|healthy)\b", view.lower[low:high]))
+        named = any(h.concept in self.controls and low <= h.start < high for h in view.mentions)
+        return named or bool(self.control_trait.search(view.lower[low:high]))
+
+
+def _words(phrases: tuple[str, ...]) -> str:
+    return "|".join(sorted(map(re.escape, phrases), key=len, reverse=True))
 
 
 def sample_size(counts: list[Count]) -> int | None:

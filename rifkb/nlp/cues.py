@@ -4,7 +4,10 @@ Cues are the small words other components reason with: directions of a result
 ("higher", "did not improve"), negation, hedges, significance, aims and calls for future
 work, control groups, totals, the words of a RIF definition. They are found once, as whole
 words, case-insensitive, and written to `doc._.rifkb_cues` as `[start, end, category]`
-character offsets (a phrase of two categories appears twice).
+character offsets (a phrase of two categories appears twice). Of overlapping phrases the
+longest counts ("no significant difference" is no difference, not "significant"), except
+that negation and absence words, which modify what follows them (Chapman et al.'s ConText,
+2011), are matched on their own and never hide a cue ("failed to" beside "failed").
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ from rifkb.nlp.base import DocView, RuleComponent, factory_config
 from rifkb.nlp.text import PhraseIndex
 from rifkb.rules import RuleSet
 
+MODIFIERS = ("negation", "absence")
+
 
 class CueTagger(RuleComponent):
     def compile(self, rules: RuleSet) -> None:
-        phrases = [(p, c) for c, ps in rules.cues.items() for p in ps]
-        self.index = PhraseIndex(phrases, keep_case=False, plural=False)
+        self.indexes = [
+            PhraseIndex([(p, c) for c, ps in rules.cues.items() for p in ps if (c in MODIFIERS) == modifier],
+                        keep_case=False, plural=False)
+            for modifier in (False, True)
+        ]  # fmt: skip
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.rifkb_cues = self.find(DocView(doc).lower) if len(doc) else []
@@ -28,7 +36,10 @@ class CueTagger(RuleComponent):
 
     def find(self, folded: str) -> list[list]:
         self.rules  # noqa: B018 - loads and compiles them on first use
-        return [[m.start, m.end, c] for m in self.index.finditer(folded) for c in m.payloads]
+        found = [
+            [m.start, m.end, c] for index in self.indexes for m in index.finditer(folded) for c in m.payloads
+        ]
+        return sorted(found)
 
 
 @Language.factory("rifkb_cues_v1", default_config=factory_config(), assigns=["doc._.rifkb_cues"])

@@ -35,6 +35,7 @@ class DesignClassifier(RuleComponent):
     def compile(self, rules: RuleSet) -> None:
         phrases = [(r.phrase, r) for r in rules.designs if r.where != "pubtype"]
         self.phrases = PhraseIndex(phrases, keep_case=False, plural=False)
+        self.conditions, self.controls = rules.with_role("condition"), rules.with_role("control")
 
     def read(self, doc: Doc, view: DocView) -> None:
         votes = self._pubtype_votes(doc) + self._phrase_votes(view) + self._structure_votes(doc, view)
@@ -66,10 +67,10 @@ class DesignClassifier(RuleComponent):
         concepts = {h.concept for h in view.mentions}
         types = {h.type for h in view.mentions}
         found = {c for _, _, c in view.cues}
-        has_controls = "fertile_controls" in concepts or "control_group" in found
+        has_controls = bool(concepts & self.controls) or "control_group" in found
         compares = has_controls or "comparison" in found
         primary = doc._.rifkb_sample_size is not None
-        if "intervention" not in types and has_controls and concepts & {"rif", "infertility", "rpl"}:
+        if "intervention" not in types and has_controls and concepts & self.conditions:
             return [(CASE_CONTROL_PRIORITY, "case_control")]
         if self._about_intervention(view) and primary and not compares:
             return [(SINGLE_ARM_PRIORITY, "nrct")]

@@ -34,18 +34,10 @@ from spacy.tokens import Doc
 
 from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
 from rifkb.records import no_effect
+from rifkb.rules import RuleSet
 
-_ASSOCIATION_OBJECTS = ("rif", "rpl", "infertility")
 _P = re.compile(r"\bp\s*(?:value\s*)?([<>=≤≥]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
-# "no side-effects", "failed to become pregnant": the outcome is absent, not compared
-# (while "failed to improve the live birth rate" is a negated result, read as such below)
-_NEGATED_OBJECT = re.compile(
-    r"\b(?:no|without|fail(?:ed|ure)? to (?:become|achieve|get|conceive))\s+(?:\w+\s+)?$"
-)
-_NEGATED_CUE = re.compile(r"\b(?:not|no|without|fail(?:ed|s)? to)\s+(?:\w+\s+)?$")
-# "X was (significantly) higher": the direction word is X's predicate
 _PREDICATE_GAP = re.compile(r"^[^\w]*(?:\w+\s+){0,3}?(?:was|were|is|are)(?:\s+\w+ly)*\s+$")
-_CLAUSE_BREAK = re.compile(r";|,?\s+\b(?:but|whereas|while)\b|\bhowever\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,6 +57,19 @@ class Result:
 
 class FindingReader(RuleComponent):
     needs = ("sentences", "mentions", "cues", "effects")
+
+    def compile(self, rules: RuleSet) -> None:
+        def before(category: str) -> re.Pattern[str]:  # a cue, then at most one word, then here
+            words = "|".join(sorted(map(re.escape, rules.cues[category]), key=len, reverse=True))
+            return re.compile(rf"\b(?:{words})\s+(?:\w+\s+)?$")
+
+        # "not improve", "failed to increase": a direction word negated is no difference
+        self.negated_cue = before("negation")
+        # "no side-effects", "failed to become pregnant": the outcome is absent, not compared
+        self.absent = before("absence")
+        contrast = "|".join(map(re.escape, rules.cues["contrast"]))
+        self.clause_break = re.compile(rf";|,?\s*\b(?:{contrast})\b")
+        self.conditions = rules.with_role("condition")
 
     def read(self, doc: Doc, view: DocView) -> None:
         text, cues = view.lower, view.cues
@@ -101,7 +106,7 @@ class FindingReader(RuleComponent):
         sentence_subjects = _subjects(mentions)
         results: list[Result] = []
         previous: list[Result] = []
-        for c_start, c_end in _clauses(text, start, end):
+        for c_start, c_end in self._clauses(text, start, end):
             clause = _Clause(c_start, c_end, [h for h in mentions if c_start <= h.start < c_end],
                              [(s, e, c) for s, e, c in cues if c_start <= s < c_end],
                              [e for e in effects if c_start <= e["start"] < c_end])  # fmt: skip
@@ -120,7 +125,7 @@ class FindingReader(RuleComponent):
         if subjects is None:
             return []
         kind, subject_ids = subjects
-        objects = _objects(text, clause.mentions, kind == "association" and not from_focus)
+        objects = self._objects(text, clause.mentions, kind == "association" and not from_focus)
         if not objects:
             return []
         modifiers = _modifiers(text, clause.mentions, clause.cues)
@@ -148,13 +153,30 @@ class FindingReader(RuleComponent):
                     results.append(Result(kind, s, o, d, significant, hedged, clause.start, clause.end))
         return results
 
+    def _objects(self, text: str, mentions: list[Hit], with_populations: bool) -> dict[str, Hit]:
+        """Outcomes (and for an association, the condition: RIF, RPL, infertility) the
+        clause reports on; an outcome said to be absent is none."""
+        objects: dict[str, Hit] = {}
+        for h in mentions:
+            if h.type == "outcome":
+                if not self.absent.search(text[max(0, h.start - 30) : h.start]):
+                    objects.setdefault(h.concept, h)
+            elif with_populations and h.concept in self.conditions:
+                objects.setdefault(h.concept, h)
+        return objects
+
+    def _clauses(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """A sentence cut at ';' and at contrast words ("but", "whereas", "however")."""
+        cuts = [start] + [m.start() for m in self.clause_break.finditer(text, start, end)] + [end]
+        return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+
     def _direction(self, text: str, cues: list, effects: list, start: int, end: int) -> str | None:
         kinds = [c for _, _, c in cues]
         if "no_difference" in kinds or "not_significant" in kinds:
             return "no_difference"
         for s, _, c in cues:
             if c in ("increase", "decrease"):
-                negated = _NEGATED_CUE.search(text[max(start, s - 20) : s])
+                negated = self.negated_cue.search(text[max(start, s - 20) : s])
                 return "no_difference" if negated else c
         if "association" in kinds:
             return "increase"
@@ -191,19 +213,6 @@ class _Clause:
     mentions: list[Hit]
     cues: list
     effects: list
-
-
-def _objects(text: str, mentions: list[Hit], with_populations: bool) -> dict[str, Hit]:
-    """Outcomes (and for an association, RIF, RPL or infertility) the clause reports on;
-    an outcome said to be absent ("no side-effects", "failed to become pregnant") is none."""
-    objects: dict[str, Hit] = {}
-    for h in mentions:
-        if h.type == "outcome":
-            if not _NEGATED_OBJECT.search(text[max(0, h.start - 30) : h.start]):
-                objects.setdefault(h.concept, h)
-        elif with_populations and h.concept in _ASSOCIATION_OBJECTS:
-            objects.setdefault(h.concept, h)
-    return objects
 
 
 def _modifiers(text: str, mentions: list[Hit], cues: list) -> dict[tuple, Hit]:
@@ -245,11 +254,6 @@ def _nearest(cues: list, mention: Hit) -> str | None:
         if c in ("increase", "decrease")
     ]
     return min(near)[1] if near else None
-
-
-def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    cuts = [start] + [m.start() for m in _CLAUSE_BREAK.finditer(text, start, end)] + [end]
-    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def _subjects(mentions: list[Hit]) -> tuple[str, list[str]] | None:

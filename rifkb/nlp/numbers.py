@@ -45,8 +45,6 @@ _P_AFTER = re.compile(
 )
 _P_BEFORE = re.compile(r"p\s*(?P<rel>[<>=≤≥]+)\s*(?P<p>\d*\.\d+|\d)\W{0,6}$", re.I)
 _EVENT_RATE = re.compile(r"(?<![\w.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\w/]|\.\d|\s?%)")
-# what a risk estimate is about when no outcome is named: the condition itself
-_CONDITION_OBJECTS = ("rif", "rpl")
 
 
 class NumberReader(RuleComponent):
@@ -56,6 +54,8 @@ class NumberReader(RuleComponent):
         measures = [(m.text, m) for m in rules.measures]
         self.folded_measures = PhraseIndex([(n, m) for n, m in measures if not m.case_sensitive], False)
         self.cased_measures = PhraseIndex([(n, m) for n, m in measures if m.case_sensitive], True)
+        # what a risk estimate is about when no outcome is named: the condition itself
+        self.conditions = rules.with_role("condition")
         self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
 
     def read(self, doc: Doc, view: DocView) -> None:
@@ -113,7 +113,7 @@ class NumberReader(RuleComponent):
         """The outcome (or RIF/RPL, for risk estimates) named last before the value: since
         the previous estimate, else earlier in the sentence, else a bare outcome word."""
         named = [h for h in view.mentions if sentence_start <= h.start < window_end
-                 and (h.type == "outcome" or h.concept in _CONDITION_OBJECTS)]  # fmt: skip
+                 and (h.type == "outcome" or h.concept in self.conditions)]  # fmt: skip
         if named:
             return named[-1].concept
         window = view.lower[window_start:window_end]

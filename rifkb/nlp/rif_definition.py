@@ -26,6 +26,7 @@ from rifkb.nlp.text import number_words, parse_number
 from rifkb.rules import RuleSet
 
 _MAX_MODIFIERS = 6
+# English function words that end a noun phrase: grammar, not vocabulary
 _STOP = {"and", "were", "was", "with", "who", "that", "which", "ratio", "ratios"}
 _PAREN = re.compile(r"\s*\([^()]{0,40}\)")
 _WORD = re.compile(r"\s*([\w'-]+|≥|>=|,)")
@@ -111,7 +112,8 @@ class RifDefinitionReader(RuleComponent):
     def _quantified(self, sentence: str, start: int, end: int) -> bool:
         before, after = sentence[max(0, start - 14) : start], sentence[end : end + 10]
         quantifiers = self.rules.cues["at_least"]
-        return any(before.rstrip().endswith(q) for q in quantifiers) or after.lstrip().startswith("or more")
+        # "at least three", "≥3" before the number; "three or more" after it
+        return any(before.rstrip().endswith(q) or after.lstrip().startswith(q) for q in quantifiers)
 
     def _age(self, sentence: str) -> int | None:
         for cue in self.rules.cues["age_limit"]:

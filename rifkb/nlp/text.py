@@ -156,3 +156,36 @@ def parse_number(text: str, numbers: dict[str, int]) -> int | None:
         else:
             current += value
     return total + current
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name as a rule file gives it: its text, whether case counts, what it names (a
+    concept, a cue category, a design ...) and its file:line."""
+
+    text: str
+    keep_case: bool
+    key: object
+    source: str
+
+
+def redundant_names(names: Iterable[Name], plural: bool = True) -> list[tuple[Name, Name]]:
+    """(redundant, covering) pairs: a name is redundant when another name of the same key
+    already generates its spelling (hyphen or space, a prefix's hyphen, Greek letters, a
+    plural; any case when the other name ignores case). Of two names that generate each
+    other, the later is redundant."""
+    names = list(names)
+    spellings = [name_variants(n.text, n.keep_case, plural) for n in names]
+    redundant: list[tuple[Name, Name]] = []
+    dropped: set[int] = set()
+    for i, name in enumerate(names):
+        for j, other in enumerate(names):
+            if i == j or j in dropped or other.key != name.key or (other.keep_case and not name.keep_case):
+                continue
+            if fold(name.text, keep_case=other.keep_case) in spellings[j] and (
+                j < i or fold(other.text, keep_case=name.keep_case) not in spellings[i]
+            ):
+                redundant.append((name, other))
+                dropped.add(i)
+                break
+    return redundant

@@ -9,6 +9,7 @@ from rifkb.rules.loader import (
     FILES,
     MEASURES,
     NOUN_CATEGORIES,
+    ROLES,
     RULES_DIR,
     Concept,
     DesignRule,
@@ -23,6 +24,6 @@ from rifkb.rules.loader import (
 
 __all__ = [
     "CONCEPT_TYPES", "CUE_CATEGORIES", "DESIGNS", "FILES", "MEASURES", "NOUN_CATEGORIES",
-    "RULES_DIR", "Concept", "DesignRule", "MeasureName", "Pattern", "RuleSet", "Term",
+    "ROLES", "RULES_DIR", "Concept", "DesignRule", "MeasureName", "Pattern", "RuleSet", "Term",
     "fingerprint", "load_rules", "write_rules",
 ]  # fmt: skip

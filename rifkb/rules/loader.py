@@ -27,8 +27,8 @@ MEASURES = ("OR", "RR", "HR", "RD", "MD", "SMD")
 CUE_CATEGORIES = (
     "increase", "decrease", "no_difference", "association", "negation", "hedge",
     "significant", "not_significant", "contrast", "need", "control_group", "comparison",
-    "single_arm", "total", "inclusion", "definition", "failure", "good_quality", "age_limit",
-    "at_least", "aim", "adjustment",
+    "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
+    "good_quality", "age_limit", "at_least", "aim", "adjustment",
 )  # fmt: skip
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo")
 FILES = (
@@ -37,11 +37,18 @@ FILES = (
 )  # fmt: skip
 
 
+# What a concept is for the components that reason about it (concepts.tsv, column roles):
+# a `condition` is what patients have (RIF, RPL, infertility: the object of an association
+# such as "elevated uNK cells in RIF"), a `control` group is compared with them.
+ROLES = ("condition", "control")
+
+
 @dataclass(frozen=True)
 class Concept:
     id: str
     type: str
     label: str
+    roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,10 @@ class RuleSet:
 
     def concept_type(self, concept_id: str) -> str:
         return self.concepts[concept_id].type
+
+    def with_role(self, role: str) -> frozenset[str]:
+        """Ids of the concepts that have a role (see ROLES)."""
+        return frozenset(c.id for c in self.concepts.values() if role in c.roles)
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:
@@ -178,14 +189,19 @@ def _rows(path: Path, min_cols: int, max_cols: int) -> Iterator[tuple[str, list[
 
 def _load_concepts(path: Path) -> dict[str, Concept]:
     concepts: dict[str, Concept] = {}
-    for where, (cid, ctype, label) in _rows(path, 3, 3):
+    for where, cols in _rows(path, 3, 4):
+        cid, ctype, label = cols[:3]
         if ctype not in CONCEPT_TYPES:
             raise RuleFileError(f"{where}: type {ctype!r} is not one of {', '.join(CONCEPT_TYPES)}")
         if not re.fullmatch(r"[a-z][a-z0-9_]*", cid):
             raise RuleFileError(f"{where}: concept id {cid!r} must be lower_snake_case")
         if cid in concepts:
             raise RuleFileError(f"{where}: concept {cid!r} defined twice")
-        concepts[cid] = Concept(cid, ctype, label)
+        roles = tuple(r.strip() for r in cols[3].split(",") if r.strip()) if len(cols) > 3 else ()
+        unknown = [r for r in roles if r not in ROLES]
+        if unknown:
+            raise RuleFileError(f"{where}: role {unknown[0]!r} is not one of {', '.join(ROLES)}")
+        concepts[cid] = Concept(cid, ctype, label, roles)
     return concepts
 
 
