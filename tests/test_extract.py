@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from rifkb.cli import app
 from rifkb.corpus.formats import read_records
 from rifkb.corpus.imports import import_files
-from rifkb.kb.runs import Failure, extract_corpus, extract_records
+from rifkb.kb.runs import extract_corpus, extract_records
 from rifkb.nlp import build_pipeline
+from rifkb.records import Extraction, ExtractionFailure
 from rifkb.rules import RULES_DIR
 
 runner = CliRunner()
@@ -35,7 +36,8 @@ def test_extract_stores_then_skips_unchanged(dev_corpus):
         stored = list(store.extractions())
     assert (first.extracted, first.unchanged, first.failures) == (55, 0, ())
     assert (again.extracted, again.unchanged) == (0, 55)
-    assert len(stored) == 55 and set(stored[0]) >= CONTRACT_KEYS
+    assert len(stored) == 55 and all(isinstance(x, Extraction) for x in stored)
+    assert set(stored[0].to_json()) >= CONTRACT_KEYS
 
 
 def test_changed_rules_re_extract(dev_corpus, tmp_path):
@@ -70,9 +72,11 @@ def test_a_failing_document_is_reported_and_the_run_goes_on(dev_corpus, monkeypa
     monkeypatch.setattr(findings.FindingReader, "__call__", fail_on_one)
     with dev_corpus.open_store() as store:
         report = extract_corpus(store)
-        assert store.extraction_failures() == [("pmid:18973893", "ValueError: broken on purpose")]
+        failure = ExtractionFailure("pmid:18973893", "ValueError: broken on purpose")
+        assert store.extraction_failures() == [failure]
+        assert len(list(store.extractions())) == 54
     assert report.extracted == 54
-    assert report.failures == (Failure("pmid:18973893", "ValueError: broken on purpose"),)
+    assert report.failures == (failure,)
 
 
 def test_two_workers_give_the_same_records(data):

@@ -41,7 +41,8 @@ def extract(
     with store, LazyProgress("extract") as progress:
         report = extract_corpus(store, model, str(rules) if rules else None, workers, force, progress)
         if jsonl is not None:
-            lines = [json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in store.extractions()]
+            lines = (json.dumps(x.to_json(), ensure_ascii=False, sort_keys=True) + "\n"
+                     for x in store.extractions())  # fmt: skip
             write_text_atomic(jsonl, "".join(lines))
     typer.echo(
         f"extracted {report.extracted}, unchanged {report.unchanged}, "

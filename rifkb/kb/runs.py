@@ -10,21 +10,13 @@ from itertools import islice
 
 from spacy.language import Language
 
-from rifkb.corpus.store import Store, record_hash
+from rifkb.corpus.store import ExtractionStamp, Store, record_hash
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
 from rifkb.nlp.context import compiled_rules
 from rifkb.nlp.reading import extract_record
-from rifkb.records import Extraction, Record
+from rifkb.records import Extraction, ExtractionFailure, Record
 
 CHUNK = 64  # records sent to a worker at a time
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A record the pipeline could not read; the run goes on without it."""
-
-    uid: str
-    message: str
 
 
 def extract_records(
@@ -32,8 +24,8 @@ def extract_records(
     model: str | None = None,
     rules_dir: str | None = None,
     workers: int = 1,
-) -> Iterator[Extraction | Failure]:
-    """Extractions in the order of the records; a failing record yields a Failure."""
+) -> Iterator[Extraction | ExtractionFailure]:
+    """Extractions in the order of the records; a failing record yields an ExtractionFailure."""
     if workers <= 1:
         nlp = build_pipeline(model, rules_dir)
         for record in records:
@@ -50,11 +42,11 @@ def extract_records(
             yield from results
 
 
-def _safe(nlp: Language, record: Record) -> Extraction | Failure:
+def _safe(nlp: Language, record: Record) -> Extraction | ExtractionFailure:
     try:
         return extract_record(nlp, record)
     except Exception as exc:  # one bad document must not stop a corpus run
-        return Failure(record.uid, f"{type(exc).__name__}: {exc}")
+        return ExtractionFailure(record.uid, f"{type(exc).__name__}: {exc}")
 
 
 _worker_nlp: Language | None = None
@@ -65,7 +57,7 @@ def _init_worker(model: str | None, rules_dir: str | None) -> None:
     _worker_nlp = build_pipeline(model, rules_dir)
 
 
-def _extract_chunk(records: list[Record]) -> list[Extraction | Failure]:
+def _extract_chunk(records: list[Record]) -> list[Extraction | ExtractionFailure]:
     assert _worker_nlp is not None
     return [_safe(_worker_nlp, r) for r in records]
 
@@ -81,7 +73,7 @@ class ExtractReport:
     version: str
     extracted: int
     unchanged: int
-    failures: tuple[Failure, ...]
+    failures: tuple[ExtractionFailure, ...]
 
 
 def extract_corpus(
@@ -96,21 +88,19 @@ def extract_corpus(
     extraction, storing results as they come (a batch per transaction)."""
     version = pipeline_fingerprint(model, rules_dir)
     state = store.extraction_state()
-    todo = [r for r in store.records()
-            if force or state.get(r.uid) != (version, record_hash(r))]  # fmt: skip
-    hashes = {r.uid: record_hash(r) for r in todo}
+    records = list(store.records())
+    stamps = {r.uid: ExtractionStamp(version, record_hash(r)) for r in records}
+    todo = [r for r in records if force or state.get(r.uid) != stamps[r.uid]]
     done, failures, batch = 0, [], []
     for result in extract_records(todo, model, rules_dir, workers):
-        uid = result.uid if isinstance(result, Failure) else result.doc_id
-        payload = result.message if isinstance(result, Failure) else result.to_json()
-        batch.append((uid, version, hashes[uid], payload))
-        if isinstance(result, Failure):
+        batch.append(result)
+        if isinstance(result, ExtractionFailure):
             failures.append(result)
         done += 1
         if len(batch) >= 200:
-            store.save_extractions(batch)
+            store.save_extractions(batch, stamps)
             batch = []
         if progress:
             progress(done, len(todo))
-    store.save_extractions(batch)
+    store.save_extractions(batch, stamps)
     return ExtractReport(version, done - len(failures), store.count() - len(todo), tuple(failures))

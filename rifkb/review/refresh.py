@@ -9,13 +9,14 @@ new says so.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import Run, Store
 from rifkb.files import write_text_atomic
+from rifkb.records import Extraction
 
 STATE_KEY = "last_refresh"
 
@@ -64,8 +65,7 @@ def refresh(
     outputs.mkdir(parents=True, exist_ok=True)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
-    written.append(_write(outputs / "extractions.jsonl", "".join(
-        json.dumps(x, ensure_ascii=False, sort_keys=True) + "\n" for x in store.extractions())))  # fmt: skip
+    written.append(_write(outputs / "extractions.jsonl", _jsonl(store.extractions())))
     say("writing tables")
     written += write_tables(review_tables(papers), outputs / "tables")
     say("drawing figures")
@@ -121,6 +121,11 @@ def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Ch
         lines += [f"  - new finding in {d}: {f}" for d, f in changes.new_findings[:50]]
         lines += [f"  - estimates changed in {d}" for d in changes.changed_estimates[:50]]
     return "\n".join(lines) + "\n"
+
+
+def _jsonl(extractions: Iterable[Extraction]) -> str:
+    """One extraction record per line, as `rifkb extract --jsonl` writes them."""
+    return "".join(json.dumps(x.to_json(), ensure_ascii=False, sort_keys=True) + "\n" for x in extractions)
 
 
 def _write(path: Path, text: str) -> Path:
