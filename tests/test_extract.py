@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import spacy
@@ -15,7 +14,7 @@ from rifkb.corpus.imports import import_files
 from rifkb.kb.runs import extract_corpus, extract_records
 from rifkb.nlp import build_pipeline
 from rifkb.records import Extraction, ExtractionFailure
-from rifkb.rules import RULES_DIR
+from tests.conftest import copy_rules
 
 runner = CliRunner()
 CONTRACT_KEYS = {"doc_id", "study_design", "sample_size", "n_studies", "rif_definition",
@@ -41,8 +40,7 @@ def test_extract_stores_then_skips_unchanged(dev_corpus):
 
 
 def test_changed_rules_re_extract(dev_corpus, tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, rules)
+    rules = copy_rules(tmp_path / "rules")
     with dev_corpus.open_store() as store:
         extract_corpus(store, rules_dir=str(rules))
         with open(rules / "lexicon.tsv", "a", encoding="utf-8") as fh:
@@ -96,8 +94,7 @@ def test_cli_extract_writes_the_contract(dev_corpus, tmp_path):
 
 
 def test_cli_extract_with_a_broken_rule_file_is_one_line(dev_corpus, tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, rules)
+    rules = copy_rules(tmp_path / "rules")
     with open(rules / "cues.tsv", "a", encoding="utf-8") as fh:
         fh.write("sideways\tup\n")
     result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path), "--rules", str(rules)])

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
+import re
 
 import pytest
 
 from rifkb.errors import RuleFileError
-from rifkb.rules import RULES_DIR, load_rules
+from rifkb.rules import load_rules
+from tests.conftest import copy_rules
 
 
 @pytest.fixture
 def rules_copy(tmp_path):
-    target = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, target)
-    return target
+    return copy_rules(tmp_path / "rules")
 
 
 def append(path, line):
@@ -46,6 +45,16 @@ def test_broken_rule_file_names_file_and_line(rules_copy, file, line, message):
         load_rules(rules_copy)
     assert str(error.value).startswith(f"{rules_copy / file}:{line_count(rules_copy / file)}: ")
     assert message in str(error.value)
+
+
+def test_rule_sources_name_the_file_within_its_folder(rules_copy):
+    """Evidence names `lexicon.tsv:9`, never the folder: outputs are the same on every machine."""
+    rules = load_rules(rules_copy)
+    sources = [r.source for r in (*rules.terms, *rules.patterns, *rules.designs)]
+    assert sources and all(re.fullmatch(r"(lexicon|patterns|designs)\.tsv:\d+", s) for s in sources)
+    lexicon = (rules_copy / "lexicon.tsv").read_text(encoding="utf-8").splitlines()
+    term = rules.terms[0]
+    assert lexicon[int(term.source.split(":")[1]) - 1].split("\t")[:2] == [term.concept, term.text]
 
 
 def test_missing_rule_file(rules_copy):
