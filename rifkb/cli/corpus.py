@@ -35,6 +35,10 @@ def init(
         typer.Option("--search", "-s", help="A saved PubMed search, NAME=QUERY; repeatable."),
     ] = None,
     description: Annotated[str, typer.Option(help="What the corpus is for.")] = "",
+    rules: Annotated[
+        Path | None,
+        typer.Option(help="The corpus's own rules folder, for `rifkb extract` to use instead of rifkb's."),
+    ] = None,
 ) -> None:
     """Create a corpus folder (corpus.toml and an empty store).
 
@@ -43,7 +47,7 @@ def init(
     from rifkb.corpus.folder import SavedSearch, init_corpus
 
     searches = tuple(SavedSearch.parse(s) for s in search or ())
-    corpus = init_corpus(directory, searches, description)
+    corpus = init_corpus(directory, searches, description, rules)
     typer.echo(f"created corpus {corpus.name!r} in {directory} with {len(searches)} saved searches")
 
 
