@@ -30,8 +30,8 @@ def dev_corpus(corpus, data):
 
 def test_extract_stores_then_skips_unchanged(dev_corpus):
     with dev_corpus.open_store() as store:
-        first = extract_corpus(store)
-        again = extract_corpus(store)
+        first = extract_corpus(dev_corpus, store)
+        again = extract_corpus(dev_corpus, store)
         stored = list(store.extractions())
     assert (first.extracted, first.unchanged, first.failures) == (55, 0, ())
     assert (again.extracted, again.unchanged) == (0, 55)
@@ -42,18 +42,18 @@ def test_extract_stores_then_skips_unchanged(dev_corpus):
 def test_changed_rules_re_extract(dev_corpus, tmp_path):
     rules = copy_rules(tmp_path / "rules")
     with dev_corpus.open_store() as store:
-        extract_corpus(store, rules_dir=str(rules))
+        extract_corpus(dev_corpus, store, rules_dir=rules)
         with open(rules / "lexicon.tsv", "a", encoding="utf-8") as fh:
             fh.write("ivig\tPrivigen\ti\n")
-        report = extract_corpus(store, rules_dir=str(rules))
+        report = extract_corpus(dev_corpus, store, rules_dir=rules)
     assert report.extracted == 55
 
 
 def test_changed_record_re_extracts(dev_corpus, data):
     with dev_corpus.open_store() as store:
-        extract_corpus(store)
+        extract_corpus(dev_corpus, store)
         import_files(store, [data / "pubmed" / "efetch_dev_records.xml"])  # 3 newer revisions
-        report = extract_corpus(store)
+        report = extract_corpus(dev_corpus, store)
     assert (report.extracted, report.unchanged) == (3, 52)
 
 
@@ -69,7 +69,7 @@ def test_a_failing_document_is_reported_and_the_run_goes_on(dev_corpus, monkeypa
 
     monkeypatch.setattr(findings.FindingReader, "__call__", fail_on_one)
     with dev_corpus.open_store() as store:
-        report = extract_corpus(store)
+        report = extract_corpus(dev_corpus, store)
         failure = ExtractionFailure("pmid:18973893", "ValueError: broken on purpose")
         assert store.extraction_failures() == [failure]
         assert len(list(store.extractions())) == 54

@@ -20,8 +20,9 @@ from tests.conftest import REPO
 def papers(tmp_path_factory):
     target = tmp_path_factory.mktemp("corpus") / "rif-ivig"
     shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
-    with load_corpus(target).open_store() as store:
-        extract_corpus(store)
+    corpus = load_corpus(target)
+    with corpus.open_store() as store:
+        extract_corpus(corpus, store)
         return papers_from_store(store)
 
 

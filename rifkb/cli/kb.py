@@ -25,21 +25,15 @@ app.add_typer(query_app, name="query")
 
 
 def _graph(corpus_dir: Path):  # noqa: ANN202 - (graph, rules)
+    """The graph of the corpus's extractions, with the rule set that made them."""
     from rifkb.kb.graph import build_graph, papers_from_store
-    from rifkb.rules import load_rules
+    from rifkb.kb.rulesets import rules_of_extraction
 
-    _, store = open_corpus(corpus_dir)
+    corpus, store = open_corpus(corpus_dir)
     with store:
+        rules = rules_of_extraction(corpus, store)
         papers = papers_from_store(store)
-    if not papers:
-        raise typer.Exit(_say_error("the corpus has no extractions yet: run `rifkb extract` first"))
-    rules = load_rules()
     return build_graph(papers, rules.concepts), rules
-
-
-def _say_error(message: str) -> int:
-    typer.echo(f"rifkb: {message}", err=True)
-    return 1
 
 
 @app.command()

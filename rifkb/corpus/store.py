@@ -70,6 +70,12 @@ MIGRATIONS: tuple[str, ...] = (
         failed_at TEXT NOT NULL, message TEXT NOT NULL
     );
     """,
+    # The rule set each extraction was made with, so that readers load the same one;
+    # '' for extractions stored before, until the next `rifkb extract` names it.
+    """
+    ALTER TABLE extractions ADD COLUMN rules_location TEXT NOT NULL DEFAULT '';
+    ALTER TABLE extractions ADD COLUMN rules_fingerprint TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -162,6 +168,16 @@ class ExtractionStamp:
 
     version: str
     record_hash: str
+
+
+@dataclass(frozen=True)
+class RuleSetRef:
+    """The rule set an extraction was made with: where its folder is and the fingerprint
+    of its files. The store keeps `location` as given (kb.rulesets decides how to name a
+    folder); '' means an extraction stored before rifkb recorded its rules."""
+
+    location: str
+    fingerprint: str
 
 
 def utc_now() -> str:
@@ -465,9 +481,11 @@ class Store:
         self,
         results: Iterable[Extraction | ExtractionFailure],
         stamps: Mapping[str, ExtractionStamp],
+        rules: RuleSetRef,
     ) -> None:
-        """Store extractions and failures, each with the stamp of its record, in one
-        transaction; a record's newer result replaces its older one."""
+        """Store extractions and failures, each with the stamp of its record, and the rule
+        set they were made with, in one transaction; a record's newer result replaces its
+        older one."""
         now = self._clock()
         with self.transaction() as db:
             for result in results:
@@ -476,11 +494,37 @@ class Store:
                 db.execute("DELETE FROM extractions WHERE uid = ?", (uid,))
                 db.execute("DELETE FROM extraction_failures WHERE uid = ?", (uid,))
                 if isinstance(result, ExtractionFailure):
-                    table, data = "extraction_failures", result.message
+                    db.execute(
+                        "INSERT INTO extraction_failures (uid, version, record_hash, failed_at, message) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (uid, stamp.version, stamp.record_hash, now, result.message),
+                    )
                 else:
-                    table, data = "extractions", _dump_extraction(result)
-                db.execute(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)",
-                           (uid, stamp.version, stamp.record_hash, now, data))  # fmt: skip
+                    db.execute(
+                        "INSERT INTO extractions (uid, version, record_hash, extracted_at, data, "
+                        "rules_location, rules_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (uid, stamp.version, stamp.record_hash, now, _dump_extraction(result),
+                         rules.location, rules.fingerprint),
+                    )  # fmt: skip
+
+    def extraction_rules(self) -> list[RuleSetRef]:
+        """The rule sets the stored extractions were made with: none before the first
+        extraction, one after a complete run, more after an interrupted one."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT rules_location, rules_fingerprint FROM extractions ORDER BY 1, 2"
+        )
+        return [RuleSetRef(location, fp) for location, fp in rows]
+
+    def relocate_rules(self, version: str, rules: RuleSetRef) -> None:
+        """Name `rules` as the rule set of every extraction made by this pipeline version.
+        The version holds the rules' fingerprint, so those extractions were made with the
+        same rule files, wherever they were read from then (or before rifkb said where)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE extractions SET rules_location = ?, rules_fingerprint = ? "
+                "WHERE version = ? AND rules_fingerprint IN (?, '')",
+                (rules.location, rules.fingerprint, version, rules.fingerprint),
+            )
 
     def extractions(self) -> Iterator[Extraction]:
         """Every stored extraction, in key order."""

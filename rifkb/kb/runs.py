@@ -7,10 +7,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 
 from spacy.language import Language
 
+from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import ExtractionStamp, Store, record_hash
+from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
 from rifkb.nlp.context import compiled_rules
 from rifkb.nlp.reading import extract_record
@@ -77,30 +80,35 @@ class ExtractReport:
 
 
 def extract_corpus(
+    corpus: Corpus,
     store: Store,
     model: str | None = None,
-    rules_dir: str | None = None,
+    rules_dir: Path | None = None,
     workers: int = 1,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExtractReport:
     """Extract every record whose text, rules, pipeline or model changed since its last
-    extraction, storing results as they come (a batch per transaction)."""
-    version = pipeline_fingerprint(model, rules_dir)
+    extraction, storing results as they come (a batch per transaction) with the rule set
+    that made them: `rules_dir`, else the corpus's own rules, else rifkb's."""
+    folder = rules_to_extract_with(corpus, rules_dir)
+    version = pipeline_fingerprint(model, str(folder))
+    rules = rule_set_ref(corpus, folder)
     state = store.extraction_state()
     records = list(store.records())
     stamps = {r.uid: ExtractionStamp(version, record_hash(r)) for r in records}
     todo = [r for r in records if force or state.get(r.uid) != stamps[r.uid]]
     done, failures, batch = 0, [], []
-    for result in extract_records(todo, model, rules_dir, workers):
+    for result in extract_records(todo, model, str(folder), workers):
         batch.append(result)
         if isinstance(result, ExtractionFailure):
             failures.append(result)
         done += 1
         if len(batch) >= 200:
-            store.save_extractions(batch, stamps)
+            store.save_extractions(batch, stamps, rules)
             batch = []
         if progress:
             progress(done, len(todo))
-    store.save_extractions(batch, stamps)
+    store.save_extractions(batch, stamps, rules)
+    store.relocate_rules(version, rules)  # unchanged records keep their extraction, read from here now
     return ExtractReport(version, done - len(failures), store.count() - len(todo), tuple(failures))
