@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
 from rifkb.errors import RuleFileError
-from rifkb.rules import load_rules
-from tests.conftest import copy_rules
+from rifkb.rules import RULES_DIR, load_rules
 
 
 @pytest.fixture
 def rules_copy(tmp_path):
-    return copy_rules(tmp_path / "rules")
+    target = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, target)
+    return target
 
 
 def append(path, line):
