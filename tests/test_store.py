@@ -165,3 +165,27 @@ def test_an_older_corpus_is_upgraded_in_place(tmp_path):
         assert store.schema_version == SCHEMA_VERSION >= 2
         assert store.get("pmid:28066833") == PAPER
         assert store.extraction_state() == {}
+
+
+def test_extractions_of_a_schema_2_store_survive_the_upgrade_without_their_rules(tmp_path):
+    """Extractions stored before rifkb recorded their rule set keep their data and have
+    no rule set until the next `rifkb extract` names it (tests/test_rulesets.py)."""
+    import json as _json
+
+    from rifkb.corpus.store import MIGRATIONS, ExtractionStamp, RuleSetRef
+    from rifkb.records import Extraction
+
+    extraction = Extraction("pmid:28066833", "rct", 100, None, None, (), (), (), ())
+    path = tmp_path / "store.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1])
+    conn.execute("INSERT INTO extractions VALUES (?, ?, ?, ?, ?)",
+                 ("pmid:28066833", "v1", "h1", "2026-01-01", _json.dumps(extraction.to_json())))  # fmt: skip
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        assert list(store.extractions()) == [extraction]
+        assert store.extraction_state() == {"pmid:28066833": ExtractionStamp("v1", "h1")}
+        assert store.extraction_rules() == [RuleSetRef("", "")]
