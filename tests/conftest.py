@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,10 +10,17 @@ import pytest
 
 from rifkb.corpus.eutils import EutilsConfig, PubMedClient
 from rifkb.corpus.folder import Corpus, SavedSearch, init_corpus
+from rifkb.rules import RULES_DIR
 from tests.eutils_server import EutilsServer
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
+
+
+def copy_rules(target: Path) -> Path:
+    """A copy of rifkb's packaged rule files (the data, not the loader beside them)."""
+    shutil.copytree(RULES_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
 
 
 @pytest.fixture

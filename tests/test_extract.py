@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import spacy
@@ -12,9 +11,10 @@ from typer.testing import CliRunner
 from rifkb.cli import app
 from rifkb.corpus.formats import read_records
 from rifkb.corpus.imports import import_files
-from rifkb.kb.runs import Failure, extract_corpus, extract_records
+from rifkb.kb.runs import extract_corpus, extract_records
 from rifkb.nlp import build_pipeline
-from rifkb.rules import RULES_DIR
+from rifkb.records import Extraction, ExtractionFailure
+from tests.conftest import copy_rules
 
 runner = CliRunner()
 CONTRACT_KEYS = {"doc_id", "study_design", "sample_size", "n_studies", "rif_definition",
@@ -30,30 +30,30 @@ def dev_corpus(corpus, data):
 
 def test_extract_stores_then_skips_unchanged(dev_corpus):
     with dev_corpus.open_store() as store:
-        first = extract_corpus(store)
-        again = extract_corpus(store)
+        first = extract_corpus(dev_corpus, store)
+        again = extract_corpus(dev_corpus, store)
         stored = list(store.extractions())
     assert (first.extracted, first.unchanged, first.failures) == (55, 0, ())
     assert (again.extracted, again.unchanged) == (0, 55)
-    assert len(stored) == 55 and set(stored[0]) >= CONTRACT_KEYS
+    assert len(stored) == 55 and all(isinstance(x, Extraction) for x in stored)
+    assert set(stored[0].to_json()) >= CONTRACT_KEYS
 
 
 def test_changed_rules_re_extract(dev_corpus, tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, rules)
+    rules = copy_rules(tmp_path / "rules")
     with dev_corpus.open_store() as store:
-        extract_corpus(store, rules_dir=str(rules))
+        extract_corpus(dev_corpus, store, rules_dir=rules)
         with open(rules / "lexicon.tsv", "a", encoding="utf-8") as fh:
             fh.write("ivig\tPrivigen\ti\n")
-        report = extract_corpus(store, rules_dir=str(rules))
+        report = extract_corpus(dev_corpus, store, rules_dir=rules)
     assert report.extracted == 55
 
 
 def test_changed_record_re_extracts(dev_corpus, data):
     with dev_corpus.open_store() as store:
-        extract_corpus(store)
+        extract_corpus(dev_corpus, store)
         import_files(store, [data / "pubmed" / "efetch_dev_records.xml"])  # 3 newer revisions
-        report = extract_corpus(store)
+        report = extract_corpus(dev_corpus, store)
     assert (report.extracted, report.unchanged) == (3, 52)
 
 
@@ -69,10 +69,12 @@ def test_a_failing_document_is_reported_and_the_run_goes_on(dev_corpus, monkeypa
 
     monkeypatch.setattr(findings.FindingReader, "__call__", fail_on_one)
     with dev_corpus.open_store() as store:
-        report = extract_corpus(store)
-        assert store.extraction_failures() == [("pmid:18973893", "ValueError: broken on purpose")]
+        report = extract_corpus(dev_corpus, store)
+        failure = ExtractionFailure("pmid:18973893", "ValueError: broken on purpose")
+        assert store.extraction_failures() == [failure]
+        assert len(list(store.extractions())) == 54
     assert report.extracted == 54
-    assert report.failures == (Failure("pmid:18973893", "ValueError: broken on purpose"),)
+    assert report.failures == (failure,)
 
 
 def test_two_workers_give_the_same_records(data):
@@ -92,8 +94,7 @@ def test_cli_extract_writes_the_contract(dev_corpus, tmp_path):
 
 
 def test_cli_extract_with_a_broken_rule_file_is_one_line(dev_corpus, tmp_path):
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES_DIR, rules)
+    rules = copy_rules(tmp_path / "rules")
     with open(rules / "cues.tsv", "a", encoding="utf-8") as fh:
         fh.write("sideways\tup\n")
     result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path), "--rules", str(rules)])

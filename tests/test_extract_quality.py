@@ -8,7 +8,8 @@ import json
 import pytest
 
 from rifkb.corpus.formats import read_records
-from rifkb.kb.runs import Failure, extract_records
+from rifkb.kb.runs import extract_records
+from rifkb.records import ExtractionFailure
 from tests.eval.score import load, score
 
 FLOORS = {
@@ -27,7 +28,7 @@ FLOORS = {
 def metrics(data, tmp_path_factory):
     records = [r for chunk in read_records(data / "dev.jsonl", "jsonl") for r in chunk]
     results = list(extract_records(records))
-    assert not [r for r in results if isinstance(r, Failure)]
+    assert not [r for r in results if isinstance(r, ExtractionFailure)]
     pred = tmp_path_factory.mktemp("pred") / "pred.jsonl"
     pred.write_text("".join(json.dumps(r.to_json()) + "\n" for r in results), encoding="utf-8")
     return score(load(str(data / "dev-gold.jsonl")), load(str(pred)))

@@ -20,8 +20,9 @@ from tests.conftest import REPO
 def papers(tmp_path_factory):
     target = tmp_path_factory.mktemp("corpus") / "rif-ivig"
     shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
-    with load_corpus(target).open_store() as store:
-        extract_corpus(store)
+    corpus = load_corpus(target)
+    with corpus.open_store() as store:
+        extract_corpus(corpus, store)
         return papers_from_store(store)
 
 
@@ -64,7 +65,7 @@ def test_ivig_to_live_birth_is_found_with_its_evidence(graph):
     links = query_links(graph, "ivig", "live_birth")
     (direct,) = links.direct
     assert "pmid:38365988" in direct.papers
-    sentences = [e["sentence"].lower() for e in direct.evidence]
+    sentences = [e.sentence.lower() for e in direct.evidence]
     assert any("higher live birth rate" in s or "higher odds of live birth" in s for s in sentences)
 
 
@@ -82,9 +83,9 @@ def test_mechanism_to_outcome_through_an_intervention(graph):
 def test_concept_summary(graph):
     summary = concept_summary(graph, "ivig")
     assert summary.type == "intervention" and len(summary.papers) == sum(summary.designs.values())
-    assert any(f["other"] == "live_birth" for f in summary.findings)
-    assert any(e["measure"] == "OR" and e["value"] == 3.64 for e in summary.effects)
-    assert any(r["min_failed_transfers"] == 3 for r in summary.rif_definitions)
+    assert any(f.other == "live_birth" and f.role == "subject" for f in summary.findings)
+    assert any(e.measure == "OR" and e.value == 3.64 and e.sentence for e in summary.effects)
+    assert any(r.min_failed_transfers == 3 and r.year for r in summary.rif_definitions)
 
 
 NAMES = [("IVIg", "ivig"), ("uterine NK cells", "nk_uterine"), ("Live births", "live_birth"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -47,6 +48,16 @@ def test_broken_rule_file_names_file_and_line(rules_copy, file, line, message):
         load_rules(rules_copy)
     assert str(error.value).startswith(f"{rules_copy / file}:{line_count(rules_copy / file)}: ")
     assert message in str(error.value)
+
+
+def test_rule_sources_name_the_file_within_its_folder(rules_copy):
+    """Evidence names `lexicon.tsv:9`, never the folder: outputs are the same on every machine."""
+    rules = load_rules(rules_copy)
+    sources = [r.source for r in (*rules.terms, *rules.patterns, *rules.designs)]
+    assert sources and all(re.fullmatch(r"(lexicon|patterns|designs)\.tsv:\d+", s) for s in sources)
+    lexicon = (rules_copy / "lexicon.tsv").read_text(encoding="utf-8").splitlines()
+    term = rules.terms[0]
+    assert lexicon[int(term.source.split(":")[1]) - 1].split("\t")[:2] == [term.concept, term.text]
 
 
 def test_missing_rule_file(rules_copy):

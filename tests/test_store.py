@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from rifkb.corpus.store import SCHEMA_VERSION, Provenance, Store
+from rifkb.corpus.store import SCHEMA_VERSION, Overlap, Provenance, SourceCount, Store
 from rifkb.errors import CorpusError
 from rifkb.records import AbstractSection, Record
 
@@ -59,7 +59,9 @@ def test_duplicates_merge_by_pmid_then_doi_then_title_year(store, duplicate, mat
     (result,) = store.add_records([duplicate], RIS)
     assert (result.uid, result.matched_on) == ("pmid:28066833", matched_on)
     assert store.count() == 1
-    assert store.merges()[0][2] == matched_on
+    (merge,) = store.merges()
+    assert (merge.uid, merge.duplicate, merge.matched_on) == ("pmid:28066833", duplicate.uid, matched_on)
+    assert (merge.kind, merge.source) == ("import", "refs.ris")
 
 
 def test_same_title_different_pmids_are_two_papers(store):
@@ -98,7 +100,7 @@ def test_record_that_gains_a_pmid_is_rekeyed_and_old_id_still_resolves(store):
     assert result.uid == "pmid:28066833"
     assert store.get(f"doi:{PAPER.doi}").pmid == "28066833"
     assert store.count() == 1
-    assert store.source_counts() == {("import", "refs.ris"): 1, ("search", "rif"): 1}
+    assert store.source_counts() == [SourceCount("import", "refs.ris", 1), SourceCount("search", "rif", 1)]
 
 
 def test_a_failing_write_leaves_the_store_as_it_was(store):
@@ -120,7 +122,7 @@ def test_overlap_between_searches(store):
     other = replace(PAPER, pmid="1", doi=None, title="another")
     store.add_records([PAPER, other], SEARCH)
     store.add_records([PAPER], Provenance("search", "definitions"))
-    assert store.search_overlap() == {("definitions", "rif"): 1}
+    assert store.search_overlap() == [Overlap("definitions", "rif", 1)]
 
 
 def test_schema_is_versioned_and_a_newer_one_is_refused(tmp_path):
@@ -163,3 +165,27 @@ def test_an_older_corpus_is_upgraded_in_place(tmp_path):
         assert store.schema_version == SCHEMA_VERSION >= 2
         assert store.get("pmid:28066833") == PAPER
         assert store.extraction_state() == {}
+
+
+def test_extractions_of_a_schema_2_store_survive_the_upgrade_without_their_rules(tmp_path):
+    """Extractions stored before rifkb recorded their rule set keep their data and have
+    no rule set until the next `rifkb extract` names it (tests/test_rulesets.py)."""
+    import json as _json
+
+    from rifkb.corpus.store import MIGRATIONS, ExtractionStamp, RuleSetRef
+    from rifkb.records import Extraction
+
+    extraction = Extraction("pmid:28066833", "rct", 100, None, None, (), (), (), ())
+    path = tmp_path / "store.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0] + MIGRATIONS[1])
+    conn.execute("INSERT INTO extractions VALUES (?, ?, ?, ?, ?)",
+                 ("pmid:28066833", "v1", "h1", "2026-01-01", _json.dumps(extraction.to_json())))  # fmt: skip
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        assert list(store.extractions()) == [extraction]
+        assert store.extraction_state() == {"pmid:28066833": ExtractionStamp("v1", "h1")}
+        assert store.extraction_rules() == [RuleSetRef("", "")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,10 @@ def init(
         typer.Option("--search", "-s", help="A saved PubMed search, NAME=QUERY; repeatable."),
     ] = None,
     description: Annotated[str, typer.Option(help="What the corpus is for.")] = "",
+    rules: Annotated[
+        Path | None,
+        typer.Option(help="The corpus's own rules folder, for `rifkb extract` to use instead of rifkb's."),
+    ] = None,
 ) -> None:
     """Create a corpus folder (corpus.toml and an empty store).
 
@@ -42,7 +47,7 @@ def init(
     from rifkb.corpus.folder import SavedSearch, init_corpus
 
     searches = tuple(SavedSearch.parse(s) for s in search or ())
-    corpus = init_corpus(directory, searches, description)
+    corpus = init_corpus(directory, searches, description, rules)
     typer.echo(f"created corpus {corpus.name!r} in {directory} with {len(searches)} saved searches")
 
 
@@ -161,13 +166,13 @@ def status(
         f"identified {st.identified}, duplicates removed {st.duplicates_removed}, "
         f"retracted {len(st.retracted)}"
     )
-    for (kind, source), n in st.by_source.items():
-        typer.echo(f"  {kind:8} {source:32} {n:6d}")
+    for c in st.by_source:
+        typer.echo(f"  {c.kind:8} {c.source:32} {c.records:6d}")
     for s in st.searches:
         last = f"last run {s.last_run} ({s.last_status})" if s.last_run else "never run"
         typer.echo(f"search {s.name}: {s.records} records, {last}")
-    for (a, b), n in st.overlap.items():
-        typer.echo(f"overlap {a} & {b}: {n}")
+    for o in st.overlap:
+        typer.echo(f"overlap {o.a} & {o.b}: {o.records}")
     for uid in st.retracted:
         typer.echo(f"retracted: {uid}")
 
@@ -178,9 +183,9 @@ def _status_json(st: Any) -> dict[str, Any]:
         "records": st.records,
         "identified": st.identified,
         "duplicates_removed": st.duplicates_removed,
-        "by_source": [{"kind": k, "source": s, "records": n} for (k, s), n in st.by_source.items()],
-        "searches": [vars(s) for s in st.searches],
-        "overlap": [{"a": a, "b": b, "records": n} for (a, b), n in st.overlap.items()],
+        "by_source": [asdict(c) for c in st.by_source],
+        "searches": [asdict(s) for s in st.searches],
+        "overlap": [asdict(o) for o in st.overlap],
         "retracted": list(st.retracted),
     }
 

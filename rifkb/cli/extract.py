@@ -26,7 +26,10 @@ def extract(
         Path | None,
         typer.Option(help="Also write one extraction record per document (shared/spec/extraction.md)."),
     ] = None,
-    rules: Annotated[Path | None, typer.Option(help="Rules folder (default: rifkb's rules/).")] = None,
+    rules: Annotated[
+        Path | None,
+        typer.Option(help="Rules folder (default: `rules` of corpus.toml, else rifkb's own)."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Extract every record again.")] = False,
 ) -> None:
     """Read every record: concepts, effect estimates, event rates, sample size, design, RIF
@@ -39,9 +42,10 @@ def extract(
 
     corpus, store = open_corpus(corpus_dir)
     with store, LazyProgress("extract") as progress:
-        report = extract_corpus(store, model, str(rules) if rules else None, workers, force, progress)
+        report = extract_corpus(corpus, store, model, rules, workers, force, progress)
         if jsonl is not None:
-            lines = [json.dumps(e, ensure_ascii=False, sort_keys=True) + "\n" for e in store.extractions()]
+            lines = (json.dumps(x.to_json(), ensure_ascii=False, sort_keys=True) + "\n"
+                     for x in store.extractions())  # fmt: skip
             write_text_atomic(jsonl, "".join(lines))
     typer.echo(
         f"extracted {report.extracted}, unchanged {report.unchanged}, "

@@ -25,21 +25,15 @@ app.add_typer(query_app, name="query")
 
 
 def _graph(corpus_dir: Path):  # noqa: ANN202 - (graph, rules)
+    """The graph of the corpus's extractions, with the rule set that made them."""
     from rifkb.kb.graph import build_graph, papers_from_store
-    from rifkb.rules import load_rules
+    from rifkb.kb.rulesets import rules_of_extraction
 
-    _, store = open_corpus(corpus_dir)
+    corpus, store = open_corpus(corpus_dir)
     with store:
+        rules = rules_of_extraction(corpus, store)
         papers = papers_from_store(store)
-    if not papers:
-        raise typer.Exit(_say_error("the corpus has no extractions yet: run `rifkb extract` first"))
-    rules = load_rules()
     return build_graph(papers, rules.concepts), rules
-
-
-def _say_error(message: str) -> int:
-    typer.echo(f"rifkb: {message}", err=True)
-    return 1
 
 
 @app.command()
@@ -89,7 +83,7 @@ def query_links_command(
         typer.echo(json.dumps(asdict(links), indent=2, ensure_ascii=False))
     elif as_csv:
         echo_csv(["path", "step", "source", "relation", "target", "papers", "doc_id", "sentence"],
-             [[p, i, s.source, s.relation, s.target, len(s.papers), e["doc_id"], e["sentence"]]
+             [[p, i, s.source, s.relation, s.target, len(s.papers), e.doc_id, e.sentence]
               for p, i, s in steps for e in s.evidence])  # fmt: skip
     else:
         _print_links(links)
@@ -100,12 +94,12 @@ def _print_links(links: Any) -> None:
     for step in links.direct:
         typer.echo(f"\ndirect: {_step(step)}")
         for e in step.evidence[:5]:
-            typer.echo(f"  [{e['doc_id']}] {e['sentence']}")
+            typer.echo(f"  [{e.doc_id}] {e.sentence}")
     for n, path in enumerate(links.paths[:10], 1):
         typer.echo(f"\npath {n}: {_path(path)}")
         for s in path:
             for e in s.evidence[:2]:
-                typer.echo(f"  [{e['doc_id']}] {e['sentence'][:220]}")
+                typer.echo(f"  [{e.doc_id}] {e.sentence[:220]}")
     if len(links.paths) > 10:
         typer.echo(f"\n... {len(links.paths) - 10} more paths (--json for all)")
 
@@ -149,10 +143,8 @@ def query_concept(
         typer.echo(json.dumps(asdict(summary), indent=2, ensure_ascii=False))
         return
     if as_csv:
-        findings = [["finding", "", f["other"], _arrows(f), "", f["papers"]] for f in summary.findings]
-        effects = [
-            ["effect", e["doc_id"], e["outcome"], e["measure"], e["value"], ""] for e in summary.effects
-        ]
+        findings = [["finding", "", f.other, _arrows(f), "", f.papers] for f in summary.findings]
+        effects = [["effect", e.doc_id, e.outcome, e.measure, e.value, ""] for e in summary.effects]
         echo_csv(
             ["section", "doc_id", "other", "direction_or_measure", "value", "papers"], findings + effects
         )
@@ -169,22 +161,21 @@ def _print_summary(summary: Any, describe_rif: Any) -> None:
                   + ", ".join(f"{d} {n}" for d, n in summary.designs.items()), highlight=False)  # fmt: skip
     findings = Table("role", "with", "papers", "↑ ↓ =", "significant", "designs", title="Findings")
     for f in summary.findings:
-        designs = ", ".join(f"{d} {n}" for d, n in f["designs"].items())
-        findings.add_row(f["role"], f["other"], str(f["papers"]), _arrows(f), str(f["significant"]), designs)
+        designs = ", ".join(f"{d} {n}" for d, n in f.designs.items())
+        findings.add_row(f.role, f.other, str(f.papers), _arrows(f), str(f.significant), designs)
     effects = Table("paper", "estimate", "95% CI", "p", "outcome", title="Effect estimates")
     for e in summary.effects:
-        ci = f"{e['ci_low']:g} to {e['ci_high']:g}" if e["ci_low"] is not None else ""
-        effects.add_row(e["doc_id"], f"{e['measure']} {e['value']:g}", ci, e["p"] or "", e["outcome"] or "")
+        ci = f"{e.ci_low:g} to {e.ci_high:g}" if e.ci_low is not None else ""
+        effects.add_row(e.doc_id, f"{e.measure} {e.value:g}", ci, e.p or "", e.outcome or "")
     rifs = Table("paper", "year", "criteria", title="RIF definitions")
     for r in summary.rif_definitions:
-        criteria = describe_rif(
-            r["min_failed_transfers"], r["min_embryos"], r["embryo_quality"], r["max_age"]
-        )
-        rifs.add_row(r["doc_id"], str(r["year"] or ""), criteria)
+        criteria = describe_rif(r.min_failed_transfers, r.min_embryos, r.embryo_quality, r.max_age)
+        rifs.add_row(r.doc_id, str(r.year or ""), criteria)
     for table in (findings, effects, rifs):
         if table.row_count:
             console.print(table)
 
 
-def _arrows(finding: dict[str, Any]) -> str:
-    return f"↑{finding['increase']} ↓{finding['decrease']} ={finding['no_difference']}"
+def _arrows(finding: Any) -> str:
+    """'↑3 ↓0 =1' for a FindingSummary."""
+    return f"↑{finding.increase} ↓{finding.decrease} ={finding.no_difference}"

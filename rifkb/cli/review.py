@@ -34,10 +34,12 @@ def export_tables(
     Example: rifkb export tables -o outputs/tables
     """
     from rifkb.kb.graph import papers_from_store
+    from rifkb.kb.rulesets import rules_of_extraction
     from rifkb.review.tables import review_tables, write_tables
 
-    _, store = open_corpus(corpus_dir)
+    corpus, store = open_corpus(corpus_dir)
     with store:
+        rules_of_extraction(corpus, store)  # tables of extractions whose rules changed would mislead
         papers = papers_from_store(store)
     for path in write_tables(review_tables(papers), output):
         typer.echo(f"wrote {path}")
@@ -58,13 +60,14 @@ def export_figures(
     """
     from rifkb.kb.graph import papers_from_store
     from rifkb.kb.query import resolve_concept
+    from rifkb.kb.rulesets import rules_of_extraction
     from rifkb.review.figures import write_figures
-    from rifkb.rules import load_rules
 
-    chosen = resolve_concept(intervention, load_rules()) if intervention else None
-    _, store = open_corpus(corpus_dir)
+    corpus, store = open_corpus(corpus_dir)
     with store:
+        rules = rules_of_extraction(corpus, store)
         papers = papers_from_store(store)
+    chosen = resolve_concept(intervention, rules) if intervention else None
     for path in write_figures(papers, output, chosen):
         typer.echo(f"wrote {path}")
 
@@ -76,6 +79,10 @@ def refresh_command(
     offline: Annotated[bool, typer.Option("--offline", help="Do not fetch; rebuild from the store.")] = False,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for everything written.")] = OUTPUTS,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Extraction processes.")] = 1,
+    rules: Annotated[
+        Path | None,
+        typer.Option(help="Rules folder to extract with (default: `rules` of corpus.toml, else rifkb's)."),
+    ] = None,
     email: Annotated[str | None, typer.Option(envvar="NCBI_EMAIL", help="Your email, for NCBI.")] = None,
     api_key: Annotated[str | None, typer.Option(envvar="NCBI_API_KEY", help="NCBI API key.")] = None,
     eutils_url: Annotated[
@@ -98,7 +105,7 @@ def refresh_command(
         fetch = lambda: [fetch_search(store, client, s) for s in corpus.searches]  # noqa: E731
     with store, LazyProgress("refresh"):
         report = refresh(corpus, store, output, fetch, workers,
-                         lambda message: typer.echo(f"... {message}", err=True))  # fmt: skip
+                         lambda message: typer.echo(f"... {message}", err=True), rules)  # fmt: skip
     if report.runs:
         print_runs(list(report.runs))
     sys.stdout.write(report.summary)

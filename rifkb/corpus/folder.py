@@ -1,6 +1,7 @@
-"""A corpus is a folder: `corpus.toml` (name, description, saved searches), its SQLite
-store, and optionally `snapshot.jsonl`, records the store loads on first use so that a
-bundled corpus works offline out of the box.
+"""A corpus is a folder: `corpus.toml` (name, description, saved searches, and optionally
+the corpus's own rules folder), its SQLite store, and optionally `snapshot.jsonl`,
+records the store loads on first use so that a bundled corpus works offline out of the
+box.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Corpus:
     name: str
     description: str
     searches: tuple[SavedSearch, ...]
+    rules_dir: Path | None = None  # `rules` of corpus.toml: extract with these, not rifkb's own
 
     @property
     def store_path(self) -> Path:
@@ -120,19 +122,51 @@ def load_corpus(path: Path) -> Corpus:
         raise CorpusError(f"{config_path}: every [[searches]] needs name and query ({exc})") from None
     except BadInputError as exc:
         raise CorpusError(f"{config_path}: {exc}") from None
-    return Corpus(path, str(config.get("name", path.name)), str(config.get("description", "")), searches)
+    name, description = str(config.get("name", path.name)), str(config.get("description", ""))
+    return Corpus(path, name, description, searches, _rules_dir(config.get("rules"), path, config_path))
 
 
-def init_corpus(path: Path, searches: tuple[SavedSearch, ...] = (), description: str = "") -> Corpus:
-    """Create a corpus folder; refuses to overwrite an existing corpus."""
+def _rules_dir(value: object, path: Path, config_path: Path) -> Path | None:
+    """The folder `rules = "..."` names, relative to the corpus folder (or absolute);
+    checked now, so a typo is one line at load and not a surprise at extraction."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise CorpusError(f"{config_path}: rules must be the path of a rules folder")
+    folder = path / Path(value).expanduser()
+    if not folder.is_dir():
+        raise CorpusError(f"{config_path}: rules folder {folder} does not exist")
+    return folder
+
+
+def corpus_relative(corpus_dir: Path, path: Path) -> str:
+    """How corpus.toml and the store name a path: relative to the corpus folder when it
+    lies inside it, so the folder can be moved or shared whole; absolute otherwise."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path(corpus_dir).resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def init_corpus(
+    path: Path, searches: tuple[SavedSearch, ...] = (), description: str = "", rules: Path | None = None
+) -> Corpus:
+    """Create a corpus folder; refuses to overwrite an existing corpus. `rules`: the
+    corpus's own rules folder, which extraction then uses instead of rifkb's."""
     path = Path(path)
     if (path / CONFIG_FILE).exists():
         raise CorpusError(f"{path}: already a corpus ({CONFIG_FILE} exists)")
     names = [s.name for s in searches]
     if len(names) != len(set(names)):
         raise BadInputError("two saved searches share a name")
+    if rules is not None and not Path(rules).is_dir():
+        raise CorpusError(f"{rules}: no such rules folder")
     path.mkdir(parents=True, exist_ok=True)
-    config: dict = {"name": path.name, "description": description, "searches": []}
+    config: dict = {"name": path.name, "description": description}
+    if rules is not None:
+        config["rules"] = corpus_relative(path, rules)
+    config["searches"] = []
     for s in searches:
         entry = {"name": s.name, "query": s.query}
         entry.update({k: v for k, v in (("mindate", s.mindate), ("maxdate", s.maxdate)) if v})

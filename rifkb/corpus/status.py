@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rifkb.corpus.folder import Corpus
-from rifkb.corpus.store import Store
+from rifkb.corpus.store import Overlap, SearchState, SourceCount, Store
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ class CorpusStatus:
     name: str
     records: int
     identified: int  # records brought by all sources together, duplicates included
-    by_source: dict[tuple[str, str], int]
+    by_source: tuple[SourceCount, ...]
     searches: tuple[SearchStatus, ...]
-    overlap: dict[tuple[str, str], int]
+    overlap: tuple[Overlap, ...]
     retracted: tuple[str, ...]
 
     @property
@@ -35,17 +35,24 @@ class CorpusStatus:
 
 def corpus_status(corpus: Corpus, store: Store) -> CorpusStatus:
     by_source = store.source_counts()
-    state = store.searches_state()
-    searches = tuple(
-        SearchStatus(s.name, s.term, by_source.get(("search", s.name), 0), *state.get(s.name, (None,) * 3))
-        for s in corpus.searches
-    )
     return CorpusStatus(
         name=corpus.name,
         records=store.count(),
-        identified=sum(by_source.values()),
-        by_source=by_source,
-        searches=searches,
-        overlap=store.search_overlap(),
+        identified=sum(c.records for c in by_source),
+        by_source=tuple(by_source),
+        searches=_searches(corpus, store, by_source),
+        overlap=tuple(store.search_overlap()),
         retracted=tuple(store.retracted()),
+    )
+
+
+def _searches(corpus: Corpus, store: Store, by_source: list[SourceCount]) -> tuple[SearchStatus, ...]:
+    """Every saved search of corpus.toml, run or not, with what its runs brought."""
+    brought = {c.source: c.records for c in by_source if c.kind == "search"}
+    state = store.searches_state()
+    never_run = SearchState("", None, None, None)
+    return tuple(
+        SearchStatus(s.name, s.term, brought.get(s.name, 0), run.last_run, run.last_status, run.watermark)
+        for s in corpus.searches
+        for run in [state.get(s.name, never_run)]
     )

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rifkb.errors import CorpusError
-from rifkb.records import Record, normalise_doi
+from rifkb.records import Extraction, ExtractionFailure, Record, normalise_doi
 
 # Each entry upgrades the schema from version i to i + 1. Append, never edit.
 MIGRATIONS: tuple[str, ...] = (
@@ -70,6 +70,12 @@ MIGRATIONS: tuple[str, ...] = (
         failed_at TEXT NOT NULL, message TEXT NOT NULL
     );
     """,
+    # The rule set each extraction was made with, so that readers load the same one;
+    # '' for extractions stored before, until the next `rifkb extract` names it.
+    """
+    ALTER TABLE extractions ADD COLUMN rules_location TEXT NOT NULL DEFAULT '';
+    ALTER TABLE extractions ADD COLUMN rules_fingerprint TEXT NOT NULL DEFAULT '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -115,6 +121,63 @@ class Run:
     failed_pmids: tuple[str, ...] = ()
     status: str = "running"  # "complete" | "incomplete" | "interrupted"
     finished: str | None = None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A duplicate merged into a stored record: how it was recognised and who brought it."""
+
+    uid: str  # the record kept
+    duplicate: str  # the incoming record's own id
+    matched_on: str  # "pmid" | "doi" | "title+year" | "id"
+    kind: str
+    source: str
+    at: str
+
+
+@dataclass(frozen=True)
+class SearchState:
+    name: str
+    last_run: str | None
+    last_status: str | None
+    watermark: str | None  # the Entrez date the next incremental run starts from
+
+
+@dataclass(frozen=True)
+class SourceCount:
+    """How many records one source (a saved search, an import file, the snapshot) brought."""
+
+    kind: str
+    source: str
+    records: int
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Records brought by both of two saved searches."""
+
+    a: str
+    b: str
+    records: int
+
+
+@dataclass(frozen=True)
+class ExtractionStamp:
+    """What an extraction was made from: the pipeline version (rifkb, pipeline, rules and
+    model) and the hash of the record. A record whose stamp changed is read again."""
+
+    version: str
+    record_hash: str
+
+
+@dataclass(frozen=True)
+class RuleSetRef:
+    """The rule set an extraction was made with: where its folder is and the fingerprint
+    of its files. The store keeps `location` as given (kb.rulesets decides how to name a
+    folder); '' means an extraction stored before rifkb recorded its rules."""
+
+    location: str
+    fingerprint: str
 
 
 def utc_now() -> str:
@@ -405,65 +468,105 @@ class Store:
 
     # --- extractions ---------------------------------------------------------------------
 
-    def extraction_state(self) -> dict[str, tuple[str, str]]:
-        """uid -> (version, record hash) of every stored extraction and failure."""
+    def extraction_state(self) -> dict[str, ExtractionStamp]:
+        """uid -> what its stored extraction (or failure) was made from, so a run skips
+        records whose stamp is unchanged."""
         rows = self._conn.execute(
             "SELECT uid, version, record_hash FROM extractions UNION ALL "
             "SELECT uid, version, record_hash FROM extraction_failures"
         )
-        return {uid: (version, digest) for uid, version, digest in rows}
+        return {uid: ExtractionStamp(version, digest) for uid, version, digest in rows}
 
-    def save_extractions(self, results: Iterable[tuple[str, str, str, dict | str]]) -> None:
-        """Store (uid, version, record hash, extraction JSON or failure message) in one
-        transaction; a record's newer result replaces its older one."""
+    def save_extractions(
+        self,
+        results: Iterable[Extraction | ExtractionFailure],
+        stamps: Mapping[str, ExtractionStamp],
+        rules: RuleSetRef,
+    ) -> None:
+        """Store extractions and failures, each with the stamp of its record, and the rule
+        set they were made with, in one transaction; a record's newer result replaces its
+        older one."""
         now = self._clock()
         with self.transaction() as db:
-            for uid, version, digest, result in results:
+            for result in results:
+                uid = result.uid if isinstance(result, ExtractionFailure) else result.doc_id
+                stamp = stamps[uid]
                 db.execute("DELETE FROM extractions WHERE uid = ?", (uid,))
                 db.execute("DELETE FROM extraction_failures WHERE uid = ?", (uid,))
-                if isinstance(result, str):
-                    db.execute("INSERT INTO extraction_failures VALUES (?, ?, ?, ?, ?)",
-                               (uid, version, digest, now, result))  # fmt: skip
+                if isinstance(result, ExtractionFailure):
+                    db.execute(
+                        "INSERT INTO extraction_failures (uid, version, record_hash, failed_at, message) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (uid, stamp.version, stamp.record_hash, now, result.message),
+                    )
                 else:
-                    db.execute("INSERT INTO extractions VALUES (?, ?, ?, ?, ?)",
-                               (uid, version, digest, now, json.dumps(result, sort_keys=True)))  # fmt: skip
+                    db.execute(
+                        "INSERT INTO extractions (uid, version, record_hash, extracted_at, data, "
+                        "rules_location, rules_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (uid, stamp.version, stamp.record_hash, now, _dump_extraction(result),
+                         rules.location, rules.fingerprint),
+                    )  # fmt: skip
 
-    def extractions(self) -> Iterator[dict]:
-        """The JSON of every stored extraction, in key order."""
+    def extraction_rules(self) -> list[RuleSetRef]:
+        """The rule sets the stored extractions were made with: none before the first
+        extraction, one after a complete run, more after an interrupted one."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT rules_location, rules_fingerprint FROM extractions ORDER BY 1, 2"
+        )
+        return [RuleSetRef(location, fp) for location, fp in rows]
+
+    def relocate_rules(self, version: str, rules: RuleSetRef) -> None:
+        """Name `rules` as the rule set of every extraction made by this pipeline version.
+        The version holds the rules' fingerprint, so those extractions were made with the
+        same rule files, wherever they were read from then (or before rifkb said where)."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE extractions SET rules_location = ?, rules_fingerprint = ? "
+                "WHERE version = ? AND rules_fingerprint IN (?, '')",
+                (rules.location, rules.fingerprint, version, rules.fingerprint),
+            )
+
+    def extractions(self) -> Iterator[Extraction]:
+        """Every stored extraction, in key order."""
         for (data,) in self._conn.execute("SELECT data FROM extractions ORDER BY uid"):
-            yield json.loads(data)
+            yield Extraction.from_json(json.loads(data))
 
-    def extraction_failures(self) -> list[tuple[str, str]]:
-        return list(self._conn.execute("SELECT uid, message FROM extraction_failures ORDER BY uid"))
+    def extraction_failures(self) -> list[ExtractionFailure]:
+        rows = self._conn.execute("SELECT uid, message FROM extraction_failures ORDER BY uid")
+        return [ExtractionFailure(uid, message) for uid, message in rows]
 
     # --- figures for `rifkb status` --------------------------------------------------------
 
-    def source_counts(self) -> dict[tuple[str, str], int]:
+    def source_counts(self) -> list[SourceCount]:
+        """Records brought by each saved search, import file and snapshot."""
         rows = self._conn.execute(
             "SELECT kind, source, count(*) FROM provenance GROUP BY kind, source ORDER BY 1, 2"
         )
-        return {(kind, source): n for kind, source, n in rows}
+        return [SourceCount(kind, source, n) for kind, source, n in rows]
 
-    def search_overlap(self) -> dict[tuple[str, str], int]:
+    def search_overlap(self) -> list[Overlap]:
         """Records brought by both of two saved searches, for each pair."""
         rows = self._conn.execute(
             "SELECT a.source, b.source, count(*) FROM provenance a JOIN provenance b "
             "ON a.uid = b.uid AND a.kind = 'search' AND b.kind = 'search' "
             "AND a.source < b.source GROUP BY 1, 2 ORDER BY 1, 2"
         )
-        return {(a, b): n for a, b, n in rows}
+        return [Overlap(a, b, n) for a, b, n in rows]
 
-    def merges(self) -> list[tuple[str, str, str, str]]:
-        """(kept uid, duplicate id, matched on, source) for every merge, oldest first."""
-        return list(self._conn.execute("SELECT uid, duplicate, matched_on, source FROM merges ORDER BY id"))
+    def merges(self) -> list[Merge]:
+        """Every merge of a duplicate into a stored record, oldest first."""
+        rows = self._conn.execute(
+            "SELECT uid, duplicate, matched_on, kind, source, at FROM merges ORDER BY id"
+        )
+        return [Merge(*row) for row in rows]
 
     def retracted(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT uid FROM records WHERE retracted = 1")]
 
-    def searches_state(self) -> dict[str, tuple[str | None, str | None, str | None]]:
-        """name -> (last run, its status, watermark)."""
+    def searches_state(self) -> dict[str, SearchState]:
+        """Each saved search that has run: its last run, that run's status, its watermark."""
         rows = self._conn.execute("SELECT name, last_run, last_status, watermark FROM searches")
-        return {name: (last, status, mark) for name, last, status, mark in rows}
+        return {name: SearchState(name, last, status, mark) for name, last, status, mark in rows}
 
 
 def record_hash(record: Record) -> str:
@@ -484,6 +587,10 @@ def _record_columns(record: Record) -> tuple:
 
 def _dump(record: Record) -> str:
     return json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True)
+
+
+def _dump_extraction(extraction: Extraction) -> str:
+    return json.dumps(extraction.to_json(), sort_keys=True)
 
 
 def _older(candidate: str | None, current: str | None) -> bool:

@@ -34,12 +34,8 @@ class Paper:
 
 def papers_from_store(store: Store) -> list[Paper]:
     """Every record that has an extraction, with it, in key order."""
-    extractions = {x["doc_id"]: x for x in store.extractions()}
-    return [
-        Paper(record, Extraction.from_json(extractions[record.uid]))
-        for record in store.records()
-        if record.uid in extractions
-    ]
+    extractions = {x.doc_id: x for x in store.extractions()}
+    return [Paper(record, extractions[record.uid]) for record in store.records() if record.uid in extractions]
 
 
 def concept_node(concept: Concept | str, ctype: str | None = None) -> str:

@@ -9,9 +9,9 @@ mechanism studied in the same paper (uterine NK cells ← IVIg → live birth).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, TypeVar
 
 import networkx as nx
 
@@ -20,6 +20,21 @@ from rifkb.kb.graph import paper_node
 from rifkb.nlp.text import fold, name_variants
 from rifkb.rules import RuleSet
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EvidenceRef:
+    """Where a link is said: the paper and its sentence; for a finding, its direction and
+    significance; for an effect estimate, the estimate as tables write it."""
+
+    doc_id: str
+    pmid: str | None
+    sentence: str
+    effect: str | None = None
+    direction: str | None = None
+    significant: bool | None = None
+
 
 @dataclass(frozen=True)
 class Step:
@@ -27,7 +42,7 @@ class Step:
     target: str
     relation: str  # "evidence" (findings), "studied_in", "co_studied"
     papers: tuple[str, ...]
-    evidence: tuple[dict[str, Any], ...]
+    evidence: tuple[EvidenceRef, ...]
     backwards: bool = False  # on a path, the edge points from target to source
 
 
@@ -40,15 +55,54 @@ class Links:
 
 
 @dataclass(frozen=True)
+class FindingSummary:
+    """The findings that link a concept with one other, counted by direction."""
+
+    role: str  # "subject" | "object": the concept's place in those findings
+    other: str
+    kind: str  # "treatment" | "association"
+    papers: int
+    increase: int
+    decrease: int
+    no_difference: int
+    significant: int
+    designs: dict[str, int]
+
+
+@dataclass(frozen=True)
+class EffectRow:
+    doc_id: str
+    measure: str
+    value: float
+    ci_low: float | None
+    ci_high: float | None
+    p: str | None
+    outcome: str | None
+    adjusted: bool
+    sentence: str
+
+
+@dataclass(frozen=True)
+class RifRow:
+    doc_id: str
+    year: int | None
+    min_failed_transfers: int | None
+    min_embryos: int | None
+    embryo_quality: str | None
+    max_age: int | None
+    sentence: str
+
+
+@dataclass(frozen=True)
 class ConceptSummary:
     concept: str
     label: str
     type: str
     papers: tuple[str, ...]
     designs: dict[str, int]
-    findings: tuple[dict[str, Any], ...]
-    effects: tuple[dict[str, Any], ...]
-    rif_definitions: tuple[dict[str, Any], ...] = field(default=())
+    findings: tuple[FindingSummary, ...]
+    effects: tuple[EffectRow, ...]
+    rif_definitions: tuple[RifRow, ...] = field(default=())
 
 
 def resolve_concept(name: str, rules: RuleSet) -> str:
@@ -83,7 +137,7 @@ def concept_view(graph: nx.MultiDiGraph) -> nx.Graph:
     for u, v, key, data in graph.edges(keys=True, data=True):
         if key in ("evidence", "studied_in"):
             papers = tuple(sorted({e["doc_id"] for e in data["evidence"]}))
-            view.add_edge(u, v, step=Step(u, v, key, papers, tuple(data["evidence"])))
+            view.add_edge(u, v, step=Step(u, v, key, papers, _refs(data["evidence"])))
     co: dict[tuple[str, str], list[dict]] = {}
     for paper, data in graph.nodes(data=True):
         if data.get("kind") != "paper":
@@ -97,14 +151,14 @@ def concept_view(graph: nx.MultiDiGraph) -> nx.Graph:
     for (i, m), evidence in co.items():
         if not view.has_edge(i, m):
             papers = tuple(sorted({e["doc_id"] for e in evidence}))
-            view.add_edge(i, m, step=Step(i, m, "co_studied", papers, tuple(evidence)))
+            view.add_edge(i, m, step=Step(i, m, "co_studied", papers, _refs(evidence)))
     return view
 
 
 def query_links(graph: nx.MultiDiGraph, source: str, target: str, max_steps: int = 3) -> Links:
     s, t = _node(graph, source), _node(graph, target)
     direct = tuple(
-        Step(u, v, "evidence", tuple(sorted({e["doc_id"] for e in d["evidence"]})), tuple(d["evidence"]))
+        Step(u, v, "evidence", tuple(sorted({e["doc_id"] for e in d["evidence"]})), _refs(d["evidence"]))
         for u, v in ((s, t), (t, s))
         if graph.has_edge(u, v, key="evidence")
         for d in [graph.edges[u, v, "evidence"]]
@@ -132,39 +186,42 @@ def concept_summary(graph: nx.MultiDiGraph, concept: str) -> ConceptSummary:
     data = graph.nodes[node]
     papers = sorted({u for u, _, k in graph.in_edges(node, keys=True) if k in ("mentions", "measures")})
     designs = Counter(graph.nodes[p]["design"] or "unknown" for p in papers)
-    findings = []
-    for u, v, key, d in [
-        *graph.out_edges(node, keys=True, data=True),
-        *graph.in_edges(node, keys=True, data=True),
-    ]:
-        if key == "evidence":
-            other = v if u == node else u
-            findings.append({
-                "role": "subject" if u == node else "object", "other": graph.nodes[other]["concept"],
-                "kind": d["kind"], "papers": d["papers"], "increase": d["increase"],
-                "decrease": d["decrease"], "no_difference": d["no_difference"],
-                "significant": d["significant"], "designs": d["designs"],
-            })  # fmt: skip
     effects, rifs = [], []
     for paper in papers:
+        doc = graph.nodes[paper]
         for _, item in graph.out_edges(paper):
-            item_data = graph.nodes[item]
-            if item_data["kind"] == "effect" and (
-                data["kind"] != "outcome" or item_data["outcome"] == concept
-            ):
-                effects.append({"doc_id": graph.nodes[paper]["doc_id"], **_public(item_data)})
-            elif item_data["kind"] == "rif_definition":
-                rifs.append({"doc_id": graph.nodes[paper]["doc_id"], "year": graph.nodes[paper]["year"],
-                             **_public(item_data)})  # fmt: skip
+            found = graph.nodes[item]
+            if found["kind"] == "effect" and (data["kind"] != "outcome" or found["outcome"] == concept):
+                effects.append(_pick(EffectRow, found, doc_id=doc["doc_id"]))
+            elif found["kind"] == "rif_definition":
+                rifs.append(_pick(RifRow, found, doc_id=doc["doc_id"], year=doc["year"]))
+    findings = sorted(_findings(graph, node), key=lambda f: (-f.papers, f.other))
     return ConceptSummary(
         concept, data["label"], data["kind"], tuple(graph.nodes[p]["doc_id"] for p in papers),
-        dict(sorted(designs.items())), tuple(sorted(findings, key=lambda f: (-f["papers"], f["other"]))),
-        tuple(effects), tuple(rifs),
+        dict(sorted(designs.items())), tuple(findings), tuple(effects), tuple(rifs),
     )  # fmt: skip
 
 
-def _public(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("kind", "doc_id")}
+def _findings(graph: nx.MultiDiGraph, node: str) -> list[FindingSummary]:
+    """The aggregate `evidence` edges into and out of a concept."""
+    edges = [*graph.out_edges(node, keys=True, data=True), *graph.in_edges(node, keys=True, data=True)]
+    return [
+        _pick(FindingSummary, d, role="subject" if u == node else "object",
+              other=graph.nodes[v if u == node else u]["concept"])
+        for u, v, key, d in edges
+        if key == "evidence"
+    ]  # fmt: skip
+
+
+def _refs(evidence: list[dict[str, Any]]) -> tuple[EvidenceRef, ...]:
+    return tuple(_pick(EvidenceRef, e) for e in evidence)
+
+
+def _pick(cls: type[T], attributes: dict[str, Any], **more: Any) -> T:
+    """A typed row from graph attributes: the ones `cls` has fields for; the rest, such
+    as a node's kind, stay in the graph."""
+    values = {**attributes, **more}
+    return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})  # type: ignore[arg-type]
 
 
 def paper_label(graph: nx.MultiDiGraph, doc_id: str) -> str:
@@ -175,6 +232,6 @@ def paper_label(graph: nx.MultiDiGraph, doc_id: str) -> str:
 
 
 __all__ = [
-    "ConceptSummary", "Links", "Step", "concept_summary", "concept_view", "paper_label",
-    "query_links", "resolve_concept",
+    "ConceptSummary", "EffectRow", "EvidenceRef", "FindingSummary", "Links", "RifRow", "Step",
+    "concept_summary", "concept_view", "paper_label", "query_links", "resolve_concept",
 ]  # fmt: skip

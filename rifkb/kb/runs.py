@@ -11,21 +11,15 @@ from pathlib import Path
 
 from spacy.language import Language
 
-from rifkb.corpus.store import Store, record_hash
+from rifkb.corpus.folder import Corpus
+from rifkb.corpus.store import ExtractionStamp, Store, record_hash
+from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
 from rifkb.nlp.reading import extract_record
-from rifkb.records import Extraction, Record
+from rifkb.records import Extraction, ExtractionFailure, Record
 from rifkb.rules import load_rules
 
 CHUNK = 64  # records sent to a worker at a time
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A record the pipeline could not read; the run goes on without it."""
-
-    uid: str
-    message: str
 
 
 def extract_records(
@@ -33,8 +27,8 @@ def extract_records(
     model: str | None = None,
     rules_dir: str | None = None,
     workers: int = 1,
-) -> Iterator[Extraction | Failure]:
-    """Extractions in the order of the records; a failing record yields a Failure."""
+) -> Iterator[Extraction | ExtractionFailure]:
+    """Extractions in the order of the records; a failing record yields an ExtractionFailure."""
     if workers <= 1:
         nlp = build_pipeline(model, rules_dir)
         for record in records:
@@ -51,11 +45,11 @@ def extract_records(
             yield from results
 
 
-def _safe(nlp: Language, record: Record) -> Extraction | Failure:
+def _safe(nlp: Language, record: Record) -> Extraction | ExtractionFailure:
     try:
         return extract_record(nlp, record)
     except Exception as exc:  # one bad document must not stop a corpus run
-        return Failure(record.uid, f"{type(exc).__name__}: {exc}")
+        return ExtractionFailure(record.uid, f"{type(exc).__name__}: {exc}")
 
 
 _worker_nlp: Language | None = None
@@ -66,7 +60,7 @@ def _init_worker(model: str | None, rules_dir: str | None) -> None:
     _worker_nlp = build_pipeline(model, rules_dir)
 
 
-def _extract_chunk(records: list[Record]) -> list[Extraction | Failure]:
+def _extract_chunk(records: list[Record]) -> list[Extraction | ExtractionFailure]:
     assert _worker_nlp is not None
     return [_safe(_worker_nlp, r) for r in records]
 
@@ -82,36 +76,39 @@ class ExtractReport:
     version: str
     extracted: int
     unchanged: int
-    failures: tuple[Failure, ...]
+    failures: tuple[ExtractionFailure, ...]
 
 
 def extract_corpus(
+    corpus: Corpus,
     store: Store,
     model: str | None = None,
-    rules_dir: str | None = None,
+    rules_dir: Path | None = None,
     workers: int = 1,
     force: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ExtractReport:
     """Extract every record whose text, rules, pipeline or model changed since its last
-    extraction, storing results as they come (a batch per transaction)."""
-    version = pipeline_fingerprint(model, rules_dir)
+    extraction, storing results as they come (a batch per transaction) with the rule set
+    that made them: `rules_dir`, else the corpus's own rules, else rifkb's."""
+    folder = rules_to_extract_with(corpus, rules_dir)
+    version = pipeline_fingerprint(model, str(folder))
+    rules = rule_set_ref(corpus, folder)
     state = store.extraction_state()
-    todo = [r for r in store.records()
-            if force or state.get(r.uid) != (version, record_hash(r))]  # fmt: skip
-    hashes = {r.uid: record_hash(r) for r in todo}
+    records = list(store.records())
+    stamps = {r.uid: ExtractionStamp(version, record_hash(r)) for r in records}
+    todo = [r for r in records if force or state.get(r.uid) != stamps[r.uid]]
     done, failures, batch = 0, [], []
-    for result in extract_records(todo, model, rules_dir, workers):
-        uid = result.uid if isinstance(result, Failure) else result.doc_id
-        payload = result.message if isinstance(result, Failure) else result.to_json()
-        batch.append((uid, version, hashes[uid], payload))
-        if isinstance(result, Failure):
+    for result in extract_records(todo, model, str(folder), workers):
+        batch.append(result)
+        if isinstance(result, ExtractionFailure):
             failures.append(result)
         done += 1
         if len(batch) >= 200:
-            store.save_extractions(batch)
+            store.save_extractions(batch, stamps, rules)
             batch = []
         if progress:
             progress(done, len(todo))
-    store.save_extractions(batch)
+    store.save_extractions(batch, stamps, rules)
+    store.relocate_rules(version, rules)  # unchanged records keep their extraction, read from here now
     return ExtractReport(version, done - len(failures), store.count() - len(todo), tuple(failures))

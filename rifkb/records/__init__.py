@@ -3,7 +3,7 @@
 - bibliographic: `Record`, one item as a source describes it (PubMed XML, MEDLINE, RIS,
   JSON Lines), with its authors, abstract sections, MeSH and corrections;
 - extraction: `Extraction`, what the pipeline read in one record, every fact with its
-  `Evidence` (document, span, sentence, rule).
+  `Evidence` (document, span, sentence, rule), or the `ExtractionFailure` in its place.
 """
 
 from rifkb.records.bibliographic import (
@@ -24,6 +24,7 @@ from rifkb.records.extraction import (
     EventRate,
     Evidence,
     Extraction,
+    ExtractionFailure,
     Finding,
     Mention,
     RifDefinition,
@@ -34,6 +35,6 @@ from rifkb.records.extraction import (
 __all__ = [
     "CONCEPT_TYPES", "DIFFERENCE_MEASURES", "RETRACTED_PUBLICATION_TYPE", "AbstractSection",
     "Author", "CommentCorrection", "EffectEstimate", "EventRate", "Evidence", "Extraction",
-    "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record", "RifDefinition",
+    "ExtractionFailure", "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record", "RifDefinition",
     "describe_rif", "no_effect", "normalise_doi", "normalise_title",
 ]  # fmt: skip

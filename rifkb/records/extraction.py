@@ -156,6 +156,15 @@ class Extraction:
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ExtractionFailure:
+    """A record the pipeline could not read: stored and reported in place of its
+    extraction, so that one bad document never stops a corpus run."""
+
+    uid: str
+    message: str
+
+
 def _with_evidence(record: Any) -> dict[str, Any]:
     out = asdict(record)
     return out

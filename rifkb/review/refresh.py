@@ -9,13 +9,16 @@ new says so.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import Run, Store
 from rifkb.files import write_text_atomic
+from rifkb.kb.rulesets import rules_of_extraction, rules_to_extract_with
+from rifkb.records import Extraction
+from rifkb.rules import RuleSet, load_rules
 
 STATE_KEY = "last_refresh"
 
@@ -46,26 +49,26 @@ def refresh(
     fetch: Callable[[], list[Run]] | None = None,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
+    rules_dir: Path | None = None,
 ) -> RefreshReport:
-    """fetch (when given) -> extract -> graph -> tables -> figures -> changes."""
+    """fetch (when given) -> extract -> graph -> tables -> figures -> changes. Extracts
+    with `rules_dir`, else the corpus's own rules, else rifkb's."""
     from rifkb.kb.graph import build_graph, papers_from_store, write_graph
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
     from rifkb.review.tables import review_tables, write_tables
-    from rifkb.rules import load_rules
 
     say = progress or (lambda _message: None)
     runs = tuple(fetch()) if fetch else ()
     say("extracting")
-    report = extract_corpus(store, workers=workers)
+    report = extract_corpus(corpus, store, rules_dir=rules_dir, workers=workers)
     papers = papers_from_store(store)
     say("building the graph")
-    graph = build_graph(papers, load_rules().concepts)
+    graph = build_graph(papers, _rules(corpus, store, rules_dir, bool(papers)).concepts)
     outputs.mkdir(parents=True, exist_ok=True)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
-    written.append(_write(outputs / "extractions.jsonl", "".join(
-        json.dumps(x, ensure_ascii=False, sort_keys=True) + "\n" for x in store.extractions())))  # fmt: skip
+    written.append(_write(outputs / "extractions.jsonl", _jsonl(store.extractions())))
     say("writing tables")
     written += write_tables(review_tables(papers), outputs / "tables")
     say("drawing figures")
@@ -75,6 +78,14 @@ def refresh(
     written.append(_write(outputs / "refresh.md", summary))
     return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
                          changes, len(papers), summary)  # fmt: skip
+
+
+def _rules(corpus: Corpus, store: Store, rules_dir: Path | None, extracted: bool) -> RuleSet:
+    """The rules the extractions were made with; those just used when there are none (a
+    corpus without records still refreshes, to empty outputs)."""
+    if extracted:
+        return rules_of_extraction(corpus, store)
+    return load_rules(rules_to_extract_with(corpus, rules_dir))
 
 
 def _state(papers: list) -> dict[str, dict[str, list]]:
@@ -121,6 +132,11 @@ def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Ch
         lines += [f"  - new finding in {d}: {f}" for d, f in changes.new_findings[:50]]
         lines += [f"  - estimates changed in {d}" for d in changes.changed_estimates[:50]]
     return "\n".join(lines) + "\n"
+
+
+def _jsonl(extractions: Iterable[Extraction]) -> str:
+    """One extraction record per line, as `rifkb extract --jsonl` writes them."""
+    return "".join(json.dumps(x.to_json(), ensure_ascii=False, sort_keys=True) + "\n" for x in extractions)
 
 
 def _write(path: Path, text: str) -> Path:

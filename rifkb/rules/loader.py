@@ -60,7 +60,7 @@ class Term:
     text: str
     case_sensitive: bool
     unless: str | None
-    source: str  # file:line
+    source: str  # file:line, the file named within its folder ("lexicon.tsv:9")
 
 
 @dataclass(frozen=True)
@@ -162,9 +162,26 @@ def _digest(texts: dict[str, bytes]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _rows(path: Path, min_cols: int, max_cols: int) -> Iterator[tuple[str, list[str]]]:
-    """(file:line, columns) of each data row; '#' starts a comment, a header row names
-    its columns and is skipped."""
+@dataclass(frozen=True)
+class _Line:
+    """Where a row is. As text (in errors) it is the full `path:line`, so the user finds
+    the file; as a rule's `source` (in evidence) it is `lexicon.tsv:9`, the file within
+    its folder, so outputs read the same on every machine and name no one's home."""
+
+    path: Path
+    number: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.number}"
+
+    @property
+    def source(self) -> str:
+        return f"{self.path.name}:{self.number}"
+
+
+def _rows(path: Path, min_cols: int, max_cols: int) -> Iterator[tuple[_Line, list[str]]]:
+    """(where, columns) of each data row; '#' starts a comment, a header row names its
+    columns and is skipped."""
     if not path.is_file():
         raise RuleFileError(f"{path}: missing rule file")
     try:
@@ -177,7 +194,7 @@ def _rows(path: Path, min_cols: int, max_cols: int) -> Iterator[tuple[str, list[
         cols = [c.strip() for c in line.rstrip("\n").split("\t")]
         while len(cols) > min_cols and cols[-1] == "":
             cols.pop()
-        where = f"{path}:{lineno}"
+        where = _Line(path, lineno)
         if not min_cols <= len(cols) <= max_cols:
             raise RuleFileError(
                 f"{where}: expected {min_cols} to {max_cols} tab-separated columns, found {len(cols)}"
@@ -205,7 +222,7 @@ def _load_concepts(path: Path) -> dict[str, Concept]:
     return concepts
 
 
-def _known(where: str, concept: str, concepts: dict[str, Concept]) -> str:
+def _known(where: _Line, concept: str, concepts: dict[str, Concept]) -> str:
     if concept not in concepts:
         close = [c for c in concepts if c.startswith(concept[:3])][:3]
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
@@ -219,7 +236,7 @@ def _load_terms(path: Path, concepts: dict[str, Concept]) -> Iterator[Term]:
         if case not in ("i", "s"):
             raise RuleFileError(f"{where}: case must be i (insensitive) or s (sensitive)")
         unless = _known(where, cols[3], concepts) if len(cols) > 3 else None
-        yield Term(_known(where, concept, concepts), text, case == "s", unless, where)
+        yield Term(_known(where, concept, concepts), text, case == "s", unless, where.source)
 
 
 def _load_patterns(path: Path, concepts: dict[str, Concept]) -> Iterator[Pattern]:
@@ -230,7 +247,7 @@ def _load_patterns(path: Path, concepts: dict[str, Concept]) -> Iterator[Pattern
         except re.error as exc:
             raise RuleFileError(f"{where}: bad regular expression ({exc})") from None
         requires = tuple(w.strip().lower() for w in cols[2].split(",") if w.strip()) if len(cols) > 2 else ()
-        yield Pattern(_known(where, concept, concepts), compiled, where, requires)
+        yield Pattern(_known(where, concept, concepts), compiled, where.source, requires)
 
 
 def _load_grouped(path: Path, categories: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -259,7 +276,7 @@ def _load_designs(path: Path) -> Iterator[DesignRule]:
             raise RuleFileError(f"{where}: where must be pubtype, title or text")
         if not priority.isdigit():
             raise RuleFileError(f"{where}: priority must be a whole number")
-        yield DesignRule(design, where_, phrase, int(priority), where)
+        yield DesignRule(design, where_, phrase, int(priority), where.source)
 
 
 def _load_numbers(path: Path) -> dict[str, int]:

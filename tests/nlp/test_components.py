@@ -124,7 +124,10 @@ def test_saved_rules_travel_with_the_pipeline(tmp_path):
     loaded = spacy.load(tmp_path / "pipeline")
     doc = loaded("Zedomab in RIF.")
     assert {s.id_ for s in doc.spans["rifkb_mentions"]} == {"zz_drug", "rif"}
-    assert loaded.get_pipe("rifkb_concepts").rules.fingerprint == nlp.get_pipe("rifkb_concepts").rules.fingerprint
+    assert (
+        loaded.get_pipe("rifkb_concepts").rules.fingerprint
+        == nlp.get_pipe("rifkb_concepts").rules.fingerprint
+    )
 
 
 FRESH_PROCESS = """
