@@ -89,6 +89,16 @@ def test_figures_render_and_are_deterministic(refreshed, tmp_path):
     assert (tmp_path / "evidence_map.svg").read_bytes() == (out / "figures" / "evidence_map.svg").read_bytes()
 
 
+def test_figures_name_concepts_by_their_label(refreshed):
+    _, out, _ = refreshed
+    svg = (out / "figures" / "evidence_map.svg").read_text(encoding="utf-8")
+    # matplotlib writes each text as an SVG comment above its glyphs
+    assert "<!-- intravenous immunoglobulin -->" in svg and "<!-- live birth -->" in svg
+    assert "<!-- ivig -->" not in svg and "<!-- live_birth -->" not in svg
+    forest = (out / "figures" / "forest_ivig.svg").read_text(encoding="utf-8")
+    assert "Effect estimates for intravenous immunoglobulin" in forest
+
+
 def test_second_refresh_reports_what_changed(refreshed, tmp_path):
     corpus, _, _ = refreshed
     extra = tmp_path / "one.jsonl"

@@ -68,7 +68,8 @@ def export_figures(
         rules = rules_of_extraction(corpus, store)
         papers = papers_from_store(store)
     chosen = resolve_concept(intervention, rules) if intervention else None
-    for path in write_figures(papers, output, chosen):
+    labels = {c.id: c.label for c in rules.concepts.values()}
+    for path in write_figures(papers, output, chosen, labels):
         typer.echo(f"wrote {path}")
 
 

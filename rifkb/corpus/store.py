@@ -13,171 +13,42 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rifkb.corpus.rows import (
+    ExtractionStamp,
+    Merge,
+    Overlap,
+    Provenance,
+    RecordVersion,
+    RuleSetRef,
+    Run,
+    SearchState,
+    SourceCount,
+    Upsert,
+)
+from rifkb.corpus.schema import MIGRATIONS, SCHEMA_VERSION
 from rifkb.errors import CorpusError
 from rifkb.records import Extraction, ExtractionFailure, Record, normalise_doi
 
-# Each entry upgrades the schema from version i to i + 1. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE records (
-        uid TEXT PRIMARY KEY,
-        pmid TEXT UNIQUE,
-        doi TEXT,
-        title_key TEXT,
-        revision_date TEXT,
-        retracted INTEGER NOT NULL DEFAULT 0,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        data TEXT NOT NULL
-    );
-    CREATE INDEX records_doi ON records(doi);
-    CREATE INDEX records_title_key ON records(title_key);
-    CREATE TABLE record_versions (
-        uid TEXT NOT NULL, revision_date TEXT, replaced_at TEXT NOT NULL, data TEXT NOT NULL
-    );
-    CREATE INDEX record_versions_uid ON record_versions(uid);
-    CREATE TABLE aliases (alias TEXT PRIMARY KEY, uid TEXT NOT NULL);
-    CREATE TABLE provenance (
-        uid TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
-        first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
-        PRIMARY KEY (uid, kind, source)
-    );
-    CREATE TABLE merges (
-        id INTEGER PRIMARY KEY, uid TEXT NOT NULL, duplicate TEXT NOT NULL,
-        matched_on TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL
-    );
-    CREATE TABLE searches (
-        name TEXT PRIMARY KEY, watermark TEXT, last_run TEXT, last_status TEXT
-    );
-    CREATE TABLE runs (
-        id INTEGER PRIMARY KEY, search TEXT NOT NULL, started TEXT NOT NULL, finished TEXT,
-        full INTEGER NOT NULL, mindate TEXT, maxdate TEXT, hits INTEGER, new INTEGER,
-        updated INTEGER, unchanged INTEGER, failed INTEGER, failed_pmids TEXT, status TEXT
-    );
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
-    """,
-    """
-    CREATE TABLE extractions (
-        uid TEXT PRIMARY KEY, version TEXT NOT NULL, record_hash TEXT NOT NULL,
-        extracted_at TEXT NOT NULL, data TEXT NOT NULL
-    );
-    CREATE TABLE extraction_failures (
-        uid TEXT PRIMARY KEY, version TEXT NOT NULL, record_hash TEXT NOT NULL,
-        failed_at TEXT NOT NULL, message TEXT NOT NULL
-    );
-    """,
-    # The rule set each extraction was made with, so that readers load the same one;
-    # '' for extractions stored before, until the next `rifkb extract` names it.
-    """
-    ALTER TABLE extractions ADD COLUMN rules_location TEXT NOT NULL DEFAULT '';
-    ALTER TABLE extractions ADD COLUMN rules_fingerprint TEXT NOT NULL DEFAULT '';
-    """,
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a record came from: a saved search, an import file, or the bundled snapshot."""
-
-    kind: str  # "search" | "import" | "snapshot"
-    source: str
-
-
-@dataclass(frozen=True)
-class Upsert:
-    """What storing one record did. `matched_on` says how a duplicate was recognised."""
-
-    uid: str
-    status: str  # "new" | "updated" | "unchanged"
-    matched_on: str | None = None
-    duplicate: str | None = None  # the incoming record's own id when it was merged
-
-
-@dataclass(frozen=True)
-class RecordVersion:
-    revision_date: str | None
-    replaced_at: str
-    record: Record
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run of a saved search, as `rifkb fetch` reports it."""
-
-    search: str
-    started: str
-    full: bool
-    mindate: str | None
-    maxdate: str | None
-    hits: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed_pmids: tuple[str, ...] = ()
-    status: str = "running"  # "complete" | "incomplete" | "interrupted"
-    finished: str | None = None
-
-
-@dataclass(frozen=True)
-class Merge:
-    """A duplicate merged into a stored record: how it was recognised and who brought it."""
-
-    uid: str  # the record kept
-    duplicate: str  # the incoming record's own id
-    matched_on: str  # "pmid" | "doi" | "title+year" | "id"
-    kind: str
-    source: str
-    at: str
-
-
-@dataclass(frozen=True)
-class SearchState:
-    name: str
-    last_run: str | None
-    last_status: str | None
-    watermark: str | None  # the Entrez date the next incremental run starts from
-
-
-@dataclass(frozen=True)
-class SourceCount:
-    """How many records one source (a saved search, an import file, the snapshot) brought."""
-
-    kind: str
-    source: str
-    records: int
-
-
-@dataclass(frozen=True)
-class Overlap:
-    """Records brought by both of two saved searches."""
-
-    a: str
-    b: str
-    records: int
-
-
-@dataclass(frozen=True)
-class ExtractionStamp:
-    """What an extraction was made from: the pipeline version (rifkb, pipeline, rules and
-    model) and the hash of the record. A record whose stamp changed is read again."""
-
-    version: str
-    record_hash: str
-
-
-@dataclass(frozen=True)
-class RuleSetRef:
-    """The rule set an extraction was made with: where its folder is and the fingerprint
-    of its files. The store keeps `location` as given (kb.rulesets decides how to name a
-    folder); '' means an extraction stored before rifkb recorded its rules."""
-
-    location: str
-    fingerprint: str
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Store",
+    "record_hash",
+    "utc_now",
+    "ExtractionStamp",
+    "Merge",
+    "Overlap",
+    "Provenance",
+    "RecordVersion",
+    "RuleSetRef",
+    "Run",
+    "SearchState",
+    "SourceCount",
+    "Upsert",
+]
 
 
 def utc_now() -> str:

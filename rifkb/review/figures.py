@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -46,9 +48,11 @@ def main_intervention(papers: list[Paper]) -> str | None:
     return "ivig" if counts["ivig"] else max(counts, key=lambda i: (counts[i], i))
 
 
-def forest_plot(papers: list[Paper], intervention: str, directory: Path) -> list[Path]:
+def forest_plot(papers: list[Paper], intervention: str, directory: Path,
+                labels: Mapping[str, str] | None = None) -> list[Path]:  # fmt: skip
+    name = _namer(labels)
     rows = [
-        (f"{study_label(p)} · {e.outcome or 'outcome n/a'}", e)
+        (f"{study_label(p)} · {name(e.outcome) if e.outcome else 'outcome n/a'}", e)
         for p in papers
         if intervention in p.extraction.concepts()["intervention"]
         for e in p.extraction.effects
@@ -64,7 +68,7 @@ def forest_plot(papers: list[Paper], intervention: str, directory: Path) -> list
                              gridspec_kw={"height_ratios": heights}, squeeze=False)  # fmt: skip
     for ax, (panel, log) in zip(axes[:, 0], panels, strict=True):
         _forest_panel(ax, panel, log)
-    axes[0, 0].set_title(f"Effect estimates for {intervention}, by outcome")
+    axes[0, 0].set_title(f"Effect estimates for {name(intervention)}, by outcome")
     return _save(fig, directory / f"forest_{intervention}")
 
 
@@ -88,7 +92,8 @@ def _forest_panel(ax: plt.Axes, rows: list, log: bool) -> None:
     ax.set_xlabel("ratio (log scale)" if log else "difference")
 
 
-def evidence_map(papers: list[Paper], directory: Path) -> list[Path]:
+def evidence_map(papers: list[Paper], directory: Path, labels: Mapping[str, str] | None = None) -> list[Path]:
+    name = _namer(labels)
     cells: dict[tuple[str, str], list[str]] = {}
     studies: dict[tuple[str, str], set[str]] = {}
     for p in papers:
@@ -98,13 +103,16 @@ def evidence_map(papers: list[Paper], directory: Path) -> list[Path]:
                 studies.setdefault((f.subject, f.object), set()).add(p.extraction.doc_id)
     interventions = sorted({i for i, _ in cells})
     outcomes = sorted({o for _, o in cells})
-    fig, ax = plt.subplots(figsize=(2 + 0.8 * max(len(outcomes), 1), 1.5 + 0.45 * max(len(interventions), 1)))
+    # room for the longest intervention label on the left, about 0.08 inch a character
+    margin = 0.08 * max((len(name(i)) for i in interventions), default=0)
+    fig, ax = plt.subplots(figsize=(3.5 + margin + 0.8 * max(len(outcomes), 1),
+                                    2 + 0.45 * max(len(interventions), 1)))  # fmt: skip
     for (i, o), directions in sorted(cells.items()):
         kinds = set(directions)
         colour = DIRECTION_COLOURS[kinds.pop() if len(kinds) == 1 else "mixed"]
         ax.scatter(outcomes.index(o), interventions.index(i), s=80 * len(studies[(i, o)]), color=colour)
-    ax.set_xticks(range(len(outcomes)), outcomes, rotation=45, ha="right")
-    ax.set_yticks(range(len(interventions)), interventions)
+    ax.set_xticks(range(len(outcomes)), [name(o) for o in outcomes], rotation=45, ha="right")
+    ax.set_yticks(range(len(interventions)), [name(i) for i in interventions])
     for name, colour in DIRECTION_COLOURS.items():
         ax.scatter([], [], color=colour, label=name.replace("_", " "))
     ax.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=8, title="findings")
@@ -139,14 +147,22 @@ def rif_definitions_plot(papers: list[Paper], directory: Path) -> list[Path]:
     return _save(fig, directory / "rif_definitions")
 
 
-def write_figures(papers: list[Paper], directory: Path, intervention: str | None = None) -> list[Path]:
+def write_figures(papers: list[Paper], directory: Path, intervention: str | None = None,
+                  labels: Mapping[str, str] | None = None) -> list[Path]:  # fmt: skip
+    """Every figure; `labels` (concept id -> label, from concepts.tsv) names concepts."""
     directory.mkdir(parents=True, exist_ok=True)
     chosen = intervention or main_intervention(papers) or "ivig"
     return [
-        *forest_plot(papers, chosen, directory),
-        *evidence_map(papers, directory),
+        *forest_plot(papers, chosen, directory, labels),
+        *evidence_map(papers, directory, labels),
         *rif_definitions_plot(papers, directory),
     ]
+
+
+def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - id -> label
+    """Concepts are shown by their label, as concepts.tsv writes it, never by their id
+    (shortened to fit beside an axis)."""
+    return lambda concept: textwrap.shorten((labels or {}).get(concept, concept), 40, placeholder="…")
 
 
 def _save(fig: plt.Figure, stem: Path) -> list[Path]:

@@ -64,7 +64,8 @@ def refresh(
     report = extract_corpus(corpus, store, rules_dir=rules_dir, workers=workers)
     papers = papers_from_store(store)
     say("building the graph")
-    graph = build_graph(papers, _rules(corpus, store, rules_dir, bool(papers)).concepts)
+    concepts = _rules(corpus, store, rules_dir, bool(papers)).concepts
+    graph = build_graph(papers, concepts)
     outputs.mkdir(parents=True, exist_ok=True)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
@@ -72,7 +73,7 @@ def refresh(
     say("writing tables")
     written += write_tables(review_tables(papers), outputs / "tables")
     say("drawing figures")
-    written += write_figures(papers, outputs / "figures")
+    written += write_figures(papers, outputs / "figures", labels={c.id: c.label for c in concepts.values()})
     changes = _changes(store, papers)
     summary = summarize(corpus, runs, report.extracted, changes)
     written.append(_write(outputs / "refresh.md", summary))
