@@ -101,8 +101,8 @@ def evidence_map(papers: list[Paper], directory: Path, labels: Mapping[str, str]
             if f.kind == "treatment":
                 cells.setdefault((f.subject, f.object), []).append(f.direction)
                 studies.setdefault((f.subject, f.object), set()).add(p.extraction.doc_id)
-    interventions = sorted({i for i, _ in cells})
-    outcomes = sorted({o for _, o in cells})
+    interventions = sorted({i for i, _ in cells}, key=lambda c: (name(c).lower(), c))
+    outcomes = sorted({o for _, o in cells}, key=lambda c: (name(c).lower(), c))
     # room for the longest intervention label on the left, about 0.08 inch a character
     margin = 0.08 * max((len(name(i)) for i in interventions), default=0)
     fig, ax = plt.subplots(figsize=(3.5 + margin + 0.8 * max(len(outcomes), 1),
