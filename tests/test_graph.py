@@ -84,8 +84,8 @@ def test_concept_summary(graph):
     summary = concept_summary(graph, "ivig")
     assert summary.type == "intervention" and len(summary.papers) == sum(summary.designs.values())
     assert any(f.other == "live_birth" and f.role == "subject" for f in summary.findings)
-    assert any(e.measure == "OR" and e.value == 3.64 and e.sentence for e in summary.effects)
-    assert any(r.min_failed_transfers == 3 and r.year for r in summary.rif_definitions)
+    assert any(e.measure == "OR" and e.value == 3.64 and e.evidence.sentence for e in summary.effects)
+    assert any(d.definition.min_failed_transfers == 3 and d.year for d in summary.rif_definitions)
 
 
 NAMES = [("IVIg", "ivig"), ("uterine NK cells", "nk_uterine"), ("Live births", "live_birth"),

@@ -144,7 +144,7 @@ def query_concept(
         return
     if as_csv:
         findings = [["finding", "", f.other, _arrows(f), "", f.papers] for f in summary.findings]
-        effects = [["effect", e.doc_id, e.outcome, e.measure, e.value, ""] for e in summary.effects]
+        effects = [["effect", e.evidence.doc_id, e.outcome, e.measure, e.value, ""] for e in summary.effects]
         echo_csv(
             ["section", "doc_id", "other", "direction_or_measure", "value", "papers"], findings + effects
         )
@@ -166,11 +166,12 @@ def _print_summary(summary: Any, describe_rif: Any) -> None:
     effects = Table("paper", "estimate", "95% CI", "p", "outcome", title="Effect estimates")
     for e in summary.effects:
         ci = f"{e.ci_low:g} to {e.ci_high:g}" if e.ci_low is not None else ""
-        effects.add_row(e.doc_id, f"{e.measure} {e.value:g}", ci, e.p or "", e.outcome or "")
+        effects.add_row(e.evidence.doc_id, f"{e.measure} {e.value:g}", ci, e.p or "", e.outcome or "")
     rifs = Table("paper", "year", "criteria", title="RIF definitions")
-    for r in summary.rif_definitions:
+    for dated in summary.rif_definitions:
+        r = dated.definition
         criteria = describe_rif(r.min_failed_transfers, r.min_embryos, r.embryo_quality, r.max_age)
-        rifs.add_row(r.doc_id, str(r.year or ""), criteria)
+        rifs.add_row(r.evidence.doc_id, str(dated.year or ""), criteria)
     for table in (findings, effects, rifs):
         if table.row_count:
             console.print(table)

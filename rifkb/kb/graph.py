@@ -20,7 +20,7 @@ from typing import Any
 import networkx as nx
 
 from rifkb.corpus.store import Store
-from rifkb.records import Extraction, Record
+from rifkb.records import EffectEstimate, Evidence, Extraction, Record, RifDefinition
 from rifkb.rules import Concept
 
 GRAPH_FORMATS = ("graphml", "gexf", "json", "cytoscape")
@@ -122,7 +122,7 @@ def _add_effects(graph: nx.MultiDiGraph, paper: Paper, concepts: dict[str, Conce
         eid = f"effect::{paper.extraction.doc_id}::{i}"
         graph.add_node(eid, kind="effect", measure=e.measure, value=e.value, ci_low=e.ci_low,
                        ci_high=e.ci_high, p=e.p, outcome=e.outcome, adjusted=e.adjusted,
-                       sentence=e.evidence.sentence, doc_id=paper.extraction.doc_id)  # fmt: skip
+                       **_evidence_fields(e.evidence))  # fmt: skip
         evidence = _evidence(paper, e.evidence.sentence, format_effect(e))
         graph.add_edge(node, eid, key="reports", relation="reports", evidence=[evidence])
         if e.outcome in concepts:
@@ -137,9 +137,31 @@ def _add_rif_definition(graph: nx.MultiDiGraph, paper: Paper) -> None:
     rid = f"rif_definition::{paper.extraction.doc_id}"
     graph.add_node(rid, kind="rif_definition", min_failed_transfers=rif.min_failed_transfers,
                    min_embryos=rif.min_embryos, embryo_quality=rif.embryo_quality,
-                   max_age=rif.max_age, sentence=rif.evidence.sentence)  # fmt: skip
+                   max_age=rif.max_age, **_evidence_fields(rif.evidence))  # fmt: skip
     graph.add_edge(paper_node(paper.extraction.doc_id), rid, key="uses", relation="uses",
                    evidence=[_evidence(paper, rif.evidence.sentence)])  # fmt: skip
+
+
+def _evidence_fields(evidence: Evidence) -> dict[str, Any]:
+    """A fact's evidence as node attributes: its document, span, sentence and rule."""
+    return {"doc_id": evidence.doc_id, "start": evidence.start, "end": evidence.end,
+            "sentence": evidence.sentence, "rule": evidence.rule}  # fmt: skip
+
+
+def effect_of(node: dict[str, Any]) -> EffectEstimate:
+    """The effect estimate an `effect` node holds."""
+    return EffectEstimate(node["measure"], node["value"], node["ci_low"], node["ci_high"], node["p"],
+                          node["outcome"], node["adjusted"], _evidence_of(node))  # fmt: skip
+
+
+def rif_definition_of(node: dict[str, Any]) -> RifDefinition:
+    """The RIF definition a `rif_definition` node holds."""
+    return RifDefinition(node["min_failed_transfers"], node["min_embryos"], node["embryo_quality"],
+                         node["max_age"], _evidence_of(node))  # fmt: skip
+
+
+def _evidence_of(node: dict[str, Any]) -> Evidence:
+    return Evidence(node["doc_id"], node["start"], node["end"], node["sentence"], node["rule"])
 
 
 def _add_aggregates(graph: nx.MultiDiGraph) -> None:

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 import networkx as nx
 
 from rifkb.errors import BadInputError
-from rifkb.kb.graph import paper_node
+from rifkb.kb.graph import effect_of, paper_node, rif_definition_of
 from rifkb.nlp.text import fold, name_variants
+from rifkb.records import EffectEstimate, RifDefinition
 from rifkb.rules import RuleSet
 
 T = TypeVar("T")
@@ -70,27 +71,11 @@ class FindingSummary:
 
 
 @dataclass(frozen=True)
-class EffectRow:
-    doc_id: str
-    measure: str
-    value: float
-    ci_low: float | None
-    ci_high: float | None
-    p: str | None
-    outcome: str | None
-    adjusted: bool
-    sentence: str
+class DatedDefinition:
+    """A study's RIF definition and the year of the study."""
 
-
-@dataclass(frozen=True)
-class RifRow:
-    doc_id: str
     year: int | None
-    min_failed_transfers: int | None
-    min_embryos: int | None
-    embryo_quality: str | None
-    max_age: int | None
-    sentence: str
+    definition: RifDefinition
 
 
 @dataclass(frozen=True)
@@ -101,8 +86,8 @@ class ConceptSummary:
     papers: tuple[str, ...]
     designs: dict[str, int]
     findings: tuple[FindingSummary, ...]
-    effects: tuple[EffectRow, ...]
-    rif_definitions: tuple[RifRow, ...] = field(default=())
+    effects: tuple[EffectEstimate, ...]
+    rif_definitions: tuple[DatedDefinition, ...] = field(default=())
 
 
 def resolve_concept(name: str, rules: RuleSet) -> str:
@@ -192,9 +177,9 @@ def concept_summary(graph: nx.MultiDiGraph, concept: str) -> ConceptSummary:
         for _, item in graph.out_edges(paper):
             found = graph.nodes[item]
             if found["kind"] == "effect" and (data["kind"] != "outcome" or found["outcome"] == concept):
-                effects.append(_pick(EffectRow, found, doc_id=doc["doc_id"]))
+                effects.append(effect_of(found))
             elif found["kind"] == "rif_definition":
-                rifs.append(_pick(RifRow, found, doc_id=doc["doc_id"], year=doc["year"]))
+                rifs.append(DatedDefinition(doc["year"], rif_definition_of(found)))
     findings = sorted(_findings(graph, node), key=lambda f: (-f.papers, f.other))
     return ConceptSummary(
         concept, data["label"], data["kind"], tuple(graph.nodes[p]["doc_id"] for p in papers),
@@ -232,6 +217,6 @@ def paper_label(graph: nx.MultiDiGraph, doc_id: str) -> str:
 
 
 __all__ = [
-    "ConceptSummary", "EffectRow", "EvidenceRef", "FindingSummary", "Links", "RifRow", "Step",
+    "ConceptSummary", "DatedDefinition", "EvidenceRef", "FindingSummary", "Links", "Step",
     "concept_summary", "concept_view", "paper_label", "query_links", "resolve_concept",
 ]  # fmt: skip
