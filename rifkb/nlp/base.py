@@ -11,7 +11,7 @@ live on the component, and go to disk with it (`to_disk` writes them under `rule
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -193,17 +193,40 @@ class DocView:
 
     @cached_property
     def mentions(self) -> list[Hit]:
+        """Concept mentions in text order."""
         spans = self.doc.spans.get(MENTIONS, ())
-        return [Hit(s.start_char, s.end_char, s.id_, s.label_, s._.rifkb_rule or "") for s in spans]
+        hits = [Hit(s.start_char, s.end_char, s.id_, s.label_, s._.rifkb_rule or "") for s in spans]
+        return sorted(hits, key=lambda h: (h.start, h.end))
 
     @cached_property
     def cues(self) -> list[tuple[int, int, str]]:
-        """(start, end, category) of every cue phrase found by rifkb_cues_v1."""
-        return [(s, e, c) for s, e, c in self.doc._.rifkb_cues or ()]
+        """(start, end, category) of every cue phrase found by rifkb_cues_v1, in order."""
+        return sorted((s, e, c) for s, e, c in self.doc._.rifkb_cues or ())
+
+    def cues_in(self, start: int, end: int) -> list[tuple[int, int, str]]:
+        """Cues that start within [start, end), found by bisection (a long text has many
+        sentences and many cues: a scan of all cues per sentence would be quadratic)."""
+        return _between(self.cues, self._cue_starts, start, end)
+
+    def mentions_in(self, start: int, end: int) -> list[Hit]:
+        """Mentions that start within [start, end)."""
+        return _between(self.mentions, self._mention_starts, start, end)
+
+    @cached_property
+    def _cue_starts(self) -> list[int]:
+        return [c[0] for c in self.cues]
+
+    @cached_property
+    def _mention_starts(self) -> list[int]:
+        return [h.start for h in self.mentions]
 
     @property
     def title_end(self) -> int:
         return self.doc._.rifkb_title_end or 0
+
+
+def _between(items: list, starts: list[int], start: int, end: int) -> list:
+    return items[bisect_left(starts, start) : bisect_left(starts, end)]
 
 
 def factory_config(**extra: Any) -> dict[str, Any]:

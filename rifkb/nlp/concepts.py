@@ -21,6 +21,7 @@ whole) is widened to the token, as Spans must align with tokens.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -113,8 +114,10 @@ class ConceptTagger(RuleComponent):
     def _resolve_abbreviations(self, doc: Doc, view: DocView, hits: list[Hit]) -> list[Hit]:
         definitions = _abbreviations(doc)
         meaning: dict[str, Hit | None] = {}
+        starts = [h.start for h in hits]  # hits are in text order
         for short, (long_start, long_end), _ in definitions:
-            inside = [h for h in hits if long_start <= h.start and h.end <= long_end
+            near = hits[bisect_left(starts, long_start - 200) : bisect_left(starts, long_end)]
+            inside = [h for h in near if long_start <= h.start and h.end <= long_end
                       or h.start <= long_start < h.end]  # fmt: skip
             best = max(inside, key=lambda h: h.end - h.start, default=None)
             if short not in meaning or best is not None:
@@ -153,16 +156,21 @@ def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:
-    """Of overlapping mentions keep the longest (the earliest when equally long)."""
-    chosen: list[Hit] = []
-    taken: list[tuple[int, int]] = []
+    """Of overlapping mentions keep the longest (the earliest when equally long); one
+    name of two concepts stays both. Characters taken are marked as they are, so the
+    cost grows with the text, not with the square of the number of mentions."""
+    if not hits:
+        return []
+    taken = bytearray(max(h.end for h in hits))
+    chosen: dict[tuple[int, int], list[Hit]] = {}
     for hit in sorted(hits, key=lambda h: (h.start - h.end, h.start)):
-        if all(hit.end <= s or hit.start >= e for s, e in taken) or any(
-            (hit.start, hit.end) == (c.start, c.end) and hit.concept != c.concept for c in chosen
-        ):
-            chosen.append(hit)
-            taken.append((hit.start, hit.end))
-    return sorted(chosen, key=lambda h: (h.start, h.end))
+        same = chosen.get((hit.start, hit.end))
+        if same is not None and all(c.concept != hit.concept for c in same):
+            same.append(hit)
+        elif same is None and not any(taken[hit.start : hit.end]):
+            taken[hit.start : hit.end] = b"\x01" * (hit.end - hit.start)
+            chosen[(hit.start, hit.end)] = [hit]
+    return sorted((h for group in chosen.values() for h in group), key=lambda h: (h.start, h.end))
 
 
 def _spans(doc: Doc, hits: list[Hit]) -> list[Span]:

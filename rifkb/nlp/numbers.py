@@ -1,11 +1,15 @@
 """rifkb_numbers_v1: effect estimates and event rates.
 
-Effect estimates start at a measure name (rules/measures.tsv) and read, in the
-notations abstracts use: `OR 3.64; 95% CI 1.78-7.67`, `OR = 1.82, 95% CI = 1.14-2.89`,
-`(Odds Ratio (OR): 2.97, 2.05–4.29)`, `RR 1.23 [0.98, 1.54]`, `RR = 2.5 (1.23-5.16 CI)`,
-`mean difference: 1.14 CI 95% -0.0 to 2.28`, `the adjusted odds ratio for clinical
-pregnancy ... was 3.1 (1.02-9.70 95% CI)`. Each estimate is attributed to the outcome
-named closest before it, looking no further back than the previous estimate.
+Effect estimates start at a measure name (rules/measures.tsv: "OR", "hazard ratios",
+"the relative live-birth rate") and are read by the grammar of `rifkb.nlp.statistics`:
+`OR 3.64; 95% CI 1.78-7.67`, `RR 1.41, P = 0.03, 95% CI 1.04-1.91`, `95%CI (1.23, 7.64,
+P = .02]`, `HRs 1.62 [1.10–2.38] and 0.91 [0.60–1.38], respectively`, `adjusted HR (95% CI)
+for live birth [1.42 (1.05–1.92)] and ...`. Each estimate is attributed to what it is
+about, looking back from its value no further than the previous estimate or the start of
+its sentence: the outcome named last; else the condition (RIF, RPL: a risk estimate) or
+the mechanism named last ("CD3+ [OR = .4 ...]"). Estimates listed after as many outcomes
+("ongoing pregnancy and live birth rates were higher: RR = 1.71 ... and RR = 1.85 ...")
+take them in order.
 
 Event rates are `n/N` counts; dates (01/2014), decimals (2.6/4 min), ratios written
 with ':' and counts larger than their total are not.
@@ -23,39 +27,31 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.statistics import Estimate, read_estimates
 from rifkb.nlp.text import PhraseIndex
 from rifkb.rules import MeasureName, RuleSet
 
-_NUM = r"-?\s?(?:\d+(?:\.\d+)?|\.\d+)"
-_BRACKETED_ABBREVIATION = re.compile(r"\s*[\(\[][A-Za-z]{1,5}s?[\)\]]")
-_LINK = re.compile(rf"\s*[:=,]?\s*(?:(?:was|were|is|of)\s+)?[:=]?\s*(?P<value>{_NUM})(?![\d/])")
-_LONG_LINK = re.compile(
-    rf"\s+(?:for|of|in|between|with|among|regarding)\b[^\d;.]{{0,110}}?\b(?:was|were|is)\s+"
-    rf"(?P<value>{_NUM})(?![\d/])"
-)
-_CI_LABEL = r"(?:95\s*%\s*(?:CI|confidence intervals?)|CI\s*95\s*%|95\s*%\s*CI|CI|confidence intervals?)"
-_CI = re.compile(
-    rf"\s*%?\s*[,;]?\s*(?P<open>[\(\[])?\s*(?P<label>{_CI_LABEL})?\s*(?:\[CI\])?\s*[:=,]?\s*"
-    rf"(?P<low>{_NUM})\s*%?\s*(?:-|to|,|;)\s*(?P<high>{_NUM})\s*%?(?P<after>\s*(?:95\s*%\s*)?CI)?",
-    re.IGNORECASE,
-)
-_P_AFTER = re.compile(
-    r"^[\s%\)\]]*[,;]?\s*[\(\[]?\s*p(?:\s*value)?\s*(?P<rel>[<>=≤≥]+)\s*(?P<p>\d*\.\d+|\d)", re.I
-)
-_P_BEFORE = re.compile(r"p\s*(?P<rel>[<>=≤≥]+)\s*(?P<p>\d*\.\d+|\d)\W{0,6}$", re.I)
 _EVENT_RATE = re.compile(r"(?<![\w.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\w/]|\.\d|\s?%)")
+_P_BEFORE = re.compile(r"p\s*(?P<rel>[<>=≤≥]+)\s*(?P<p>\d*\.\d+|\d)\W{0,6}$", re.I)
 
 
 class NumberReader(RuleComponent):
     needs = ("sentences", "mentions", "cues")
 
     def compile(self, rules: RuleSet) -> None:
-        measures = [(m.text, m) for m in rules.measures]
-        self.folded_measures = PhraseIndex([(n, m) for n, m in measures if not m.case_sensitive], False)
-        self.cased_measures = PhraseIndex([(n, m) for n, m in measures if m.case_sensitive], True)
-        # what a risk estimate is about when no outcome is named: the condition itself
+        names = [(m.text, m) for m in rules.measures if m.pattern is None]
+        self.folded_measures = PhraseIndex([(n, m) for n, m in names if not m.case_sensitive], False,
+                                           digit_after=True)  # fmt: skip
+        self.cased_measures = PhraseIndex(
+            [(n, m) for n, m in names if m.case_sensitive], True, digit_after=True
+        )
+        self.measure_patterns = [m for m in rules.measures if m.pattern is not None]
         self.conditions = rules.with_role("condition")
+        # "in women with RIF", "among RIF patients": the condition names who was studied
+        people = "|".join(sorted(map(re.escape, rules.nouns["participant"]), key=len, reverse=True))
+        self.population = re.compile(rf"\b(?:(?:in|among)\s+(?:\w+\s+){{0,2}}|(?:{people})\s+with\s+)$")
+        self.population_after = re.compile(rf"\W{{0,3}}(?:{people})\b")
         self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
 
     def read(self, doc: Doc, view: DocView) -> None:
@@ -65,60 +61,106 @@ class NumberReader(RuleComponent):
     # --- effect estimates --------------------------------------------------------------
 
     def effects(self, view: DocView) -> list[dict[str, Any]]:
-        names = [(m.start, m.end, p) for idx, src in ((self.folded_measures, view.lower),
-                 (self.cased_measures, view.cased)) for m in idx.finditer(src)
-                 for p in m.payloads]  # fmt: skip
         effects: list[dict[str, Any]] = []
         last_end = 0
-        for start, end, measure in sorted(names, key=lambda n: n[0]):
+        for start, end, measure in self._names(view):
             if start < last_end:
                 continue  # a name inside an estimate already read ("risk ratio [RR]")
-            effect = self._read(view, start, end, measure, last_end)
-            if effect is not None:
-                effects.append(effect)
-                last_end = effect["end"]
+            plural = view.lower[end - 1 : end] == "s" and not view.lower[start:end].endswith("odds")
+            estimates = read_estimates(view.cased, end, view.sentence_of(start)[1], plural)
+            for i, estimate in enumerate(estimates):
+                effects.append(
+                    self._effect(view, measure, start if i == 0 else estimate.value_start, estimate)
+                )
+            if estimates:
+                last_end = estimates[-1].end
+        self._attribute(view, effects)
         return effects
 
-    def _read(self, view: DocView, start: int, end: int, measure: MeasureName,
-              since: int) -> dict[str, Any] | None:  # fmt: skip
-        text, pos = view.cased, end
-        bracket = _BRACKETED_ABBREVIATION.match(text, pos)
-        if bracket:
-            pos = bracket.end()
-        link = _LINK.match(text, pos) or _LONG_LINK.match(text, pos)
-        if link is None:
-            return None
-        value = _float(link.group("value"))
-        pos = link.end()
-        low = high = None
-        ci = _CI.match(text, pos)
-        if ci and (ci.group("open") or ci.group("label") or ci.group("after") or _brackets(ci, value)):
-            low, high = _float(ci.group("low")), _float(ci.group("high"))
-            pos = ci.end()
-        sentence_start = view.sentence_of(start)[0]
+    def _names(self, view: DocView) -> list[tuple[int, int, MeasureName]]:
+        indexes = ((self.folded_measures, view.lower), (self.cased_measures, view.cased))
+        names = [(m.start, m.end, p) for index, text in indexes for m in index.finditer(text)
+                 for p in m.payloads]  # fmt: skip
+        names += [(m.start(), m.end(), name) for name in self.measure_patterns
+                  for m in name.pattern.finditer(view.cased)]  # type: ignore[union-attr]  # fmt: skip
+        return sorted(names, key=lambda n: (n[0], -n[1]))
+
+    def _effect(self, view: DocView, measure: MeasureName, start: int, estimate: Estimate) -> dict[str, Any]:
         return {
-            "measure": measure.measure, "value": value, "ci_low": low, "ci_high": high,
-            "p": _p_value(text, start, pos),
-            "outcome": self._outcome(view, max(since, sentence_start), link.start("value"), sentence_start),
-            "adjusted": measure.adjusted or self._in_adjusted_model(view, start),
-            "start": start, "end": pos, "rule": f"measures.tsv:{measure.measure}",
+            "measure": measure.measure, "value": estimate.value, "ci_low": estimate.ci_low,
+            "ci_high": estimate.ci_high, "p": estimate.p or _p_before(view.cased, start),
+            "outcome": None, "adjusted": measure.adjusted or self._in_adjusted_model(view, start),
+            "start": start, "end": estimate.end, "rule": f"measures.tsv:{measure.measure}",
+            "value_start": estimate.value_start,
         }  # fmt: skip
 
     def _in_adjusted_model(self, view: DocView, start: int) -> bool:
         """'In the logistic regression analysis, IVIg was associated with ... (OR 3.64 ...)'."""
         s, e = view.sentence_of(start)
-        return any(c == "adjustment" and s <= c_start < e for c_start, _, c in view.cues)
+        return any(c == "adjustment" for _, _, c in view.cues_in(s, e))
 
-    def _outcome(self, view: DocView, window_start: int, window_end: int, sentence_start: int) -> str | None:
-        """The outcome (or RIF/RPL, for risk estimates) named last before the value: since
-        the previous estimate, else earlier in the sentence, else a bare outcome word."""
-        named = [h for h in view.mentions if sentence_start <= h.start < window_end
-                 and (h.type == "outcome" or h.concept in self.conditions)]  # fmt: skip
-        if named:
-            return named[-1].concept
-        window = view.lower[window_start:window_end]
-        heads = [(m.start(), c) for regex, c in self.rate_heads for m in regex.finditer(window)]
+    # --- what an estimate is about ------------------------------------------------------
+
+    def _attribute(self, view: DocView, effects: list[dict[str, Any]]) -> None:
+        since = 0
+        for e in effects:
+            sentence_start = view.sentence_of(e["start"])[0]
+            value = e.pop("value_start")
+            e["_window"] = (max(since, sentence_start), value)
+            e["outcome"] = self._about(view, e["_window"], sentence_start, e["end"])
+            since = e["end"]
+        self._respectively(view, effects)
+        for e in effects:
+            del e["_window"]
+
+    def _about(self, view: DocView, window: tuple[int, int], sentence_start: int, end: int) -> str | None:
+        """What the estimate whose value starts at window[1] is about, looking back since
+        the previous estimate, then to the start of its sentence: the outcome or condition
+        named last (a condition that only says who was studied does not count); else a
+        bare outcome word ("and implantation (OR ..."); else the mechanism named last; else
+        an outcome named just after the estimate ("(aOR = 0.60) in clinical pregnancy")."""
+        lows = (window[0], sentence_start)
+        for pick in (self._named_outcome, self._bare_outcome, self._mechanism):
+            for low in lows:
+                found = pick(view, low, window[1])
+                if found:
+                    return found
+        after = [h for h in view.mentions_in(end, end + 40) if h.type == "outcome"]
+        return after[0].concept if after else None
+
+    def _named_outcome(self, view: DocView, start: int, end: int) -> str | None:
+        found = [h for h in view.mentions_in(start, end) if h.type == "outcome" or self._condition(view, h)]
+        return found[-1].concept if found else None
+
+    def _bare_outcome(self, view: DocView, start: int, end: int) -> str | None:
+        text = view.lower
+        heads = [(m.start(), c) for regex, c in self.rate_heads for m in regex.finditer(text, start, end)]
         return max(heads)[1] if heads else None
+
+    def _mechanism(self, view: DocView, start: int, end: int) -> str | None:
+        found = [h for h in view.mentions_in(start, end) if h.type == "mechanism"]
+        return found[-1].concept if found else None
+
+    def _condition(self, view: DocView, hit: Hit) -> bool:
+        """A condition the estimate is about: not one that says who was studied ("in women
+        with RIF", "RIF patients")."""
+        if hit.concept not in self.conditions:
+            return False
+        before = view.lower[max(0, hit.start - 40) : hit.start]
+        return not (self.population.search(before) or self.population_after.match(view.lower, hit.end))
+
+    def _respectively(self, view: DocView, effects: list[dict[str, Any]]) -> None:
+        """The first estimates of a sentence, in a row with no outcome named between them,
+        after a sentence start that named at least as many outcomes, take those outcomes
+        in order ("ongoing pregnancy and live birth rates were higher: RR = 1.71 ... and
+        RR = 1.85 ...")."""
+        for run in _runs(view, effects):
+            s = view.sentence_of(run[0]["start"])[0]
+            first = run[0]["_window"][0] == s
+            named = _distinct(h.concept for h in _outcomes(view, s, run[0]["_window"][1]))
+            if first and len(run) >= 2 and len(named) >= len(run):
+                for e, outcome in zip(run, named[-len(run) :], strict=True):
+                    e["outcome"] = outcome
 
     # --- event rates -------------------------------------------------------------------
 
@@ -129,15 +171,31 @@ class NumberReader(RuleComponent):
             if total == 0 or events > total or _looks_like_date(m.group(1), m.group(2)):
                 continue
             sentence_start = view.sentence_of(m.start())[0]
-            outcome = self._outcome(view, sentence_start, m.start(), sentence_start)
+            outcome = self._about(view, (sentence_start, m.start()), sentence_start, m.end())
             rates.append({"events": events, "total": total, "outcome": outcome,
                           "start": m.start(), "end": m.end(), "rule": "rifkb_numbers_v1"})  # fmt: skip
         return rates
 
 
-def _brackets(ci: re.Match[str], value: float) -> bool:
-    """An unlabelled pair is an interval when it brackets the estimate: 'OR: 2.97, 2.05-4.29'."""
-    return _float(ci.group("low")) <= value <= _float(ci.group("high"))
+def _runs(view: DocView, effects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Effects of one sentence in a row, with no outcome named between their values."""
+    runs: list[list[dict[str, Any]]] = []
+    for e in effects:
+        previous = runs[-1][-1] if runs else None
+        if (previous is not None and view.sentence_of(previous["start"]) == view.sentence_of(e["start"])
+                and not _outcomes(view, previous["_window"][1], e["_window"][1])):  # fmt: skip
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return runs
+
+
+def _outcomes(view: DocView, start: int, end: int) -> list[Hit]:
+    return [h for h in view.mentions_in(start, end) if h.type == "outcome"]
+
+
+def _distinct(items: Any) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def _looks_like_date(first: str, second: str) -> bool:
@@ -145,14 +203,9 @@ def _looks_like_date(first: str, second: str) -> bool:
     return len(second) == 4 and second[:2] in ("19", "20") and int(first) <= 12
 
 
-def _float(text: str) -> float:
-    return float(text.replace(" ", ""))
-
-
-def _p_value(text: str, start: int, end: int) -> str | None:
-    after = _P_AFTER.match(text[end : end + 40])
-    before = _P_BEFORE.search(text[max(0, start - 30) : start])
-    found = after or before
+def _p_before(text: str, start: int) -> str | None:
+    """A p-value written just before the measure: 'p < 0.01 (OR 2.1 ...)'."""
+    found = _P_BEFORE.search(text[max(0, start - 30) : start])
     if not found:
         return None
     relation = found.group("rel").replace("=", "") if found.group("rel") != "=" else ""

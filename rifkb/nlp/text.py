@@ -112,7 +112,9 @@ class PhraseHit(Generic[P]):
 class PhraseIndex(Generic[P]):
     """Names with payloads, found as whole words in folded text."""
 
-    def __init__(self, names: Iterable[tuple[str, P]], keep_case: bool, plural: bool = True):
+    def __init__(self, names: Iterable[tuple[str, P]], keep_case: bool, plural: bool = True,
+                 digit_after: bool = False):  # fmt: skip
+        """`digit_after`: a name may be glued to a number that follows it ("RR1.8")."""
         self.keep_case = keep_case
         table: dict[str, list[P]] = {}
         for name, payload in names:
@@ -120,7 +122,8 @@ class PhraseIndex(Generic[P]):
                 table.setdefault(variant, []).append(payload)
         self._table = {k: tuple(v) for k, v in table.items()}
         word = "A-Za-z0-9" if keep_case else "a-z0-9"
-        self._regex = re.compile(f"(?<![{word}])(?:{trie_pattern(self._table)})(?![{word}])")
+        after = word.replace("0-9", "") if digit_after else word
+        self._regex = re.compile(f"(?<![{word}])(?:{trie_pattern(self._table)})(?![{after}])")
 
     def finditer(self, folded: str) -> Iterator[PhraseHit[P]]:
         for match in self._regex.finditer(folded):

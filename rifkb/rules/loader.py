@@ -82,10 +82,14 @@ class DesignRule:
 
 @dataclass(frozen=True)
 class MeasureName:
+    """A name of an effect measure; `pattern` when the name is a regular expression
+    (case `r`: "the relative live-birth rate" is a risk ratio)."""
+
     measure: str
     text: str
     case_sensitive: bool
     adjusted: bool
+    pattern: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -263,9 +267,15 @@ def _load_measures(path: Path) -> Iterator[MeasureName]:
     for where, (measure, text, case, adjusted) in _rows(path, 4, 4):
         if measure not in MEASURES:
             raise RuleFileError(f"{where}: measure {measure!r} is not one of {', '.join(MEASURES)}")
-        if case not in ("i", "s") or adjusted not in ("0", "1"):
-            raise RuleFileError(f"{where}: case is i or s, adjusted is 0 or 1")
-        yield MeasureName(measure, text, case == "s", adjusted == "1")
+        if case not in ("i", "s", "r") or adjusted not in ("0", "1"):
+            raise RuleFileError(f"{where}: case is i, s or r (a regular expression), adjusted is 0 or 1")
+        pattern = None
+        if case == "r":
+            try:
+                pattern = re.compile(text, re.IGNORECASE)
+            except re.error as exc:
+                raise RuleFileError(f"{where}: bad regular expression ({exc})") from None
+        yield MeasureName(measure, text, case == "s", adjusted == "1", pattern)
 
 
 def _load_designs(path: Path) -> Iterator[DesignRule]:

@@ -16,9 +16,9 @@ EFFECTS = [
     ),
     ("Live birth (Odds Ratio (OR): 2.97, 2.05–4.29).", ("OR", 2.97, 2.05, 4.29, None, "live_birth", False)),
     ("Miscarriage RR 1.23 [0.98, 1.54].", ("RR", 1.23, 0.98, 1.54, None, "miscarriage", False)),
-    (
+    (  # the outcome named just after the estimate
         "The risk ratio was 0.75 (95% CI 0.48 to 1.17) for miscarriage.",
-        ("RR", 0.75, 0.48, 1.17, None, None, False),
+        ("RR", 0.75, 0.48, 1.17, None, "miscarriage", False),
     ),
     (
         "Endometrial thickness rose (mean difference −1.14, 95% CI −2.28 to −0.01).",
@@ -42,7 +42,114 @@ EFFECTS = [
         ("HR", 1.4, 1.1, 1.9, "<0.001", "live_birth", False),
     ),
     ("Pooled SMD 0.42 (95% CI 0.10 to 0.74).", ("SMD", 0.42, 0.1, 0.74, None, None, False)),
+    # an interval in brackets after its label
+    ("Live birth: RR 1.48, 95% CI [1.23, 1.79].", ("RR", 1.48, 1.23, 1.79, None, "live_birth", False)),
+    (
+        "Miscarriage was rarer (OR 0.62, 95% CI (0.41, 0.88)).",
+        ("OR", 0.62, 0.41, 0.88, None, "miscarriage", False),
+    ),
+    (
+        "Clinical pregnancy rates rose (risk ratios [RR] = 1.48, 95% confidence intervals [CI] [1.23, 1.79], P < 0.001).",
+        ("RR", 1.48, 1.23, 1.79, "<0.001", "clinical_pregnancy", False),
+    ),
+    # range separators, spaced or not
+    ("Live birth (OR 2.10; 95% CI 1.20~3.70).", ("OR", 2.1, 1.2, 3.7, None, "live_birth", False)),
+    ("Live birth (OR 2.10; 95% CI 1.20 ∼ 3.70).", ("OR", 2.1, 1.2, 3.7, None, "live_birth", False)),
+    ("Live birth (OR 2.10; 95% CI 1.20～3.70).", ("OR", 2.1, 1.2, 3.7, None, "live_birth", False)),
+    ("Live birth (OR 2.10; 95% CI 1.20—3.70).", ("OR", 2.1, 1.2, 3.7, None, "live_birth", False)),
+    ("Live birth (OR 2.10; 95% CI from 1.20 to 3.70).", ("OR", 2.1, 1.2, 3.7, None, "live_birth", False)),
+    ("Live birth (OR 2.10; 95% CI between 1.20 and 3.70).", ("OR", 2.1, 1.2, 3.7, None, "live_birth", False)),
+    ("Live birth (OR 2.10; 95% CI 1.20; 3.70).", ("OR", 2.1, 1.2, 3.7, None, "live_birth", False)),
+    # a middle dot, a unicode minus or hyphen, a leading dot
+    ("Live birth (OR 2·31, 95% CI 1·40–3·80).", ("OR", 2.31, 1.4, 3.8, None, "live_birth", False)),
+    ("Thickness fell (MD −0.51, 95% CI −0.90 to −0.12).", ("MD", -0.51, -0.9, -0.12, None, None, False)),
+    ("Thickness fell (MD ‐0.51, 95% CI ‐0.90 to ‐0.12).", ("MD", -0.51, -0.9, -0.12, None, None, False)),
+    ("Thickness fell (MD –0.51, 95% CI –0.90 to –0.12).", ("MD", -0.51, -0.9, -0.12, None, None, False)),
+    ("Live birth (OR = .4, 95% CI .2-.8).", ("OR", 0.4, 0.2, 0.8, None, "live_birth", False)),
+    # a p-value or I² between the estimate and its interval; the label after the interval
+    (
+        "Live birth was more frequent (RR 1.41, P = 0.03, 95% CI 1.04-1.91, I2 = 12%).",
+        ("RR", 1.41, 1.04, 1.91, "0.03", "live_birth", False),
+    ),
+    ("Live birth (OR 3.1, 1.02-9.70 95% CI).", ("OR", 3.1, 1.02, 9.7, None, "live_birth", False)),
+    # words between the measure and its value; a measure glued to its value
+    (
+        "Live birth: HR (hazard ratio): 0.712 (0.56–0.91).",
+        ("HR", 0.712, 0.56, 0.91, None, "live_birth", False),
+    ),
+    (
+        "For live birth, the odds ratio (OR) estimate was 1.9 (95% CI 1.1-3.3).",
+        ("OR", 1.9, 1.1, 3.3, None, "live_birth", False),
+    ),
+    ("Live birth showed an RR of 1.3 (1.1-1.6).", ("RR", 1.3, 1.1, 1.6, None, "live_birth", False)),
+    ("Live birth: RR1.8 (1.1-2.9).", ("RR", 1.8, 1.1, 2.9, None, "live_birth", False)),
+    ("Live birth (risk-ratio 1.8, 1.1-2.9).", ("RR", 1.8, 1.1, 2.9, None, "live_birth", False)),
+    ("Live birth (pooled OR 1.8, 95% CI 1.1-2.9).", ("OR", 1.8, 1.1, 2.9, None, "live_birth", False)),
+    ("Live birth (hazards ratio 1.8, 95% CI 1.1-2.9).", ("HR", 1.8, 1.1, 2.9, None, "live_birth", False)),
+    # an estimate named by what it measures
+    (
+        "The relative live-birth rate was 1.34 (95% confidence interval 1.02 to 1.77).",
+        ("RR", 1.34, 1.02, 1.77, None, "live_birth", False),
+    ),
+    # a percentage as a difference; a unit between a difference and its interval
+    (
+        "Age did not differ: mean difference of 0.13 years (95% CI, −0.51 to 0.76 years).",
+        ("MD", 0.13, -0.51, 0.76, None, None, False),
+    ),
+    # a condition that only says who was studied is not what the estimate is about
+    (
+        "IVIg raised the live birth rate in women with RIF (OR 3.64; 95% CI 1.78-7.67).",
+        ("OR", 3.64, 1.78, 7.67, None, "live_birth", False),
+    ),
+    (
+        "The HLA-G polymorphism was associated with RIF (OR = 1.74, 95% CI, 1.13, 2.67).",
+        ("OR", 1.74, 1.13, 2.67, None, "rif", False),
+    ),
 ]
+
+LISTS = [
+    # (sentence, [(measure, value, ci_low, ci_high, outcome), ...])
+    (
+        "Live birth and miscarriage differed (HRs 1.62 [1.10–2.38] and 0.91 [0.60–1.38], respectively).",
+        [("HR", 1.62, 1.1, 2.38, "live_birth"), ("HR", 0.91, 0.6, 1.38, "miscarriage")],
+    ),
+    (
+        "Clinical pregnancy, live birth and miscarriage gave OR: 1.9, 2.4 and 3.1, respectively.",
+        [
+            ("OR", 1.9, None, None, "clinical_pregnancy"),
+            ("OR", 2.4, None, None, "live_birth"),
+            ("OR", 3.1, None, None, "miscarriage"),
+        ],
+    ),
+    (
+        "For live birth and miscarriage the RRs were 1.40 and 1.22, with 95% CIs of 1.05, 1.86 and 0.97-1.53, respectively.",
+        [("RR", 1.4, 1.05, 1.86, "live_birth"), ("RR", 1.22, 0.97, 1.53, "miscarriage")],
+    ),
+    (
+        "There was no difference in miscarriage or live birth rates: respective combined odds ratios, "
+        "0.95 [95% confidence interval (CI), 0.48 to 1.87] and 1.12 (95% CI, 0.62 to 2.03).",
+        [("OR", 0.95, 0.48, 1.87, "miscarriage"), ("OR", 1.12, 0.62, 2.03, "live_birth")],
+    ),
+    (
+        "The adjusted HR (95% CI) for live birth [1.42 (1.05–1.92)] and for miscarriage [0.81 (0.52–1.26)] favoured IVIg.",
+        [("HR", 1.42, 1.05, 1.92, "live_birth"), ("HR", 0.81, 0.52, 1.26, "miscarriage")],
+    ),
+    (
+        "Ongoing pregnancy and live birth rates were higher with intralipid RR = 1.71, 95% CI [1.27, 2.32], "
+        "P = 0.005 and RR = 1.85, 95% CI [1.44, 2.38], P < 0.001.",
+        [("RR", 1.71, 1.27, 2.32, "ongoing_pregnancy"), ("RR", 1.85, 1.44, 2.38, "live_birth")],
+    ),
+    (
+        "Pooling showed benefit on CPR (RR 2.18; 95% CI 1.58–3.00; p < 0.00001; OR 2.03; 95% CI 1.22–3.36).",
+        [("RR", 2.18, 1.58, 3.0, "clinical_pregnancy"), ("OR", 2.03, 1.22, 3.36, "clinical_pregnancy")],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LISTS)
+def test_lists_of_estimates(read, text, expected):
+    got = [(e.measure, e.value, e.ci_low, e.ci_high, e.outcome) for e in read(text).effects]
+    assert got == expected
 
 
 @pytest.mark.parametrize(("text", "expected"), EFFECTS)
@@ -66,6 +173,8 @@ def test_effect_notations(read, text, expected):
         "There was a significant difference in live birth (p = 0.03).",  # a p-value alone
         "The odds ratios (ORs) and 95% confidence intervals (CIs) were calculated.",
         "The area under the curve (AUC) was 0.94, 95% CI 0.87-1.00.",
+        "An odds ratio above 2 (95% CI not reported) was considered large.",
+        "Relative to controls, 45 women (62%) conceived.",
     ],
 )
 def test_not_effect_estimates(read, text):
