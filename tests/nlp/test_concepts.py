@@ -46,6 +46,12 @@ CASES = [
     ),
     ("Successful embryo implantation depends on the endometrium.", set(), {"implantation_rate"}),
     ("Fifty women with at least three unsuccessful IVF attempts were studied.", {"rif", "ivf"}, set()),
+    (  # failing after two or more transfers is recurrent; after one is not
+        "Women who had failed to have a successful pregnancy following at least two prior ETs were treated.",
+        {"rif"},
+        set(),
+    ),
+    ("Women who failed to conceive after one embryo transfer were excluded.", set(), {"rif"}),
     (
         "Intrauterine infusion of human chorionic gonadotropin (hCG) before transfer.",
         {"hcg_intrauterine"},
