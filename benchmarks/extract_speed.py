@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rifkb.corpus.imports import read_records  # noqa: E402
-from rifkb.kb.runs import extract_records
+from rifkb.corpus.formats import read_records  # noqa: E402
+from rifkb.kb.runs import extract_records  # noqa: E402
 from rifkb.nlp.reading import document_text  # noqa: E402
 
 DEV = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev.jsonl"

@@ -54,11 +54,12 @@ class ConceptTagger(RuleComponent):
 
     def find(self, doc: Doc, view: DocView) -> list[Hit]:
         self.rules  # noqa: B018 - loads and compiles them on first use
-        names = self._names(view) + self._rate_lists(view) + self._entities(doc)
+        names = _longest(self._names(view) + self._rate_lists(view) + self._entities(doc))
         # Patterns describe context ("women who had one or more live births"), not a
         # name: they do not swallow the names inside them.
-        hits = sorted(_longest(names) + self._patterns(view), key=lambda h: (h.start, h.end))
-        hits = self._resolve_abbreviations(doc, view, hits)
+        patterns = self._patterns(view)
+        names = self._resolve_abbreviations(doc, view, names, patterns)
+        hits = sorted(names + patterns, key=lambda h: (h.start, h.end))
         present = {h.concept for h in hits}
         return [h for h in hits if h.unless not in present]
 
@@ -76,7 +77,8 @@ class ConceptTagger(RuleComponent):
         # One scan per pattern (an alternation of them all is slower in Python's re), and
         # only when the text holds one of the pattern's required words.
         return [
-            Hit(m.start(), m.end(), p.concept, self.rules.concept_type(p.concept), p.source)
+            Hit(*m.span("mention" if "mention" in p.regex.groupindex else 0), p.concept,
+                self.rules.concept_type(p.concept), p.source)
             for p in self.rules.patterns
             if not p.requires or any(word in view.lower for word in p.requires)
             for m in p.regex.finditer(view.cased)
@@ -111,12 +113,17 @@ class ConceptTagger(RuleComponent):
                     hits.append(Hit(start, end, concept, self.rules.concept_type(concept), "rate_heads.tsv"))
         return hits
 
-    def _resolve_abbreviations(self, doc: Doc, view: DocView, hits: list[Hit]) -> list[Hit]:
+    def _resolve_abbreviations(
+        self, doc: Doc, view: DocView, hits: list[Hit], context: list[Hit]
+    ) -> list[Hit]:
+        """Names re-read through the abbreviations the abstract defines; a long form's
+        meaning may also come from a pattern (`context`)."""
         definitions = _abbreviations(doc)
         meaning: dict[str, Hit | None] = {}
-        starts = [h.start for h in hits]  # hits are in text order
+        every = sorted(hits + context, key=lambda h: (h.start, h.end))
+        starts = [h.start for h in every]
         for short, (long_start, long_end), _ in definitions:
-            near = hits[bisect_left(starts, long_start - 200) : bisect_left(starts, long_end)]
+            near = every[bisect_left(starts, long_start - 200) : bisect_left(starts, long_end)]
             inside = [h for h in near if long_start <= h.start and h.end <= long_end
                       or h.start <= long_start < h.end]  # fmt: skip
             best = max(inside, key=lambda h: h.end - h.start, default=None)

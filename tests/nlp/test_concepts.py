@@ -6,6 +6,20 @@ import pytest
 
 CASES = [
     # (sentence, concepts that must be found, concepts that must not)
+    # recurrence with words before the failure, and spread over a coordination
+    ("Fifty-one couples with repeated unexplained IVF failure were enrolled.", {"rif"}, set()),
+    ("Therapies for repeated embryo implantation failure: a meta-analysis.", {"rif"}, set()),
+    ("Subgroups such as patients with recurrent miscarriage or implantation failure.", {"rif", "rpl"}, set()),
+    ("NK cells in women with recurrent pregnancy loss, implantation failure and preeclampsia.", {"rif", "rpl"}, set()),
+    ("Women with previous implantation failure were included.", set(), {"rif"}),
+    # notations and terms of the field
+    ("Cytokines of peripheral blood CD3(+) CD4(+) lymphocytes were measured.", {"t_cells"}, set()),
+    ("Th1 (CD4+/IFN-γ+)/Th2 (CD4+/IL-4+) cell ratios were elevated.", {"t_cells", "th1_th2"}, set()),
+    ("Expression of TH1 cytokines was analysed.", {"th1_th2"}, set()),
+    ("Tregs maintain maternofetal tolerance and maternal tolerance.", {"immune_tolerance"}, set()),
+    ("Three congenital anomalies were observed.", {"neonatal_outcome"}, set()),
+    ("The live birthrate was 60.0%.", {"live_birth"}, set()),
+    ("Anti-ovarian antibodies may contribute to RIF.", {"autoantibodies"}, set()),
     ("Women with repeated implantation failure (RIF) received IVIg. RIF was common.", {"rif", "ivig"}, set()),
     ("Intravenous immune globulin was given to IVIG-treated women.", {"ivig"}, set()),
     ("TNF-alpha and TNF-α and IFN-γ levels were measured.", {"tnf_alpha", "ifn_gamma"}, set()),
