@@ -7,7 +7,9 @@
    or scispaCy's abbreviation_detector when one runs before) take the concept of their
    long form: "luteal phase support (LPS)" makes every later "LPS" progesterone, and "CE"
    defined as something other than chronic endometritis stops being chronic
-   endometritis (Schwartz & Hearst 2003 find the definitions);
+   endometritis; a long form that names no concept but shares a word with the lexicon's
+   names of the short form ("intravenous immunglobulin (IVIG)", misspelt) keeps the
+   lexicon's reading (Schwartz & Hearst 2003 find the definitions);
 4. overlapping names keep the longest ("recurrent miscarriage" is RPL, not
    miscarriage), and a name marked `unless` yields to the more specific concept;
 5. a model's entities whose label is a concept id count as mentions.
@@ -26,13 +28,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config
-from rifkb.nlp.text import PhraseIndex
+from rifkb.nlp.text import PhraseIndex, fold
 from rifkb.rules import RuleSet, Term
 
 _RATE_WORD = re.compile(r"\brates?\b(\s+of\s+)?")
 _LIST_END = re.compile(r"[.;:]|\s(?:in|with|between|was|were|when|compared|after|among|for)\s")
 _LIST_START = re.compile(r"[.;:()]|\s(?:in|of|the|with|that|were|was|and the|by|on)\s")
 _PARENTHESES = re.compile(r"\([^()]*\)")
+_WORD = re.compile(r"[a-z]{4,}")
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -44,6 +47,9 @@ class ConceptTagger(RuleComponent):
         terms = [(t.text, t) for t in rules.terms]
         self.folded_names = PhraseIndex([(n, t) for n, t in terms if not t.case_sensitive], False)
         self.cased_names = PhraseIndex([(n, t) for n, t in terms if t.case_sensitive], True)
+        self.concept_stems: dict[str, set[str]] = {}
+        for t in rules.terms:
+            self.concept_stems.setdefault(t.concept, set()).update(_stems(fold(t.text)))
 
     def __call__(self, doc: Doc) -> Doc:
         view = DocView(doc)
@@ -111,14 +117,20 @@ class ConceptTagger(RuleComponent):
         return hits
 
     def _resolve_abbreviations(self, doc: Doc, view: DocView, hits: list[Hit]) -> list[Hit]:
+        """Defined short forms take the concept their long form names. A long form that
+        names no concept ("intravenous immunglobulin", misspelt; "repeated embryo
+        implantation failure") leaves the lexicon's reading of the short form alone when it
+        shares a word with one of that concept's names; one that shares none
+        ("capillary electrophoresis (CE)") means something else, and the short form
+        loses the lexicon's reading."""
         definitions = _abbreviations(doc)
         meaning: dict[str, Hit | None] = {}
         for short, (long_start, long_end), _ in definitions:
-            inside = [h for h in hits if long_start <= h.start and h.end <= long_end
-                      or h.start <= long_start < h.end]  # fmt: skip
-            best = max(inside, key=lambda h: h.end - h.start, default=None)
-            if short not in meaning or best is not None:
-                meaning[short] = best
+            named = _named_by(hits, long_start, long_end)
+            if named is None and self._same_concept(view, hits, short, long_start, long_end):
+                continue
+            if short not in meaning or named is not None:
+                meaning[short] = named
         if not meaning:
             return hits
         kept = []
@@ -133,6 +145,15 @@ class ConceptTagger(RuleComponent):
             if source is not None:
                 kept.append(Hit(start, end, source.concept, source.type, "abbreviation", source.unless))
         return _longest(kept)
+
+    def _same_concept(
+        self, view: DocView, hits: list[Hit], short: str, long_start: int, long_end: int
+    ) -> bool:
+        """Whether a long form that names no concept shares a word with a name of the
+        concept the lexicon reads the short form as."""
+        read_as = {h.concept for h in hits if view.text[h.start : h.end] == short}
+        words = _stems(view.lower[long_start:long_end])
+        return any(words & self.concept_stems.get(concept, set()) for concept in read_as)
 
 
 def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
@@ -150,6 +171,23 @@ def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]
             (short.text, (long_form.start_char, long_form.end_char), (short.start_char, short.end_char))
         )
     return found
+
+
+def _named_by(hits: list[Hit], start: int, end: int) -> Hit | None:
+    """The concept a long form names: the longest mention inside it (or running into it)
+    that covers at least half of it; a name of a part ("killer cell" in "killer cell
+    immunoglobulin receptor") does not name the whole."""
+    inside = [h for h in hits if start <= h.start and h.end <= end or h.start <= start < h.end]
+    best = max(inside, key=lambda h: h.end - h.start, default=None)
+    if best is None or 2 * (min(best.end, end) - max(best.start, start)) < end - start:
+        return None
+    return best
+
+
+def _stems(folded: str) -> set[str]:
+    """Words of four letters or more, cut to five ("immunglobulin" and "immunoglobulin"
+    share "immun"): enough to tell a variant spelling of a name from another name."""
+    return {w[:5] for w in _WORD.findall(folded)}
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:
