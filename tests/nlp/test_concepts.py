@@ -77,14 +77,14 @@ ABBREVIATIONS = [
         "Paternal leukocyte immunotherapy (LIT) was given; LIT was well tolerated.",
         {"lymphocyte_immunotherapy"},
         set(),
-    ),  # fmt: skip
+    ),
     # a name of a part ("killer cell") does not name the whole long form
     (
         "",
         "Maternal killer cell immunoglobulin receptor (KIR) genotypes were typed; KIR A was common.",
         {"hla_kir"},
         set(),
-    ),  # fmt: skip
+    ),
     (
         "",
         "Costs are given as cost-effectiveness (CE) ratios; CE was favourable.",
