@@ -28,7 +28,7 @@ CUE_CATEGORIES = (
     "increase", "decrease", "no_difference", "association", "negation", "hedge",
     "significant", "not_significant", "contrast", "need", "control_group", "comparison",
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
-    "good_quality", "age_limit", "at_least", "aim", "adjustment",
+    "good_quality", "age_limit", "at_least", "aim", "adjustment", "record_review",
 )  # fmt: skip
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo")
 FILES = (
