@@ -49,8 +49,12 @@ _MAX_MODIFIERS = 4
 _MOST_PEOPLE = 10**8  # more than any registry study counts: a number, not a sample
 # English function words that end a noun phrase: grammar, not vocabulary
 _STOP = {"of", "and", "or", "were", "was", "in", "with", "per", "to", "from", "the", "than", "for", "at"}
-# what joins the groups of one list: "96 RIF patients and 80 fertile controls"
-_LIST = re.compile(r"\s*(?:,|;|\band\b|\bor\b|\bas well as\b|\bplus\b|\bversus\b|\bvs\b\.?|\s)*")
+# what joins the groups of one list: "96 RIF patients and 80 fertile controls", "40 women
+# with RIF and 40 women with RPL as well as 20 fertile controls"
+_LIST = re.compile(
+    r"(?:\s+(?:with|without)(?:\s+[\w/-]+){1,3}?)?"
+    r"\s*(?:,|;|\band\b|\bor\b|\bas well as\b|\bplus\b|\bversus\b|\bvs\b\.?|\s)*"
+)
 _CLAUSE_END = re.compile(r"[;.]")
 # the main verb of a count's clause: "... were (retrospectively) included"
 _PASSIVE = re.compile(r"\b(?:were|was)\s+(?:[a-z]+ly\s+)?$")
@@ -94,9 +98,11 @@ class CountReader(RuleComponent):
         # a group's "(n = 240)" is included by a verb ("were enrolled in this study (n=240"),
         # not by the words describing it ("group 2, including patients without CE (n=103)")
         self.group_included_before = _before(rules.cues["inclusion"], passive=True)
-        self.screened_before = _before(rules.cues["screening"])
+        self.screened_before = re.compile(rf"\b(?:{_words(rules.cues['screening'])})\s+(?:(?:the|a|an)\s+)?$")
         number = rf"(?:\d+|{number_words(rules.numbers)})"
-        self.conjunct = re.compile(rf"\s*(?:,\s*(?:and\s+|or\s+)?|\s(?:and|or)\s+){number}(?![\w.,/%])", re.I)
+        self.conjunct = re.compile(
+            rf"\s*(?:,\s*(?:(?P<word>and|or)\s+)?|\s(?P<and>and|or)\s+){number}(?![\w.,/%])", re.I
+        )
 
     def read(self, doc: Doc, view: DocView) -> None:
         counts = self.counts(view)
@@ -126,25 +132,34 @@ class CountReader(RuleComponent):
         before = view.lower[max(0, start - 12) : start]
         if self.proportion.search(before) or self._labelled(before):
             return None  # "one out of ten couples", "group 1 women"
-        pos, own_end, kind = end, None, None
-        steps = 0
+        head = self._head(view.lower, end)
+        if head is None or head[0] not in ("participant", "study", "unit"):
+            return None
+        return Count(value, head[0], start, head[1], view.sentence_index(start))
+
+    def _head(self, text: str, pos: int) -> tuple[str, int] | None:
+        """The kind of the noun a number counts, within a few modifiers, and where the
+        number's own words end. Numbers coordinated before one noun share it ("two
+        cross-sectional and one quasi-experimental studies", "A, B and C studies"), but a
+        comma alone does not coordinate ("400 records, 11 RCTs")."""
+        own_end, steps, commas, conjoined = None, 0, False, False
         while steps <= _MAX_MODIFIERS:
-            m = _MODIFIER.match(view.lower, pos)
+            m = _MODIFIER.match(text, pos)
             if m is None or m.group(1) in _STOP:
-                conjunct = self.conjunct.match(view.lower, pos) if steps else None
+                conjunct = self.conjunct.match(text, pos) if steps else None
                 if conjunct is None:  # not "March 2019, 154 women": a conjunct follows a modifier
                     return None
-                own_end, pos, steps = own_end or pos, conjunct.end(), 0  # "two ... and one ... studies"
+                word = conjunct.group("word") or conjunct.group("and")
+                conjoined, commas = conjoined or bool(word), commas or not word
+                own_end, pos, steps = own_end or pos, conjunct.end(), 0
                 continue
             if m.group(1).isdigit() or m.group(1) in self.rules.numbers:
                 return None  # "2021 identified 2 RCTs": the noun is the next number's
             kind = self._noun_kind(m.group(1))
             pos, steps = m.end(), steps + 1
             if kind:
-                break
-        if kind not in ("participant", "study", "unit"):
-            return None
-        return Count(value, kind, start, own_end or pos, view.sentence_index(start))
+                return None if commas and not conjoined else (kind, own_end or pos)
+        return None
 
     def _noun_kind(self, word: str) -> str | None:
         return "unit" if word in self.units else self.noun_kinds.get(word)
@@ -270,9 +285,9 @@ def sample_size(counts: list[Count]) -> int | None:
     included = [c for c in people if c.included and not c.control]
     first = next((c for c in counts if c.kind in ("participant", "group", "unit") and not c.screened), None)
     if totals:
-        used = [totals[0]]
-    elif first is not None and first.kind == "unit" and (first.total or first.included):
-        return None  # "a study of 161 cycles": the abstract counts cycles, not people
+        used = _listed(totals[0], people)  # "A total of 45 RIF patients and 30 controls"
+    elif _counts_units(first, people):
+        return None  # "a study of 161 cycles in patients": the abstract counts cycles, not people
     elif included:
         used = _listed(included[0], people)
     elif people:
@@ -280,6 +295,14 @@ def sample_size(counts: list[Count]) -> int | None:
     else:
         return None
     return sum(c.value for c in used) + sum(c.value for c in _controls_after(used, people))
+
+
+def _counts_units(first: Count | None, people: list[Count]) -> bool:
+    """The first count is a stated or included number of cycles, embryos or samples, and
+    its sentence counts no people ("1,245 IVF cycles of 530 women" does)."""
+    if first is None or first.kind != "unit" or not (first.total or first.included):
+        return False
+    return not any(c.sentence == first.sentence for c in people)
 
 
 def _first_groups(people: list[Count]) -> list[Count]:

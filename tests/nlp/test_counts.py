@@ -27,6 +27,12 @@ SAMPLES = [
         "included 15 patients with at least one pregnancy. A total of 45 patients were recruited in this study.",
         45,
     ),
+    ("A total of 45 RIF patients and 30 controls were included.", 75),
+    ("The study included 40 women with RIF and 40 women with RPL as well as 20 fertile controls.", 100),
+    (
+        "A total of 120 women with RIF were randomly assigned to receive IVIg (n = 60) or placebo (n = 60).",
+        120,
+    ),
     # groups included by one verb, a parenthesis between number and noun
     (
         "66 (96 cycles) infertile women positive for ANA (ANA+ group), and 233(285 cycles) infertile women "
@@ -80,6 +86,7 @@ SAMPLES = [
         97,
     ),
     ("Of 300 women screened, 120 were randomized to IVIg or placebo.", 120),
+    ("In total, 312 patients were screened and 200 were enrolled.", 200),
     # a later subset selected from the cohort is not the sample
     (
         "One hundred fifty-seven women with RPL or RIF were consecutively studied. Sixty-four patients with "
@@ -98,6 +105,7 @@ SAMPLES = [
         100,
     ),
     ("Live delivery was more frequent in group 1 women than in group 2 women (p = .02).", None),
+    ("This retrospective study included 1,245 IVF cycles of 530 women.", 530),
     ("From January 2018 to March 2019, 154 women with RIF were identified at a fertility center.", 154),
 ]
 
@@ -163,6 +171,7 @@ def test_n_of_n_in_results_is_not_the_total(read):
         ("A questionnaire was sent to 150 fertility specialists about immunotherapy.", None, 150),
         ("17 studies (2,480 women) were included in the meta-analysis.", 17, 2480),
         ("Five RCTs including 840 patients met the selection criteria.", 5, 840),
+        ("After screening 400 records, 11 RCTs involving 1,050 women were included.", 11, 1050),
     ],
 )
 def test_studies_and_respondents(read, text, n_studies, sample):
