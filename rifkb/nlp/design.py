@@ -7,8 +7,8 @@ et al.") and when it names studies in the plural ("limited data from randomized
 studies", "several observational studies"): other people's designs. The abstract's own
 structure votes too: patients with a condition (or a failed treatment) compared with
 controls and no treatment studied make a case-control study; a treatment given with no
-comparison group a non-randomised trial; a record review of one group that follows no
-outcome a cross-sectional study. With no vote, a primary study is a cohort and an
+comparison group a non-randomised trial; a prevalence or a record review in one group that
+follows no outcome a cross-sectional study. With no vote, a primary study is a cohort and an
 abstract with no patients and no statistics a narrative review.
 
 Publication types come from `doc._.rifkb_publication_types` and the title's end from
@@ -104,10 +104,10 @@ class DesignClassifier(RuleComponent):
         return []
 
     def _one_group_once(self, view: DocView) -> bool:
-        """A record review ("the clinical records ... were retrospectively reviewed for 64
-        women") that reads no outcome after it: one group, measured once."""
-        review = next((s for s, _, c in view.cues if c == "record_review"), None)
-        return review is not None and not any(h.type == "outcome" and h.start > review for h in view.mentions)
+        """A prevalence or a record review ("the clinical records ... were retrospectively
+        reviewed for 64 women") with no outcome read after it: one group, measured once."""
+        found = next((s for s, _, c in view.cues if c == "one_group"), None)
+        return found is not None and not any(h.type == "outcome" and h.start > found for h in view.mentions)
 
     def _about_intervention(self, view: DocView) -> bool:
         """The title names an intervention; or, with a title naming no intervention and no

@@ -28,7 +28,7 @@ CUE_CATEGORIES = (
     "increase", "decrease", "no_difference", "association", "negation", "hedge",
     "significant", "not_significant", "contrast", "need", "control_group", "comparison",
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
-    "good_quality", "age_limit", "at_least", "aim", "adjustment", "record_review", "screening", "search",
+    "good_quality", "age_limit", "at_least", "aim", "adjustment", "one_group", "screening", "search",
 )  # fmt: skip
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
 FILES = (

@@ -83,6 +83,27 @@ DESIGNS = [
         "Cut-off values for uterine and peripheral blood NK cells in fertile controls and women with RIF",
         "case_control",
     ),
+    # a review that pools is a meta-analysis; one that does not, a systematic review
+    (
+        "A systematic review was performed. Data from 8 RCTs were pooled using a random-effects model "
+        "(RR 1.2, 95% CI 1.0-1.4).",
+        "",
+        "meta_analysis",
+    ),
+    ("We conducted a scoping review of RIF definitions in 45 articles.", "", "systematic_review"),
+    # a prevalence in one group, no outcome followed: cross-sectional; with outcomes: cohort
+    (
+        "The prevalence of elevated peripheral NK cells was assessed in 120 women with RIF; 35% had NK "
+        "cells above 12%.",
+        "",
+        "cross_sectional",
+    ),
+    (
+        "We determined the prevalence of plasma cells in 80 women undergoing IVF and whether it predicts "
+        "live birth.",
+        "",
+        "cohort",
+    ),
     # a record review of one group, no outcome followed: cross-sectional
     (
         "The clinical records and laboratory results were retrospectively reviewed for 64 women with RIF. "
