@@ -106,6 +106,8 @@ SAMPLES = [
     ),
     ("Live delivery was more frequent in group 1 women than in group 2 women (p = .02).", None),
     ("This retrospective study included 1,245 IVF cycles of 530 women.", 530),
+    ("A total of 320 embryos from 95 women were transferred.", 95),
+    ("Endometrial samples (n = 60) were obtained in the mid-luteal phase.", None),
     ("From January 2018 to March 2019, 154 women with RIF were identified at a fertility center.", 154),
 ]
 
