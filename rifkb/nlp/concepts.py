@@ -7,7 +7,9 @@
    or scispaCy's abbreviation_detector when one runs before) take the concept of their
    long form: "luteal phase support (LPS)" makes every later "LPS" progesterone, and "CE"
    defined as something other than chronic endometritis stops being chronic
-   endometritis (Schwartz & Hearst 2003 find the definitions);
+   endometritis; a long form that names no concept but shares a word with the lexicon's
+   names of the short form ("intravenous immunglobulin (IVIG)", misspelt) keeps the
+   lexicon's reading (Schwartz & Hearst 2003 find the definitions);
 4. overlapping names keep the longest ("recurrent miscarriage" is RPL, not
    miscarriage), and a name marked `unless` yields to the more specific concept;
 5. a model's entities whose label is a concept id count as mentions.
@@ -27,13 +29,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config
-from rifkb.nlp.text import PhraseIndex
+from rifkb.nlp.text import PhraseIndex, fold
 from rifkb.rules import RuleSet, Term
 
 _RATE_WORD = re.compile(r"\brates?\b(\s+of\s+)?")
 _LIST_END = re.compile(r"[.;:]|\s(?:in|with|between|was|were|when|compared|after|among|for)\s")
 _LIST_START = re.compile(r"[.;:()]|\s(?:in|of|the|with|that|were|was|and the|by|on)\s")
 _PARENTHESES = re.compile(r"\([^()]*\)")
+_WORD = re.compile(r"[a-z]{4,}")
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -45,6 +48,9 @@ class ConceptTagger(RuleComponent):
         terms = [(t.text, t) for t in rules.terms]
         self.folded_names = PhraseIndex([(n, t) for n, t in terms if not t.case_sensitive], False)
         self.cased_names = PhraseIndex([(n, t) for n, t in terms if t.case_sensitive], True)
+        self.concept_stems: dict[str, set[str]] = {}
+        for t in rules.terms:
+            self.concept_stems.setdefault(t.concept, set()).update(_stems(fold(t.text)))
 
     def __call__(self, doc: Doc) -> Doc:
         view = DocView(doc)
@@ -77,8 +83,12 @@ class ConceptTagger(RuleComponent):
         # One scan per pattern (an alternation of them all is slower in Python's re), and
         # only when the text holds one of the pattern's required words.
         return [
-            Hit(*m.span("mention" if "mention" in p.regex.groupindex else 0), p.concept,
-                self.rules.concept_type(p.concept), p.source)
+            Hit(
+                *m.span("mention" if "mention" in p.regex.groupindex else 0),
+                p.concept,
+                self.rules.concept_type(p.concept),
+                p.source,
+            )
             for p in self.rules.patterns
             if not p.requires or any(word in view.lower for word in p.requires)
             for m in p.regex.finditer(view.cased)
@@ -116,19 +126,26 @@ class ConceptTagger(RuleComponent):
     def _resolve_abbreviations(
         self, doc: Doc, view: DocView, hits: list[Hit], context: list[Hit]
     ) -> list[Hit]:
-        """Names re-read through the abbreviations the abstract defines; a long form's
-        meaning may also come from a pattern (`context`)."""
+        """Defined short forms take the concept their long form names (a name, or a
+        pattern: `context`). A long form that names no concept ("intravenous
+        immunglobulin", misspelt) leaves the lexicon's reading of the short form alone
+        when it shares a word with one of that concept's names; one that shares none
+        ("capillary electrophoresis (CE)") means something else, and the short form
+        loses the lexicon's reading."""
         definitions = _abbreviations(doc)
         meaning: dict[str, Hit | None] = {}
         every = sorted(hits + context, key=lambda h: (h.start, h.end))
         starts = [h.start for h in every]
+        read_as: dict[str, set[str]] = {}  # a name's text -> the concepts the lexicon reads it as
+        for h in hits:
+            read_as.setdefault(view.text[h.start : h.end], set()).add(h.concept)
         for short, (long_start, long_end), _ in definitions:
             near = every[bisect_left(starts, long_start - 200) : bisect_left(starts, long_end)]
-            inside = [h for h in near if long_start <= h.start and h.end <= long_end
-                      or h.start <= long_start < h.end]  # fmt: skip
-            best = max(inside, key=lambda h: h.end - h.start, default=None)
-            if short not in meaning or best is not None:
-                meaning[short] = best
+            named = _named_by(near, long_start, long_end)
+            if named is None and self._same_concept(view, read_as.get(short, set()), long_start, long_end):
+                continue
+            if short not in meaning or named is not None:
+                meaning[short] = named
         if not meaning:
             return hits
         kept = []
@@ -143,6 +160,12 @@ class ConceptTagger(RuleComponent):
             if source is not None:
                 kept.append(Hit(start, end, source.concept, source.type, "abbreviation", source.unless))
         return _longest(kept)
+
+    def _same_concept(self, view: DocView, read_as: set[str], long_start: int, long_end: int) -> bool:
+        """Whether a long form that names no concept shares a word with a name of a
+        concept the lexicon reads the short form as (`read_as`)."""
+        words = _stems(view.lower[long_start:long_end])
+        return any(words & self.concept_stems.get(concept, set()) for concept in read_as)
 
 
 def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
@@ -160,6 +183,23 @@ def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]
             (short.text, (long_form.start_char, long_form.end_char), (short.start_char, short.end_char))
         )
     return found
+
+
+def _named_by(hits: list[Hit], start: int, end: int) -> Hit | None:
+    """The concept a long form names: the longest mention inside it (or running into it)
+    that covers at least half of it; a name of a part ("killer cell" in "killer cell
+    immunoglobulin receptor") does not name the whole."""
+    inside = [h for h in hits if start <= h.start and h.end <= end or h.start <= start < h.end]
+    best = max(inside, key=lambda h: h.end - h.start, default=None)
+    if best is None or 2 * (min(best.end, end) - max(best.start, start)) < end - start:
+        return None
+    return best
+
+
+def _stems(folded: str) -> set[str]:
+    """Words of four letters or more, cut to five ("immunglobulin" and "immunoglobulin"
+    share "immun"): enough to tell a variant spelling of a name from another name."""
+    return {w[:5] for w in _WORD.findall(folded)}
 
 
 def _longest(hits: list[Hit]) -> list[Hit]:

@@ -29,8 +29,9 @@ CUE_CATEGORIES = (
     "significant", "not_significant", "contrast", "need", "control_group", "comparison",
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
     "good_quality", "age_limit", "at_least", "more_than", "series", "subgroup", "aim", "adjustment",
+    "one_group", "screening", "search",
 )  # fmt: skip
-NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo")
+NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
 FILES = (
     "concepts.tsv", "lexicon.tsv", "patterns.tsv", "cues.tsv", "measures.tsv",
     "designs.tsv", "numbers.tsv", "nouns.tsv", "rate_heads.tsv", "sentences.tsv",

@@ -76,6 +76,54 @@ CASES = [
 ]
 
 
+# A long form that names no concept: a variant or misspelling of a name keeps the lexicon's
+# reading of the short form; a long form sharing no word with it means something else.
+ABBREVIATIONS = [
+    (
+        "IVIG for RIF",
+        "We investigated whether intravenous immunglobulin (IVIG) increased the rate of pregnancies.",
+        {"ivig"},
+        set(),
+    ),
+    ("", "Assisted reproductive techinique (ART) is used worldwide; ART outcomes vary.", {"ivf"}, set()),
+    (
+        "",
+        "Women with repeated embryo implantation failure (RIF) were studied; RIF is common.",
+        {"rif"},
+        set(),
+    ),
+    (
+        "",
+        "Paternal leukocyte immunotherapy (LIT) was given; LIT was well tolerated.",
+        {"lymphocyte_immunotherapy"},
+        set(),
+    ),
+    # a name of a part ("killer cell") does not name the whole long form
+    (
+        "",
+        "Maternal killer cell immunoglobulin receptor (KIR) genotypes were typed; KIR A was common.",
+        {"hla_kir"},
+        set(),
+    ),
+    (
+        "",
+        "Costs are given as cost-effectiveness (CE) ratios; CE was favourable.",
+        set(),
+        {"chronic_endometritis"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("title", "text", "present", "absent"), ABBREVIATIONS)
+def test_defined_abbreviations(read, title, text, present, absent):
+    extraction = read(text, title=title)
+    found = {c for ids in extraction.concepts().values() for c in ids}
+    assert present <= found
+    assert not absent & found
+    if title:  # every occurrence, the title's included
+        assert any(m.evidence.start < len(title) for m in extraction.mentions if m.concept in present)
+
+
 @pytest.mark.parametrize(("text", "present", "absent"), CASES)
 def test_concepts(read, text, present, absent):
     found = {c for ids in read(text).concepts().values() for c in ids}

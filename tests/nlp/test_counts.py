@@ -20,6 +20,95 @@ SAMPLES = [
     ("Infertility affects one out of ten couples. We studied 40 women.", 40),
     ("Women aged 35 years received 500 mg/kg IVIg in 161 cycles.", None),  # an age, a dose, cycles
     ("Forty-nine percent of samples had plasma cells.", None),
+    # included groups listed together are summed; a stated total wins over included groups
+    ("This is a prospective study conducted on 96 RIF patients and 80 fertile controls.", 176),
+    (
+        "A proportion of 30 patients with RIF were selected as the experimental group. The control group "
+        "included 15 patients with at least one pregnancy. A total of 45 patients were recruited in this study.",
+        45,
+    ),
+    ("A total of 45 RIF patients and 30 controls were included.", 75),
+    ("The study included 40 women with RIF and 40 women with RPL as well as 20 fertile controls.", 100),
+    (
+        "A total of 120 women with RIF were randomly assigned to receive IVIg (n = 60) or placebo (n = 60).",
+        120,
+    ),
+    # groups included by one verb, a parenthesis between number and noun
+    (
+        "66 (96 cycles) infertile women positive for ANA (ANA+ group), and 233(285 cycles) infertile women "
+        "negative for ANAs (ANA- group) were enrolled.",
+        299,
+    ),
+    (
+        "Women (n = 4,429) who underwent up to three euploid embryo transfers were included in the study.",
+        4429,
+    ),
+    (
+        "Patients with three or more failed IVF-ET sessions were enrolled in this study (n=240, 240 cycles). "
+        "PBMCs were given to the study group (n=93, 93 cycles). The control group (n=105, 105 cycles) had none.",
+        240,
+    ),
+    # arms written "(n = ...)" one sentence each, and nothing else, are summed
+    ("The PRP group (n=33) received PRP. The control group (n=33) received hormone replacement only.", 66),
+    (
+        "Two groups were formed as group 1, including patients with CE treated by antibiotics (n=129), and "
+        "group 2, including patients without CE (n=103). Patients in their first IVF cycle were reviewed as "
+        "group 3 (n=932).",
+        1164,
+    ),
+    (
+        "This was a prospective cohort study of treatment for RIF patients (n = 42) with high Th1/Th2 ratios. "
+        "Twenty-five patients were treated with tacrolimus and 17 received no treatment (control group).",
+        42,
+    ),
+    # controls recruited in a later sentence are added
+    (
+        "We select 40 women with recurrent failure to become pregnant as the RIF case group. Forty women with "
+        "a pregnancy after IVF were selected as control.",
+        80,
+    ),
+    (
+        "In this cross-sectional study, 197 consecutive patients with RIF underwent Th cell testing. After "
+        "excluding 42 women aged 44 or more, we recruited 146 women including 79 with RIF and 81 with RPL. "
+        "We also recruited 45 fertile women and 40 general infertile women.",
+        231,
+    ),
+    (
+        "This was a single blinded randomised controlled trial of 105 subjects. Women in the study arm "
+        "(n = 52) received intralipid. The control group (n = 50) received normal saline.",
+        105,
+    ),
+    # screened or assessed for eligibility is not included
+    (
+        "Between 2016 and 2017, a total of 138 patients who failed to conceive after 3 or more embryo "
+        "transfers were assessed for eligibility. A control group received standard treatment. Ninety-seven "
+        "patients completed the study procedure.",
+        97,
+    ),
+    ("Of 300 women screened, 120 were randomized to IVIg or placebo.", 120),
+    ("In total, 312 patients were screened and 200 were enrolled.", 200),
+    # a later subset selected from the cohort is not the sample
+    (
+        "One hundred fifty-seven women with RPL or RIF were consecutively studied. Sixty-four patients with "
+        "CD56+ cell expansion were selected. Forty of them received IVIG.",
+        157,
+    ),
+    # cycles, embryos, labels and years are not people
+    (
+        "The study was a prospective randomized single-blind study of 161 cycles in patients undergoing FET. "
+        "The intervention group received hCG (n = 62). A placebo group (n = 49) received saline.",
+        None,
+    ),
+    (
+        "One hundred subfertile women had ongoing pregnancies. Group I comprised 31 cycles using adalimumab. "
+        "Group II comprised 69 cycles with no exposure.",
+        100,
+    ),
+    ("Live delivery was more frequent in group 1 women than in group 2 women (p = .02).", None),
+    ("This retrospective study included 1,245 IVF cycles of 530 women.", 530),
+    ("A total of 320 embryos from 95 women were transferred.", 95),
+    ("Endometrial samples (n = 60) were obtained in the mid-luteal phase.", None),
+    ("From January 2018 to March 2019, 154 women with RIF were identified at a fertility center.", 154),
 ]
 
 
@@ -36,6 +125,32 @@ def test_sample_size(read, text, expected):
             "Two randomized controlled trials and three cohort studies (1173 patients in total) were included.",
             5,
         ),
+        ("Eleven RCTs were included in the meta-analysis.", 11),
+        ("A total of 21 articles were included.", 21),
+        # the included studies, not the records a search screened
+        (
+            "We reviewed and assessed the eligibility of 180 studies. Five RCTs including 840 patients (3 RCTs: "
+            "women with RIF, 1 RCT: women with RSA, 1 RCT: women with failures) met the selection criteria.",
+            5,
+        ),
+        (
+            "Of the 7,226 publications identified, 53 were selected during the initial screening; 30 "
+            "satisfied the selection criteria and were included in this review.",
+            30,
+        ),
+        (
+            "From the 598 articles yielded in the search only 44 relevant articles ultimately fulfilled the "
+            "inclusion criteria and were qualitatively analyzed.",
+            44,
+        ),
+        ("A search of MEDLINE up to August 2021 identified 2 RCTs.", 2),
+        # numbers coordinated before one noun count each
+        (
+            "Two cohorts, two cross-sectional and one quasi experimental studies were included in this study. "
+            "Four out of five studies were included in meta-analysis.",
+            5,
+        ),
+        ("Twenty-two RCTs and nineteen observational studies were included.", 41),
     ],
 )
 def test_number_of_studies(read, text, expected):
@@ -56,6 +171,9 @@ def test_n_of_n_in_results_is_not_the_total(read):
     [
         ("A total of 36 RCTs involving 5,280 participants were included in the meta-analysis.", 36, 5280),
         ("A questionnaire was sent to 150 fertility specialists about immunotherapy.", None, 150),
+        ("17 studies (2,480 women) were included in the meta-analysis.", 17, 2480),
+        ("Five RCTs including 840 patients met the selection criteria.", 5, 840),
+        ("After screening 400 records, 11 RCTs involving 1,050 women were included.", 11, 1050),
     ],
 )
 def test_studies_and_respondents(read, text, n_studies, sample):
