@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rifkb.corpus.formats import Skipped, check_path, detect_format, read_references
+from rifkb.corpus.formats import Skipped, check_path, detect_format, read_records, read_references
 from rifkb.corpus.store import Provenance, Store, Upsert
+
+# read_records stays importable from here too (benchmarks/extract_speed.py takes it from here).
+__all__ = ["Duplicate", "ImportReport", "import_files", "read_records"]
 
 
 @dataclass(frozen=True)
