@@ -18,8 +18,8 @@ _SUFFIXES = {
     ".txt": "medline", ".ris": "ris", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
 }  # fmt: skip
 _RIS = re.compile(r"^TY  -", re.M)
-# MEDLINE's tags are padded to four characters; these never occur in RIS.
-_MEDLINE = re.compile(r"^(?:PMID|FAU |OWN |STAT|DCOM|LID |AID |JT  |TA  |DP  |PG  )- ", re.M)
+# MEDLINE's tags are padded to four characters; these never occur in RIS (TA and DP do).
+_MEDLINE = re.compile(r"^(?:PMID|FAU |OWN |STAT|DCOM|LID |AID |JT  |PG  |EDAT|PST )- ", re.M)
 _OVID = re.compile(r"^<\d+\.\s*>\s*$|VN  - Ovid Technologies", re.M)
 _WOS = re.compile(r"^FN (?:Clarivate|Thomson)|^PT [A-Z]\s*$", re.M)
 _BIBTEX = re.compile(r"^\s*@[A-Za-z]+\s*[{(]", re.M)

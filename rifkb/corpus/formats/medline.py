@@ -26,22 +26,9 @@ _MEDLINE_CORRECTIONS = {
 }  # fmt: skip
 _FIELD = re.compile(r"([A-Z][A-Z0-9]{1,3}) *-(?: (.*)|\s*)$")
 # Tags of PubMed's MEDLINE format that RIS does not have: a file with none is not MEDLINE.
-_MEDLINE_TAGS = {
-    "PMID",
-    "OWN",
-    "STAT",
-    "DCOM",
-    "LR",
-    "FAU",
-    "LID",
-    "AID",
-    "JT",
-    "TA",
-    "PG",
-    "SO",
-    "EDAT",
-    "PST",
-}
+_MEDLINE_TAGS = frozenset(
+    ("PMID", "OWN", "STAT", "DCOM", "LR", "FAU", "LID", "AID", "JT", "PG", "SO", "EDAT", "PST")
+)
 Fields = list[tuple[str, str]]  # (tag, value) in file order
 
 
