@@ -96,7 +96,9 @@ def _chunk(path: Path, parts: list[XmlPart], before: int, splitter: XmlSplitter)
     elements = {tag: iter(parsed.get(tag, [])) for tag in ARTICLES}
     references = []
     for number, part in enumerate(parts, before + 1):
-        element = next(elements[part.tag])
+        element = next(elements[part.tag], None)
+        if element is None:
+            raise BadInputError(f"{path}:{part.line}: {part.tag} {number} cannot be read")
         try:
             references.append(Reference(record_of(part.tag, element), part.line))
         except KeyError as exc:
@@ -117,9 +119,9 @@ def _name_unreadable(path: Path, parts: list[XmlPart], before: int, name: str, a
 
 def _pmid(element: Any) -> str | None:
     for holder in ("MedlineCitation", "BookDocument"):
-        pmid = element.get(holder, {}).get("PMID") if hasattr(element.get(holder, {}), "get") else None
-        if pmid:
-            return str(pmid)
+        part = element.get(holder)
+        if isinstance(part, dict) and part.get("PMID"):
+            return str(part["PMID"])
     return None
 
 
