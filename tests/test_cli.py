@@ -96,8 +96,14 @@ def test_import_says_what_it_merged(bundled, data):
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].endswith("3 records (pubmed-xml): 0 new, 3 updated, 0 unchanged, 3 merged as duplicates")
-    assert "  merged pmid:28066833 into pmid:28066833 (same pmid)" in lines
+    assert lines[0].endswith(
+        "3 references (pubmed-xml): 0 new, 0 updated, 0 unchanged; 3 duplicates, 0 skipped"
+    )
+    assert (
+        "  efetch_dev_records.xml:4: pmid:28066833 already held (same pmid); merging it updated the record"
+        in lines
+    )
+    assert not any("into pmid:28066833" in line for line in lines)  # never a record merged into itself
 
 
 def test_fetch_through_the_cli_against_loopback(server, tmp_path):

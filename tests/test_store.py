@@ -185,7 +185,26 @@ def test_extractions_of_a_schema_2_store_survive_the_upgrade_without_their_rules
     conn.commit()
     conn.close()
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION >= 3
         assert list(store.extractions()) == [extraction]
         assert store.extraction_state() == {"pmid:28066833": ExtractionStamp("v1", "h1")}
         assert store.extraction_rules() == [RuleSetRef("", "")]
+
+
+def test_merges_of_a_schema_3_store_survive_the_upgrade_as_between_sources(tmp_path):
+    """Schema 4 marks duplicates inside one source; merges stored before were between sources."""
+    from rifkb.corpus.store import MIGRATIONS, Merge
+
+    path = tmp_path / "store.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(";".join(MIGRATIONS[:3]))
+    conn.execute("INSERT INTO merges (uid, duplicate, matched_on, kind, source, at) VALUES "
+                 "('pmid:1', 'doi:10.1/x', 'doi', 'import', 'refs.ris', '2026-01-01')")  # fmt: skip
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.merges() == [
+            Merge("pmid:1", "doi:10.1/x", "doi", "import", "refs.ris", "2026-01-01", False)
+        ]
+        assert store.duplicates_within_sources() == 0

@@ -56,7 +56,10 @@ def init(
 def import_(
     files: Annotated[
         list[Path],
-        typer.Argument(help="PubMed XML (.xml, .xml.gz), MEDLINE (.nbib, .txt), RIS (.ris) or JSON Lines."),
+        typer.Argument(
+            help="PubMed XML (.xml, .xml.gz), MEDLINE (.nbib, .txt), RIS (.ris, .txt) or JSON Lines; "
+            "the format is read from the content."
+        ),
     ],
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
     fmt: Annotated[
@@ -66,6 +69,9 @@ def import_(
 ) -> None:
     """Import records from files, merging duplicates (PMID, then DOI, then title + year).
 
+    Each duplicate is listed, and each reference skipped (cut off, without title or
+    identifier) is named by file:line on stderr.
+
     Example: rifkb import pubmed25n0001.xml.gz refs.ris --corpus corpora/rif-ivig
     """
     from rifkb.corpus.imports import import_files
@@ -74,13 +80,23 @@ def import_(
     with store:
         reports = import_files(store, files, fmt)
     for report in reports:
+        _print_import(report)
+
+
+def _print_import(report: Any) -> None:
+    dups = f"{len(report.duplicates)} duplicate{'' if len(report.duplicates) == 1 else 's'}"
+    typer.echo(
+        f"{report.path}: {report.references} references ({report.format}): "
+        f"{report.count('new')} new, {report.count('updated')} updated, "
+        f"{report.count('unchanged')} unchanged; {dups}, {len(report.skipped)} skipped"
+    )
+    for duplicate in report.duplicates:
         typer.echo(
-            f"{report.path}: {len(report.results)} records ({report.format}): "
-            f"{report.count('new')} new, {report.count('updated')} updated, "
-            f"{report.count('unchanged')} unchanged, {len(report.merged)} merged as duplicates"
+            f"  {duplicate.describe()}"
+            + ("; merging it updated the record" if duplicate.status == "updated" else "")
         )
-        for merged in report.merged:
-            typer.echo(f"  merged {merged.duplicate} into {merged.uid} (same {merged.matched_on})")
+    for problem in report.skipped:
+        typer.echo(f"rifkb: {problem}", err=True)
 
 
 @app.command()
@@ -217,7 +233,7 @@ def show(
 @handles_errors
 def export_bib(
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="ris, bibtex, csv or jsonl.")] = "ris",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="ris, bibtex, csl-json, csv or jsonl.")] = "ris",
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="File to write; standard output when absent."),
@@ -230,6 +246,8 @@ def export_bib(
     from rifkb.corpus.formats import write_records
     from rifkb.files import write_text_atomic
 
+    if output is not None and output.is_dir():
+        raise fail(f"{output}: is a folder; name a file to write (for example {output / 'bibliography.ris'})")
     corpus, store = open_corpus(corpus_dir)
     with store:
         text = write_records(store.records(), fmt)

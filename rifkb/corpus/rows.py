@@ -23,6 +23,8 @@ class Upsert:
     status: str  # "new" | "updated" | "unchanged"
     matched_on: str | None = None
     duplicate: str | None = None  # the incoming record's own id when it was merged
+    same_source: bool = False  # a duplicate of a record the same source brought before
+    matched: str | None = None  # the key of the record it matched, before the merge re-keyed it
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Merge:
     kind: str
     source: str
     at: str
+    same_source: bool = False  # a duplicate inside one source (one file listing a paper twice)
 
 
 @dataclass(frozen=True)

@@ -58,5 +58,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE extractions ADD COLUMN rules_location TEXT NOT NULL DEFAULT '';
     ALTER TABLE extractions ADD COLUMN rules_fingerprint TEXT NOT NULL DEFAULT '';
     """,
+    # Duplicates inside one source (a file listing a paper twice) are merges too, marked so
+    # that `rifkb status` counts them among the duplicates removed.
+    """
+    ALTER TABLE merges ADD COLUMN same_source INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,7 +22,8 @@ class SearchStatus:
 class CorpusStatus:
     name: str
     records: int
-    identified: int  # records brought by all sources together, duplicates included
+    identified: int  # records brought by all sources together, duplicates included (also
+    # those inside one source: a file that lists a paper twice brought it twice)
     by_source: tuple[SourceCount, ...]
     searches: tuple[SearchStatus, ...]
     overlap: tuple[Overlap, ...]
@@ -38,7 +39,7 @@ def corpus_status(corpus: Corpus, store: Store) -> CorpusStatus:
     return CorpusStatus(
         name=corpus.name,
         records=store.count(),
-        identified=sum(c.records for c in by_source),
+        identified=sum(c.records for c in by_source) + store.duplicates_within_sources(),
         by_source=tuple(by_source),
         searches=_searches(corpus, store, by_source),
         overlap=tuple(store.search_overlap()),

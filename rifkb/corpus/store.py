@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,29 +129,60 @@ class Store:
 
     # --- records -------------------------------------------------------------------------
 
-    def add_records(self, records: Iterable[Record], provenance: Provenance) -> list[Upsert]:
-        """Store records in one transaction; duplicates merge into the record they match."""
-        with self.transaction():
-            return [self._upsert(record, provenance) for record in records]
+    def add_records(
+        self, records: Iterable[Record], provenance: Provenance, seen: set[str] | None = None
+    ) -> list[Upsert]:
+        """Store records in one transaction; duplicates merge into the record they match.
 
-    def _upsert(self, record: Record, provenance: Provenance) -> Upsert:
+        `seen` holds the records this source has brought so far in this reading of it (see
+        `start_reading`; one call on its own is one reading): a record that matches one of
+        them is a duplicate inside the source, kept as a merge like a duplicate between
+        sources, so that both count among the duplicates removed."""
+        seen = set() if seen is None else seen
+        with self.transaction():
+            return [self._upsert(record, provenance, seen) for record in records]
+
+    def start_reading(self, provenance: Provenance) -> set[str]:
+        """Forget the duplicates a source had inside itself when it was last read (reading
+        the same file again counts them anew, not twice) and return the set `add_records`
+        keeps the records it brings in."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM merges WHERE same_source = 1 AND kind = ? AND source = ?",
+                (provenance.kind, provenance.source),
+            )
+        return set()
+
+    def _upsert(self, record: Record, provenance: Provenance, seen: set[str]) -> Upsert:
         now = self._clock()
         found = self._find_match(record)
         if found is None:
             self._insert(record, now)
             self._touch_provenance(record.uid, provenance, now)
+            seen.add(record.uid)
             return Upsert(record.uid, "new")
         uid, matched_on = found
         stored = self.get(uid)
         is_new_source = not self._has_provenance(uid, provenance)
+        same_source = uid in seen
         result = self._replace_if_newer(stored, record, now)
         self._touch_provenance(result.uid, provenance, now)
-        if is_new_source:  # a second source brought a record already held: a duplicate
+        seen.update((uid, result.uid))
+        if is_new_source or same_source:  # a record already held: a duplicate
             self._conn.execute(
-                "INSERT INTO merges (uid, duplicate, matched_on, kind, source, at) VALUES (?, ?, ?, ?, ?, ?)",
-                (result.uid, record.uid, matched_on, provenance.kind, provenance.source, now),
+                "INSERT INTO merges (uid, duplicate, matched_on, kind, source, at, same_source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    result.uid,
+                    record.uid,
+                    matched_on,
+                    provenance.kind,
+                    provenance.source,
+                    now,
+                    int(same_source),
+                ),
             )
-            return Upsert(result.uid, result.status, matched_on, record.uid)
+            return Upsert(result.uid, result.status, matched_on, record.uid, same_source, uid)
         return result
 
     def _find_match(self, record: Record) -> tuple[str, str] | None:
@@ -191,6 +223,13 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
+    def _resolve_doi(self, uid: str) -> str | None:
+        doi = normalise_doi(uid.removeprefix("doi:")) if uid.startswith("doi:") else None
+        if doi is None:
+            return None
+        row = self._conn.execute("SELECT uid FROM records WHERE doi = ? ORDER BY uid", (doi,)).fetchone()
+        return row[0] if row else None
+
     def _insert(self, record: Record, now: str) -> None:
         self._conn.execute(
             "INSERT INTO records (uid, pmid, doi, title_key, revision_date, retracted, "
@@ -209,6 +248,9 @@ class Store:
             merged = incoming.merged_with(stored)
         else:
             merged = stored.merged_with(incoming)
+        # The record keeps its own source id: a duplicate (the same paper later in a RIS
+        # file) fills gaps, it does not move a record keyed by that id to its own.
+        merged = replace(merged, source_id=stored.source_id or merged.source_id)
         if merged == stored:
             self._conn.execute("UPDATE records SET last_seen = ? WHERE uid = ?", (now, stored.uid))
             return Upsert(stored.uid, "unchanged")
@@ -249,7 +291,9 @@ class Store:
         )
 
     def get(self, uid: str) -> Record:
-        resolved = self._resolve(uid)
+        """The record with this key or alias; `doi:...` also finds a record by its DOI
+        however written (any case, as a resolver URL)."""
+        resolved = self._resolve(uid) or self._resolve_doi(uid)
         if resolved is None:
             raise CorpusError(f"no record {uid!r} in this corpus")
         (data,) = self._conn.execute("SELECT data FROM records WHERE uid = ?", (resolved,)).fetchone()
@@ -427,9 +471,13 @@ class Store:
     def merges(self) -> list[Merge]:
         """Every merge of a duplicate into a stored record, oldest first."""
         rows = self._conn.execute(
-            "SELECT uid, duplicate, matched_on, kind, source, at FROM merges ORDER BY id"
+            "SELECT uid, duplicate, matched_on, kind, source, at, same_source FROM merges ORDER BY id"
         )
-        return [Merge(*row) for row in rows]
+        return [Merge(*row[:6], bool(row[6])) for row in rows]
+
+    def duplicates_within_sources(self) -> int:
+        """Duplicates a source held inside itself: merged, and not in any count by source."""
+        return self._conn.execute("SELECT count(*) FROM merges WHERE same_source = 1").fetchone()[0]
 
     def retracted(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT uid FROM records WHERE retracted = 1")]

@@ -14,6 +14,7 @@ from rifkb.records.bibliographic import (
     MeshHeading,
     MeshQualifier,
     Record,
+    clean_doi,
     normalise_doi,
     normalise_title,
 )
@@ -36,5 +37,5 @@ __all__ = [
     "CONCEPT_TYPES", "DIFFERENCE_MEASURES", "RETRACTED_PUBLICATION_TYPE", "AbstractSection",
     "Author", "CommentCorrection", "EffectEstimate", "EventRate", "Evidence", "Extraction",
     "ExtractionFailure", "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record", "RifDefinition",
-    "describe_rif", "no_effect", "normalise_doi", "normalise_title",
+    "clean_doi", "describe_rif", "no_effect", "normalise_doi", "normalise_title",
 ]  # fmt: skip

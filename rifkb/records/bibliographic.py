@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import urllib.parse
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -38,17 +39,24 @@ class Author:
 
     @classmethod
     def from_display(cls, text: str) -> Author:
-        """Read 'Smith AB' or 'Smith, Anna B.'; a trailing run of capitals is initials."""
-        text = text.strip()
+        """Read 'Smith AB', 'Smith, Anna B.' or Embase's 'Eloubeidi M.A.': a trailing run of
+        capitals, with or without full stops, is initials."""
+        text = " ".join(text.split())
         if "," in text:
             last, _, fore = text.partition(",")
             fore = fore.strip()
+            if _INITIALS.fullmatch(fore):  # 'Lan, VTN', 'Parkes-Loach, PS' (Web of Science)
+                return cls(last_name=last.strip() or None, initials=re.sub(r"[.\-]", "", fore))
             initials = "".join(w[0] for w in re.split(r"[\s.\-]+", fore) if w) or None
-            return cls(last_name=last.strip(), fore_name=fore or None, initials=initials)
+            return cls(last_name=last.strip() or None, fore_name=fore or None, initials=initials)
         parts = text.split()
-        if len(parts) > 1 and re.fullmatch(r"[A-Z]{1,4}", parts[-1]):
-            return cls(last_name=" ".join(parts[:-1]), initials=parts[-1])
-        return cls(last_name=text)
+        if len(parts) > 1 and _INITIALS.fullmatch(parts[-1]):
+            return cls(last_name=" ".join(parts[:-1]), initials=re.sub(r"[.\-]", "", parts[-1]))
+        return cls(last_name=text or None)
+
+
+# Initials as databases write them: 'AB' (PubMed), 'M.A.' (Embase), 'J.-P.'
+_INITIALS = re.compile(r"(?:[A-Z]\.?-?){1,4}")
 
 
 @dataclass(frozen=True)
@@ -167,12 +175,28 @@ def normalise_title(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", folded.lower()).strip()
 
 
-def normalise_doi(doi: str | None) -> str | None:
-    """DOIs are case-insensitive (DOI Handbook 2.4); strip resolver prefixes too."""
-    if not doi:
+def clean_doi(text: str | None) -> str | None:
+    """The DOI in a field as databases write it: bare ('10.1002/x'), as a resolver URL
+    ('http://dx.doi.org/10.1002/x', Ovid, Embase), with a 'doi:' prefix, percent-encoded in
+    a URL; None when there is no DOI in it. The case is kept as written (DOI Handbook 2.4:
+    DOIs are case-insensitive, so matching uses `normalise_doi`)."""
+    if not text:
         return None
-    doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", doi.strip(), flags=re.I)
-    return doi.lower() or None
+    text = text.strip()
+    if re.match(r"https?://", text, flags=re.I):
+        text = urllib.parse.unquote(text)
+    match = _DOI.search(text)
+    return match.group().rstrip(".,;") if match else None
+
+
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+
+
+def normalise_doi(doi: str | None) -> str | None:
+    """The DOI as a matching key: cleaned of resolver prefixes and lower-cased (DOIs are
+    case-insensitive, DOI Handbook 2.4)."""
+    cleaned = clean_doi(doi)
+    return cleaned.lower() if cleaned else None
 
 
 # --- JSON form -------------------------------------------------------------------------
@@ -232,96 +256,118 @@ _KNOWN_KEYS = set(_SCALARS) | {
 
 
 def _record_from_json(obj: dict[str, Any]) -> Record:
+    """A record from its JSON form. Every field is checked for its type, so a malformed
+    object is one `BadInputError` naming the field, never a TypeError deep inside."""
     if not isinstance(obj, dict):
         raise BadInputError("a JSON record must be an object")
-    source_id = obj.get("source_id", obj.get("id"))
-    pmid = _text(obj.get("pmid"))
-    extra = dict(obj.get("extra") or {})
-    extra.update({k: v for k, v in obj.items() if k not in _KNOWN_KEYS})
+    extra = obj.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise BadInputError("'extra' must be an object")
+    extra = {**extra, **{k: v for k, v in obj.items() if k not in _KNOWN_KEYS}}
+    pmid = _text(obj.get("pmid"), "pmid")
+    scalars = {k: _text(obj.get(k), k) for k in _SCALARS if k not in ("pmid", "year")}
     return Record(
-        source_id=_text(source_id),
+        source_id=_text(obj.get("source_id", obj.get("id")), "id"),
         pmid=pmid.removeprefix("pmid:") if pmid else None,
-        doi=_text(obj.get("doi")),
-        pmcid=_text(obj.get("pmcid")),
-        title=_text(obj.get("title")),
         abstract=_sections_from_json(obj),
         authors=_authors_from_json(obj),
-        journal=_text(obj.get("journal")),
-        journal_iso=_text(obj.get("journal_iso")),
-        volume=_text(obj.get("volume")),
-        issue=_text(obj.get("issue")),
-        pages=_text(obj.get("pages")),
-        pub_date=_text(obj.get("pub_date")),
         year=_year(obj.get("year")),
-        languages=tuple(_listish(obj.get("languages", obj.get("language")))),
-        publication_types=tuple(_listish(obj.get("publication_types"))),
-        mesh=tuple(_mesh_from_json(m) for m in obj.get("mesh") or ()),
-        keywords=tuple(_listish(obj.get("keywords"))),
+        languages=tuple(_listish(obj.get("languages", obj.get("language")), "languages")),
+        publication_types=tuple(_listish(obj.get("publication_types"), "publication_types")),
+        mesh=tuple(_mesh_from_json(m) for m in _objects(obj.get("mesh"), "mesh", "descriptor")),
+        keywords=tuple(_listish(obj.get("keywords"), "keywords")),
         comments_corrections=tuple(
-            CommentCorrection(c["ref_type"], c.get("ref_source"), c.get("pmid"))
-            for c in obj.get("comments_corrections") or ()
+            CommentCorrection(
+                _text(c["ref_type"], "ref_type") or "",
+                _text(c.get("ref_source"), "ref_source"),
+                _text(c.get("pmid"), "pmid"),
+            )  # fmt: skip
+            for c in _objects(obj.get("comments_corrections"), "comments_corrections", "ref_type")
         ),
-        revision_date=_text(obj.get("revision_date")),
-        entrez_date=_text(obj.get("entrez_date")),
         extra=dict(sorted(extra.items())),
+        **scalars,
     )
+
+
+def _objects(value: Any, name: str, required: str) -> list[dict[str, Any]]:
+    """A list of JSON objects, each with its `required` key."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise BadInputError(f"'{name}' must be a list of objects with '{required}'")
+    if not all(v.get(required) is not None for v in value):
+        what = {"mesh": "'mesh' headings need"}.get(name, f"each of '{name}' needs")
+        raise BadInputError(f"{what} a '{required}'")
+    return value
 
 
 def _sections_from_json(obj: dict[str, Any]) -> tuple[AbstractSection, ...]:
     if obj.get("abstract_sections") is not None:
+        sections = _objects(obj["abstract_sections"], "abstract_sections", "text")
+        if not all(isinstance(s["text"], str) for s in sections):
+            raise BadInputError("'abstract_sections' text must be text")
         return tuple(
-            AbstractSection(s["text"], s.get("label"), s.get("category")) for s in obj["abstract_sections"]
+            AbstractSection(s["text"], _text(s.get("label"), "label"), _text(s.get("category"), "category"))
+            for s in sections
         )
-    text = _text(obj.get("abstract"))
+    text = _text(obj.get("abstract"), "abstract")
     return (AbstractSection(text),) if text else ()
 
 
 def _authors_from_json(obj: dict[str, Any]) -> tuple[Author, ...]:
     authors = obj.get("authors")
     if authors:
+        if not isinstance(authors, list) or not all(isinstance(a, str | dict) for a in authors):
+            raise BadInputError("'authors' must be a list of objects or names")
         return tuple(
             Author.from_display(a)
             if isinstance(a, str)
             else Author(
-                a.get("last_name"),
-                a.get("fore_name"),
-                a.get("initials"),
-                a.get("collective_name"),
-                tuple(a.get("affiliations") or ()),
+                *(
+                    _text(a.get(k), "authors")
+                    for k in ("last_name", "fore_name", "initials", "collective_name")
+                ),
+                tuple(_listish(a.get("affiliations"), "affiliations")),
             )
             for a in authors
         )
-    first = _text(obj.get("first_author"))
+    first = _text(obj.get("first_author"), "first_author")
     return (Author.from_display(first),) if first else ()
 
 
 def _mesh_from_json(m: dict[str, Any]) -> MeshHeading:
     return MeshHeading(
-        m["descriptor"],
-        m.get("ui"),
+        _text(m["descriptor"], "mesh") or "",
+        _text(m.get("ui"), "mesh"),
         bool(m.get("major_topic")),
         tuple(
-            MeshQualifier(q["name"], q.get("ui"), bool(q.get("major_topic")))
-            for q in m.get("qualifiers") or ()
+            MeshQualifier(
+                _text(q["name"], "mesh") or "", _text(q.get("ui"), "mesh"), bool(q.get("major_topic"))
+            )
+            for q in _objects(m.get("qualifiers"), "qualifiers", "name")
         ),
     )
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, name: str = "value") -> str | None:
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadInputError(f"'{name}' must be text, not {type(value).__name__}")
     text = str(value).strip()
     return text or None
 
 
 def _year(value: Any) -> int | None:
-    match = re.search(r"\d{4}", str(value)) if value is not None else None
+    match = re.search(r"\d{4}", _text(value, "year") or "")
     return int(match.group()) if match else None
 
 
-def _listish(value: Any) -> list[str]:
+def _listish(value: Any, name: str = "value") -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.split(";") if v.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise BadInputError(f"'{name}' must be a list of text")
     return [str(v) for v in value]

@@ -1,71 +1,70 @@
 """Bibliographic file formats, each a module with `read_*` and/or `write_*` functions:
-PubMed XML (also gzipped), MEDLINE/.nbib, RIS, JSON Lines, BibTeX and CSV. Readers
-raise `BadInputError` naming the file (and line where they can) for anything they cannot
-read; writers return the text of a whole bibliography, deterministic for the same records.
+PubMed XML (also gzipped), MEDLINE/.nbib, RIS, JSON Lines in; RIS, BibTeX, CSL-JSON, CSV
+and JSON Lines out. Readers hand back `Chunk`s: the references read, each with its line,
+and the references skipped, each with its line and reason; they raise `BadInputError`,
+naming the file (and line where they can), for a file they cannot read as a whole.
+Writers return the text of a whole bibliography, deterministic for the same records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from rifkb.corpus.formats.base import Chunk, Reference, Skipped
 from rifkb.corpus.formats.bibtex import write_bibtex
+from rifkb.corpus.formats.csl_json import write_csl_json
 from rifkb.corpus.formats.csv_table import write_csv
+from rifkb.corpus.formats.detect import READ_FORMATS, check_path, detect_format
 from rifkb.corpus.formats.jsonl import read_jsonl, write_jsonl
 from rifkb.corpus.formats.medline import read_medline
-from rifkb.corpus.formats.pubmed_xml import read_pubmed_xml
+from rifkb.corpus.formats.pubmed_file import read_pubmed_xml
 from rifkb.corpus.formats.ris import read_ris, write_ris
 from rifkb.errors import BadInputError
-from rifkb.records import Record
+from rifkb.records import Record, clean_doi
 
-READ_FORMATS = ("pubmed-xml", "medline", "ris", "jsonl")
-WRITE_FORMATS = ("ris", "bibtex", "csv", "jsonl")
-_SUFFIXES = {
-    ".xml": "pubmed-xml", ".gz": "pubmed-xml", ".nbib": "medline", ".medline": "medline",
-    ".txt": "medline", ".ris": "ris", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+__all__ = [
+    "READ_FORMATS", "WRITE_FORMATS", "Chunk", "Reference", "Skipped", "check_path", "detect_format",
+    "read_records", "read_references", "write_records",
+]  # fmt: skip
+
+_WRITERS = {
+    "ris": write_ris, "bibtex": write_bibtex, "csl-json": write_csl_json, "csv": write_csv,
+    "jsonl": write_jsonl,
 }  # fmt: skip
-_WRITERS = {"ris": write_ris, "bibtex": write_bibtex, "csv": write_csv, "jsonl": write_jsonl}
+WRITE_FORMATS = tuple(_WRITERS)
 
 
-def detect_format(path: Path) -> str:
-    """From the name, else from the first bytes."""
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such file")
-    by_name = _SUFFIXES.get(path.suffix.lower())
-    if by_name:
-        return by_name
-    head = path.read_bytes()[:512].lstrip()
-    if head.startswith(b"\x1f\x8b") or head.startswith(b"<"):
-        return "pubmed-xml"
-    if head.startswith(b"{"):
-        return "jsonl"
-    if head.startswith(b"TY  -"):
-        return "ris"
-    if head.startswith(b"PMID-"):
-        return "medline"
-    raise BadInputError(f"{path}: unknown format; name it with --format ({', '.join(READ_FORMATS)})")
-
-
-def read_records(path: Path, fmt: str) -> Iterator[list[Record]]:
-    """Records of one file, in chunks. Raises BadInputError for an unreadable file."""
+def read_references(path: Path, fmt: str) -> Iterator[Chunk]:
+    """The references of one file, in chunks, with those skipped and why.
+    Raises BadInputError for a file that cannot be read as a whole."""
     if fmt not in READ_FORMATS:
         raise BadInputError(f"unknown format {fmt!r}; choose one of {', '.join(READ_FORMATS)}")
+    check_path(path)
     if path.stat().st_size == 0:
         raise BadInputError(f"{path}: empty file")
     if fmt == "pubmed-xml":
-        found = False
-        for chunk in read_pubmed_xml(path):
-            found = found or bool(chunk)
-            yield chunk
-        if not found:
-            raise BadInputError(f"{path}: no PubmedArticle in this file")
-        return
-    text = _read_text(path)
-    reader = {"medline": read_medline, "ris": read_ris, "jsonl": read_jsonl}[fmt]
-    records = reader(path, text)
-    if not records:
-        raise BadInputError(f"{path}: no {fmt} records in this file")
-    yield records
+        chunks: Iterable[Chunk] = read_pubmed_xml(path)
+    else:
+        reader = {"medline": read_medline, "ris": read_ris, "jsonl": read_jsonl}[fmt]
+        chunks = [reader(path, _read_text(path))]
+    found = False
+    for chunk in chunks:
+        found = found or bool(chunk.references or chunk.skipped)
+        yield Chunk(tuple(_tidy(ref) for ref in chunk.references), chunk.skipped)
+    if not found:
+        what = "PubmedArticle" if fmt == "pubmed-xml" else f"{fmt} records"
+        raise BadInputError(f"{path}: no {what} in this file")
+
+
+def read_records(path: Path, fmt: str) -> Iterator[list[Record]]:
+    """The records of a file known to be whole, in chunks: a reference that would be
+    skipped is an error here (`read_references` skips and names it instead)."""
+    for chunk in read_references(path, fmt):
+        if chunk.skipped:
+            raise BadInputError(str(chunk.skipped[0]))
+        yield chunk.records
 
 
 def write_records(records: Iterable[Record], fmt: str) -> str:
@@ -73,6 +72,17 @@ def write_records(records: Iterable[Record], fmt: str) -> str:
     if fmt not in _WRITERS:
         raise BadInputError(f"unknown format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}")
     return _WRITERS[fmt](list(records))
+
+
+def _tidy(ref: Reference) -> Reference:
+    """What every reader's records share: the DOI as a DOI, not a resolver URL (Ovid,
+    Embase); a DOI field that holds no DOI is kept in `extra`, not lost."""
+    record = ref.record
+    doi = clean_doi(record.doi)
+    if doi == record.doi:
+        return ref
+    extra = {**record.extra, "doi_as_written": record.doi} if record.doi and not doi else record.extra
+    return Reference(replace(record, doi=doi, extra=extra), ref.line)
 
 
 def _read_text(path: Path) -> str:

@@ -5,27 +5,22 @@ done with `escape=True`, so inline markup (`<i>`, `<sup>`, MathML) reaches us as
 while literal `<` in the text arrives escaped: stripping the tags and unescaping keeps
 every character of text (`CD56<sup>+</sup>` becomes `CD56+`, `P &lt; 0.05` stays `P < 0.05`).
 
-Large local files (PubMed's baseline, gzipped or not) are read with ElementTree's
-incremental parser, a chunk of articles at a time, each chunk going through the same
-`Entrez.read` path, so memory stays flat and there is one parser of fields.
+Files (PubMed's baseline, gzipped or not) are read by `pubmed_file`, a chunk of articles
+at a time, each chunk going through this same parser of fields.
 """
 
 from __future__ import annotations
 
-import gzip
 import html
 import io
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from Bio import Entrez
 from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError, ValidationError
 
-from rifkb.errors import BadInputError
 from rifkb.records import (
     AbstractSection,
     Author,
@@ -79,50 +74,21 @@ def pin_doctype(data: bytes) -> bytes:
 
 
 def records_from_xml(data: bytes) -> list[Record]:
-    """Parse one PubmedArticleSet document (an efetch batch) into records."""
-    parsed = Entrez.read(io.BytesIO(pin_doctype(data)), validate=False, escape=True)
-    return [parse_article(a) for a in parsed.get("PubmedArticle", [])]
+    """Parse one PubmedArticleSet document (an efetch batch) into records: its journal
+    articles, then its book articles (StatPearls, GeneReviews, ...)."""
+    parsed = parse_entrez(data)
+    return [record_of(tag, a) for tag in ("PubmedArticle", "PubmedBookArticle") for a in parsed.get(tag, [])]
 
 
-def read_pubmed_xml(path: Path, chunk_size: int = 500) -> Iterator[list[Record]]:
-    """Records of a PubMed XML file (also .gz), a chunk at a time, in flat memory."""
-    try:
-        yield from _read_chunks(path, chunk_size)
-    except ElementTree.ParseError as exc:
-        raise BadInputError(f"{path}: malformed XML ({exc})") from None
-    except PARSE_ERRORS as exc:
-        raise BadInputError(f"{path}: not PubMed XML ({exc})") from None
-    except (gzip.BadGzipFile, EOFError) as exc:
-        raise BadInputError(f"{path}: damaged gzip file ({exc})") from None
+def parse_entrez(data: bytes) -> Any:
+    """A PubmedArticleSet document as Bio.Entrez reads it (never downloading a DTD)."""
+    return Entrez.read(io.BytesIO(pin_doctype(data)), validate=False, escape=True)
 
 
-def _read_chunks(path: Path, chunk_size: int) -> Iterator[list[Record]]:
-    with _open_maybe_gzip(path) as stream:
-        events = ElementTree.iterparse(stream, events=("start", "end"))
-        _, root = next(events)
-        if root.tag != "PubmedArticleSet":
-            raise BadInputError(f"{path}: not a PubmedArticleSet (root is <{root.tag}>)")
-        chunk: list[bytes] = []
-        for event, elem in events:
-            if event == "end" and elem.tag == "PubmedArticle":
-                chunk.append(ElementTree.tostring(elem, encoding="utf-8"))
-                root.clear()  # what keeps memory flat on a 30,000-article baseline file
-                if len(chunk) >= chunk_size:
-                    yield records_from_xml(_wrap(chunk))
-                    chunk = []
-        if chunk:
-            yield records_from_xml(_wrap(chunk))
-
-
-def _wrap(articles: list[bytes]) -> bytes:
-    body = b"\n".join(re.sub(rb"^<\?xml[^>]*\?>\s*", b"", a) for a in articles)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n<PubmedArticleSet>' + body + b"</PubmedArticleSet>"
-
-
-def _open_maybe_gzip(path: Path) -> io.BufferedIOBase:
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+def record_of(tag: str, element: Any) -> Record:
+    """The record of a PubmedArticle or PubmedBookArticle element. Raises KeyError naming
+    an element the DTD requires and the article lacks."""
+    return parse_book_article(element) if tag == "PubmedBookArticle" else parse_article(element)
 
 
 # --- one function per field ---------------------------------------------------------------
@@ -155,6 +121,47 @@ def parse_article(article: Any) -> Record:
         revision_date=_parse_date(citation.get("DateRevised")),
         entrez_date=_parse_entrez_date(pubmed_data),
     )
+
+
+def parse_book_article(article: Any) -> Record:
+    """A PubmedBookArticle (a chapter of StatPearls, GeneReviews, an NCBI Bookshelf book):
+    the book's title stands where a journal's would."""
+    document = article["BookDocument"]
+    book = document.get("Book", {})
+    book_data = article.get("PubmedBookData", {})
+    return Record(
+        pmid=str(document["PMID"]),
+        doi=_parse_book_doi(document, book, book_data),
+        pmcid=_parse_article_id(book_data, "pmc"),
+        title=_clean(document.get("ArticleTitle") or book.get("BookTitle")),
+        abstract=_parse_abstract(document),
+        authors=_parse_book_authors(document) or _parse_book_authors(book),
+        journal=_clean(book.get("BookTitle")),
+        volume=_clean(book.get("Volume")),
+        pages=_parse_pages(document),
+        pub_date=_parse_date(book.get("PubDate")),
+        year=_parse_year_of(book.get("PubDate", {})),
+        languages=tuple(str(lang) for lang in document.get("Language", [])),
+        publication_types=tuple(str(t) for t in document.get("PublicationType", [])),
+        keywords=_parse_keywords(document),
+        revision_date=_parse_date(document.get("DateRevised")),
+        entrez_date=_parse_entrez_date(book_data),
+    )
+
+
+def _parse_book_doi(document: Any, book: Any, book_data: Any) -> str | None:
+    for holder in (document, book):
+        for loc in holder.get("ELocationID", []):
+            if loc.attributes.get("EIdType") == "doi":
+                return str(loc).strip()
+    return _parse_article_id(document, "doi") or _parse_article_id(book_data, "doi")
+
+
+def _parse_book_authors(holder: Any) -> tuple[Author, ...]:
+    """A book's AuthorList may repeat (Type="authors", Type="editors"): the authors."""
+    lists = holder.get("AuthorList", [])
+    chosen = [a for a in lists if a.attributes.get("Type", "authors") == "authors"]
+    return tuple(author for author_list in chosen for author in _parse_authors({"AuthorList": author_list}))
 
 
 def _clean(value: Any) -> str | None:
@@ -219,7 +226,10 @@ def _parse_pub_date(journal: Any) -> str | None:
 
 
 def _parse_year(journal: Any) -> int | None:
-    date = journal.get("JournalIssue", {}).get("PubDate", {})
+    return _parse_year_of(journal.get("JournalIssue", {}).get("PubDate", {}))
+
+
+def _parse_year_of(date: Any) -> int | None:
     match = re.search(r"\d{4}", str(date.get("Year") or date.get("MedlineDate") or ""))
     return int(match.group()) if match else None
 
