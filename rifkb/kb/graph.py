@@ -122,6 +122,7 @@ def _add_effects(graph: nx.MultiDiGraph, paper: Paper, concepts: dict[str, Conce
         eid = f"effect::{paper.extraction.doc_id}::{i}"
         graph.add_node(eid, kind="effect", measure=e.measure, value=e.value, ci_low=e.ci_low,
                        ci_high=e.ci_high, p=e.p, outcome=e.outcome, adjusted=e.adjusted,
+                       intervention=e.intervention, comparator=e.comparator, subgroup=e.subgroup,
                        **_evidence_fields(e.evidence))  # fmt: skip
         evidence = _evidence(paper, e.evidence.sentence, format_effect(e))
         graph.add_edge(node, eid, key="reports", relation="reports", evidence=[evidence])
@@ -150,8 +151,9 @@ def _evidence_fields(evidence: Evidence) -> dict[str, Any]:
 
 def effect_of(node: dict[str, Any]) -> EffectEstimate:
     """The effect estimate an `effect` node holds."""
-    return EffectEstimate(node["measure"], node["value"], node["ci_low"], node["ci_high"], node["p"],
-                          node["outcome"], node["adjusted"], _evidence_of(node))  # fmt: skip
+    return EffectEstimate(node["measure"], node["value"], node.get("ci_low"), node.get("ci_high"),
+                          node.get("p"), node.get("outcome"), node["adjusted"], _evidence_of(node),
+                          node.get("intervention"), node.get("comparator"), node.get("subgroup"))  # fmt: skip
 
 
 def rif_definition_of(node: dict[str, Any]) -> RifDefinition:

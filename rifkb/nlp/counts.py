@@ -246,11 +246,11 @@ class CountReader(RuleComponent):
         """A count of controls: fertile or healthy ones (a control concept or word near it),
         or a control group; not nearer another count ("96 RIF patients and 80 fertile
         controls")."""
-        if any(h.concept in self.controls and low <= h.start < high for h in view.mentions):
+        if any(h.concept in self.controls for h in view.mentions_in(low, high)):
             return "fertile"
         if self.control_trait.search(view.lower[low:high]):
             return "fertile"
-        return "group" if any(c == "control_group" and low <= s < high for s, _, c in view.cues) else ""
+        return "group" if any(c == "control_group" for _, _, c in view.cues_in(low, high)) else ""
 
 
 def _join(view: DocView, counts: list[Count]) -> list[Count]:

@@ -77,8 +77,8 @@ class DesignClassifier(RuleComponent):
         """A call for future work in the phrase's own clause: "Future randomized trials
         ... are needed", "a randomized controlled trial (RCT) is needed"; not a "future"
         clauses away ("..., in order to avoid complications in future pregnancies")."""
-        for c_start, c_end, category in view.cues:
-            if category != "need" or not s <= c_start < e:
+        for c_start, c_end, category in view.cues_in(s, e):
+            if category != "need":
                 continue
             between = view.lower[c_end:start] if c_end <= start else view.lower[end:c_start]
             if len(between) <= _CLAUSE and not _CLAUSE_BREAK.search(between):

@@ -52,11 +52,19 @@ class NumberReader(RuleComponent):
         people = "|".join(sorted(map(re.escape, rules.nouns["participant"]), key=len, reverse=True))
         self.population = re.compile(rf"\b(?:(?:in|among)\s+(?:\w+\s+){{0,2}}|(?:{people})\s+with\s+)$")
         self.population_after = re.compile(rf"\W{{0,3}}(?:{people})\b")
+        # "patients with severe uRIF", "women with ≥ 5 previous failures"
+        # (a few words after "with", up to a verb or a preposition: closed-class grammar)
+        self.described_group = re.compile(
+            rf"\b(?:{people})\s+(?:with|aged)\s+(?:(?!(?:had|has|have|were|was|is|are|did|showed|received|"
+            rf"benefit\w*|in|from|after|for|at|on)\b)[\w≥≤<>%.'-]+\s*){{1,6}}",
+            re.I,
+        )
         self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
 
     def read(self, doc: Doc, view: DocView) -> None:
-        doc._.rifkb_effects = self.effects(view)
-        doc._.rifkb_event_rates = self.event_rates(view)
+        effects, rates = self.effects(view), self.event_rates(view)
+        self._arms(view, effects, rates)
+        doc._.rifkb_effects, doc._.rifkb_event_rates = effects, rates
 
     # --- effect estimates --------------------------------------------------------------
 
@@ -162,6 +170,33 @@ class NumberReader(RuleComponent):
                 for e, outcome in zip(run, named[-len(run) :], strict=True):
                     e["outcome"] = outcome
 
+    # --- which arms and which subgroup ---------------------------------------------------
+
+    def _arms(self, view: DocView, effects: list[dict[str, Any]], rates: list[dict[str, Any]]) -> None:
+        """Each event rate's arm ("IVIg (32/49) compared to controls (32/94)"); each
+        estimate's intervention and comparator; the subgroup of both, where the sentence
+        says so."""
+        previous = 0
+        for i, rate in enumerate(rates):
+            s, e = view.sentence_of(rate["start"])
+            following = rates[i + 1]["start"] if i + 1 < len(rates) else e
+            rate["group"] = _arm(view, max(previous, s), rate["start"], rate["end"], min(following, e))
+            rate["subgroup"] = self._subgroup(view, s, rate["start"])
+            previous = rate["end"]
+        for effect in effects:
+            s, _ = view.sentence_of(effect["start"])
+            effect["intervention"], effect["comparator"] = _compared(view, s, effect["start"])
+            effect["subgroup"] = self._subgroup(view, s, effect["start"])
+
+    def _subgroup(self, view: DocView, start: int, end: int) -> str | None:
+        """The subgroup a number is about: in a sentence that says it reports a subgroup
+        ("subgroup", "stratified"), the last group of people described before the number
+        ("patients with severe uRIF")."""
+        if not any(c == "subgroup" for _, _, c in view.cues_in(start, end)):
+            return None
+        described = list(self.described_group.finditer(view.text, start, end))
+        return described[-1].group().strip() if described else None
+
     # --- event rates -------------------------------------------------------------------
 
     def event_rates(self, view: DocView) -> list[dict[str, Any]]:
@@ -175,6 +210,44 @@ class NumberReader(RuleComponent):
             rates.append({"events": events, "total": total, "outcome": outcome,
                           "start": m.start(), "end": m.end(), "rule": "rifkb_numbers_v1"})  # fmt: skip
         return rates
+
+
+# "(54.8%) in the IVIg group", "for the placebo group": an arm named after its count
+_ARM_AFTER = re.compile(
+    r"\s*(?:\([^()]{0,20}\))?\s*,?\s*(?:in|for|with|among|on|of)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?$"
+)
+
+
+def _arm(view: DocView, low: int, start: int, end: int, high: int) -> str | None:
+    """The arm a count belongs to: one named just after it with a preposition ("32/49 in
+    the IVIg group"), else the intervention or control named nearest it before (since the
+    previous count: "receiving IVIg (32/49)") or just after ("5/25 (20%) for controls")."""
+    markers = [(h.start, h.end, h.concept) for h in view.mentions_in(low, high) if h.type == "intervention"]
+    markers += [(s, e, "control") for s, e, c in view.cues_in(low, high) if c == "control_arm"]
+    after = sorted((s, arm) for s, e, arm in markers if s >= end and s - end <= 40)
+    if after and _ARM_AFTER.match(view.lower[end : after[0][0]]):
+        return after[0][1]
+    before = [(start - e, arm) for s, e, arm in markers if e <= start]
+    near = before + [(s - end, arm) for s, arm in after]
+    return min(near)[1] if near else None
+
+
+def _compared(view: DocView, start: int, end: int) -> tuple[str | None, str | None]:
+    """(intervention, comparator) of an estimate, from its sentence up to it: "IVIG versus
+    placebo", "HCQ + prednisone versus prednisone alone", "IVIg ... compared with controls"."""
+    cut = next((s for s, _, c in view.cues_in(start, end) if c == "comparison"), None)
+    treated = [h.concept for h in view.mentions_in(start, cut or end) if h.type == "intervention"]
+    if cut is None:
+        controlled = any(c == "control_arm" for _, _, c in view.cues_in(start, end))
+        return (treated[-1] if treated else None), ("control" if treated and controlled else None)
+    others = [(h.start, h.concept) for h in view.mentions_in(cut, end) if h.type == "intervention"]
+    others += [(s, "control") for s, _, c in view.cues_in(cut, end) if c == "control_arm"]
+    comparator = min(others)[1] if others else None
+    # what differs between the arms: "HCQ plus prednisone versus prednisone alone" is HCQ
+    differing = [c for c in treated if c not in {arm for _, arm in others}]
+    if differing:
+        return differing[0], comparator
+    return (treated[-1] if treated else None), comparator
 
 
 def _runs(view: DocView, effects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

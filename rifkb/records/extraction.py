@@ -46,6 +46,11 @@ class EffectEstimate:
     outcome: str | None
     adjusted: bool
     evidence: Evidence
+    # what the estimate compares, where its sentence says so: the intervention (a concept
+    # id), the comparator (a concept id or "control"), and the subgroup it is about
+    intervention: str | None = None
+    comparator: str | None = None
+    subgroup: str | None = None
 
     @property
     def excludes_null(self) -> bool | None:
@@ -61,6 +66,10 @@ class EventRate:
     total: int
     outcome: str | None
     evidence: Evidence
+    # the arm the count belongs to (an intervention's concept id, or "control") and the
+    # subgroup it is about, where the sentence says so
+    group: str | None = None
+    subgroup: str | None = None
 
 
 def describe_rif(min_failed_transfers: int | None, min_embryos: int | None,

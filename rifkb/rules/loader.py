@@ -29,7 +29,7 @@ CUE_CATEGORIES = (
     "significant", "not_significant", "contrast", "need", "control_group", "comparison",
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
     "good_quality", "age_limit", "at_least", "more_than", "series", "subgroup", "aim", "adjustment",
-    "one_group", "screening", "search",
+    "one_group", "screening", "search", "control_arm",
 )  # fmt: skip
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
 FILES = (

@@ -209,3 +209,64 @@ def test_estimate_from_a_regression_model_is_adjusted(read):
     text = "In the logistic regression analysis, IVIg was associated with higher odds of live birth (OR 3.64; 95% CI 1.78–7.67; p = 0.0004)."
     (effect,) = read(text).effects
     assert effect.adjusted and effect.outcome == "live_birth"
+
+
+ARMS = [
+    # (sentence, [(events, total, group, subgroup), ...])
+    (
+        "There was higher live birth rate in patients receiving IVIg (32/49; 65.3%) compared to controls (32/94; 34%).",
+        [(32, 49, "ivig", None), (32, 94, "control", None)],
+    ),
+    (
+        "Live birth rates were 23/42 (54.8%) in the IVIg and 20/40 (50.0%) in the placebo group.",
+        [(23, 42, "ivig", None), (20, 40, "control", None)],
+    ),
+    (
+        "The live-birth rates were 4/26 (15%) for the IVIG group and 3/25 (12%) for the placebo group.",
+        [(4, 26, "ivig", None), (3, 25, "control", None)],
+    ),
+    (
+        "The pregnancy rate was 17.19% (88/512) in patients not treated with LMWH and 29.52% (17/57) in the LMWH-treated group.",
+        [(88, 512, "control", None), (17, 57, "heparin", None)],
+    ),
+    (
+        "When stratified, only patients with severe RIF benefited from IVIg (LBR 20/29 (69%) versus 5/25 (20%) for controls).",
+        [(20, 29, "ivig", "patients with severe RIF"), (5, 25, "control", "patients with severe RIF")],
+    ),
+    (
+        "The implantation rate was 59% (50/85) and 47% (21/45) for groups I and II.",
+        [(50, 85, None, None), (21, 45, None, None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ARMS)
+def test_event_rates_carry_their_arm_and_subgroup(read, text, expected):
+    assert [(r.events, r.total, r.group, r.subgroup) for r in read(text).event_rates] == expected
+
+
+COMPARISONS = [
+    # (sentence, (intervention, comparator, subgroup))
+    (
+        "The live birth rate was higher with IVIG versus placebo (RR = 1.25, 95% CI 1.00 to 1.56).",
+        ("ivig", "control", None),
+    ),
+    (
+        "Live birth: HCQ plus prednisone versus prednisone alone (OR 1.99, 95% CI 1.1-3.6).",
+        ("hydroxychloroquine", "glucocorticoid", None),
+    ),
+    (
+        "In the logistic regression analysis, IVIg was associated with higher odds of live birth (OR 3.64; 95% CI 1.78–7.67).",
+        ("ivig", None, None),
+    ),
+    (
+        "In the subgroup of women with three or more previous failures, endometrial scratching raised clinical pregnancy (RR 1.72; 95% CI 1.05-2.83).",
+        ("endometrial_scratch", None, "women with three or more previous failures"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COMPARISONS)
+def test_estimates_carry_their_comparison_and_subgroup(read, text, expected):
+    (effect,) = read(text).effects
+    assert (effect.intervention, effect.comparator, effect.subgroup) == expected
