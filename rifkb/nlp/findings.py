@@ -37,6 +37,38 @@ from rifkb.records import no_effect
 from rifkb.rules import RuleSet
 
 _P = re.compile(r"\bp\s*(?:value\s*)?([<>=≤≥]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
+# what may follow a ';' without starting a clause: "(...); p < 0.001", "; 95% CI 1.2-1.8"
+_STATISTIC = r"(?:p\b|p-?value|\d+\s*%\s*ci|ci\b|or\b|rr\b|hr\b|i2|i²|n\s*=)"
+_OPENING = re.compile(r"[^\w]*(?:\w+(?:\s+\w+)?\s*:\s*)?")  # "Results: " before a sentence's first word
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_BRACKETS = re.compile(r"\((?:[^()]|\([^()]*\))*\)|\[(?:[^\[\]]|\[[^\[\]]*\])*\]")
+_SETTING = re.compile(r"[^\w]*(?:\w+(?:\s+\w+)?\s*:\s*)?(?:in|among|for)\s[^,;:]{3,160},")
+_VERB = re.compile(r"(?<!who )(?<!that )(?<!which )\b(?:was|were|is|are|had|has|have|showed|did|does)\b")
+_COMPARISON = re.compile(r"\b(?:than|compared (?:to|with)|in comparison (?:to|with)|relative to|versus|vs)\b")
+_COORDINATION = re.compile(r"^(?:\s*\w+)?\s*(?:,|,?\s*and|,?\s*or)\s+(?:\S+\s+)?$")
+# "decreased ratio of FOXP3+/FOXP3-CD45RA+ ...": a direction word, a measure of, the mechanism
+_MEASURED = re.compile(
+    r"^\s+(?:\w+\s+)?(?:levels?|ratios?|numbers?|percentages?|proportions?|expressions?|counts?"
+    r"|frequenc(?:y|ies)|concentrations?|activity|density|production)\s+of\s+(?:[^\s,;]+\s+){0,3}$"
+)
+_ADJACENT = re.compile(r"^\s*(?:(?!(?:in|of|than|with|to|for|and|or|by)\s)[^\s,;]+\s+){0,2}$")
+_GROUPS = re.compile(r"\b(?:outcomes?|groups?|arms?|cohorts?)\b")
+_SELECTION = re.compile(r"\bwith\s+(?:\w+\s+)?$")
+_P_NS = re.compile(r"\bp\s*[=:]\s*n\.?s\b", re.IGNORECASE)
+# The headings of a structured abstract: what follows BACKGROUND or OBJECTIVE (NLM's
+# categories and their usual names) up to the next heading is others' work or an aim, not
+# a result of this study ("Background: Women with hypothyroidism are at increased risk").
+_BACKGROUND = re.compile(r"(?:background|introduction|context|rationale|purpose|objectives?|aims?|problem)\b")
+_HEADING = re.compile(r"\W*((?:[^\W\d][\w()&/-]*\s+){0,4}[^\W\d][\w()&/-]*)\s*(?::|$)")
+# "To improve the pregnancy rate, it may be helpful to ...": a purpose, not a result
+_PURPOSE = re.compile(r"\W*(?:\w+\s*:\s*)?(?:in order )?to\s+\w+")
+_BOTH_GROUPS = re.compile(
+    r"\b(?:with (?:or|and)|(?:and|or|vs\.?|versus) (?:those|women|patients))\s+without\s+$"
+)
+# "When stratified by fresh or frozen cycles, ... not significantly different": a comparison
+# of strata, not of the treatment the study is about
+_STRATA = re.compile(r"\bstratif(?:ied|ying|ication)\b")
+_UMBRELLA = re.compile(r"\boutcomes?\b")
 _PREDICATE_GAP = re.compile(r"^[^\w]*(?:\w+\s+){0,3}?(?:was|were|is|are)(?:\s+\w+ly)*\s+$")
 
 
@@ -50,44 +82,66 @@ class Result:
     hedged: bool
     start: int
     end: int
+    umbrella: bool = False  # about "pregnancy outcomes" as a whole, not one outcome
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "rule": "rifkb_findings_v1"}
+        fields = asdict(self)
+        del fields["umbrella"]
+        return {**fields, "rule": "rifkb_findings_v1"}
 
 
 class FindingReader(RuleComponent):
     needs = ("sentences", "mentions", "cues", "effects")
 
     def compile(self, rules: RuleSet) -> None:
-        def before(category: str) -> re.Pattern[str]:  # a cue, then at most one word, then here
+        def before(category: str, most: int = 1) -> re.Pattern[str]:  # a cue, then at most `most` words
             words = "|".join(sorted(map(re.escape, rules.cues[category]), key=len, reverse=True))
-            return re.compile(rf"\b(?:{words})\s+(?:\w+\s+)?$")
+            return re.compile(rf"\b(?:{words})\s+(?:\w+\s+){{0,{most}}}$")
 
-        # "not improve", "failed to increase": a direction word negated is no difference
-        self.negated_cue = before("negation")
+        # "not improve", "failed to increase", "no overall significant improvement", "does not
+        # appear to increase": a direction word negated is no difference
+        self.negated_cue = before("negation", 3)
+        negation = "|".join(sorted(map(re.escape, rules.cues["negation"]), key=len, reverse=True))
+        self.negated_subject = re.compile(rf"\b(?:{negation})\s+(?:\w+\s+){{0,2}}$|\bnon-?$")
         # "no side-effects", "failed to become pregnant": the outcome is absent, not compared
         self.absent = before("absence")
         contrast = "|".join(map(re.escape, rules.cues["contrast"]))
-        self.clause_break = re.compile(rf";|,?\s*\b(?:{contrast})\b")
+        self.clause_break = re.compile(rf";(?!\s*{_STATISTIC})|,?\s*\b(?:{contrast})\b")
+        self.contrast_word = re.compile(rf"(?:{contrast})\b")
         self.conditions = rules.with_role("condition")
 
     def read(self, doc: Doc, view: DocView) -> None:
         text, cues = view.lower, view.cues
         focus = self._focus(view)
         results: dict[tuple, Result] = {}
+        named: dict[str, Hit] = {}  # the outcomes the last sentence reported on
+        background = False
         for start, end in view.sentences:
-            if self._states_aim(cues, start, end) or text[start:end].rstrip().endswith("?"):
+            heading = _heading(text[start:end])
+            background = bool(_BACKGROUND.match(heading)) if heading is not None else background
+            if (
+                background
+                or self._states_aim(cues, start, end)
+                or _PURPOSE.match(text, start, end)
+                or (text[start:end].rstrip().endswith("?"))
+            ):
+                named = {}
                 continue
-            for result in self._sentence(doc, view, start, end, focus):
-                results.setdefault((result.kind, result.subject, result.object, result.direction), result)
-        doc._.rifkb_findings = [r.to_json() for r in results.values()]
+            found, named = self._sentence(doc, view, (start, end), focus, named)
+            for result in found:
+                key = (result.kind, result.subject, result.object, result.direction)
+                if key not in results or results[key].umbrella > result.umbrella:
+                    results[key] = result
+        doc._.rifkb_findings = [r.to_json() for r in _without_restatements(list(results.values()))]
 
     def _states_aim(self, cues: list, start: int, end: int) -> bool:
         return any(c in ("aim", "need") and start <= s < end for s, _, c in cues)
 
     def _focus(self, view: DocView) -> tuple[str, list[str]] | None:
         """What the study is about: what its title names (interventions first), else the
-        intervention, else the mechanism, the abstract names most."""
+        intervention, else the mechanism, the abstract names most: one, or two named as
+        often (a study of IVIG and adalimumab together); a review naming eight
+        immunotherapies once each is about none of them."""
         mentions = view.mentions
         titled = _subjects([h for h in mentions if h.start < view.title_end])
         if titled:
@@ -95,80 +149,179 @@ class FindingReader(RuleComponent):
         for ctype, kind in (("intervention", "treatment"), ("mechanism", "association")):
             counts = Counter(h.concept for h in mentions if h.type == ctype)
             if counts:
-                return kind, [counts.most_common(1)[0][0]]
+                most = max(counts.values())
+                top = [c for c, n in counts.items() if n == most]
+                return (kind, top) if len(top) == 1 or (len(top) == 2 and most > 1) else None
         return None
 
-    def _sentence(self, doc: Doc, view: DocView, start: int, end: int,
-                  focus: tuple[str, list[str]] | None) -> list[Result]:  # fmt: skip
-        text, cues = view.lower, view.cues
+    def _sentence(self, doc: Doc, view: DocView, span: tuple[int, int], focus: tuple[str, list[str]] | None,
+                  before: dict[str, Hit]) -> tuple[list[Result], dict[str, Hit]]:  # fmt: skip
+        """The results of one sentence, clause by clause, and the outcomes it named. A
+        clause that names no outcome reports on those of the clause before it ("higher in
+        women over 36, while no difference was found in younger women"); a no-difference
+        clause also on those of the sentence before ("There were no significant differences
+        in outcomes in FETs")."""
+        text, (start, end) = view.lower, span
         mentions = [h for h in view.mentions if start <= h.start < end]
         effects = [e for e in doc._.rifkb_effects if start <= e["start"] < end]
         sentence_subjects = _subjects(mentions)
         results: list[Result] = []
         previous: list[Result] = []
+        implied = (before, False)
         for c_start, c_end in self._clauses(text, start, end):
             clause = _Clause(c_start, c_end, [h for h in mentions if c_start <= h.start < c_end],
-                             [(s, e, c) for s, e, c in cues if c_start <= s < c_end],
+                             [(s, e, c) for s, e, c in view.cues if c_start <= s < c_end],
                              [e for e in effects if c_start <= e["start"] < c_end])  # fmt: skip
-            own = _subjects(clause.mentions) or sentence_subjects
-            found = self._clause(text, clause, _prefer(own, focus) if own else focus, own is None)
-            if not found and previous and _says_not_significant(clause.cues):
+            own = _compared(text, clause.mentions) or _subjects(clause.mentions) or sentence_subjects
+            strata = own is None and _STRATA.search(text, c_start, c_end)
+            subjects = _Subjects(*(own or (not strata and focus) or (None, [])), from_focus=own is None)
+            if previous and _says_not_significant(clause.cues) and not self._outcomes(text, clause):
                 # "higher in the PRP group; however, the difference was not significant"
                 results = [r for r in results if r not in previous]
                 found = [replace(r, direction="no_difference", significant=False) for r in previous]
+            else:
+                found = self._clause(text, clause, subjects, focus, implied)
             results += found
             previous = found
-        return results
+            named_here = self._outcomes(text, clause)
+            if named_here:
+                implied = (named_here, True)
+        return results, implied[0] if implied[1] else {}
 
-    def _clause(self, text: str, clause: _Clause, subjects: tuple[str, list[str]] | None,
-                from_focus: bool) -> list[Result]:  # fmt: skip
-        if subjects is None:
-            return []
-        kind, subject_ids = subjects
-        objects = self._objects(text, clause.mentions, kind == "association" and not from_focus)
-        if not objects:
+    def _outcomes(self, text: str, clause: _Clause) -> dict[str, Hit]:
+        return {h.concept: h for h in clause.mentions if h.type == "outcome" and not self._absent(text, h)}
+
+    def _clause(self, text: str, clause: _Clause, subjects: _Subjects, focus: tuple[str, list[str]] | None,
+                implied: tuple[dict[str, Hit], bool]) -> list[Result]:  # fmt: skip
+        if subjects.kind is None:
             return []
         modifiers = _modifiers(text, clause.mentions, clause.cues)
         result_cues = [c for c in clause.cues if c not in modifiers]
         span = (clause.effects, clause.start, clause.end)
-        direction = self._direction(text, result_cues, *span) or self._direction(text, clause.cues, *span)
+        direction, by_modifier = self._direction(text, result_cues, *span), False
+        if direction is None and subjects.kind == "association":
+            # "elevated uNK cells in RIF": the mechanism's own direction is the result
+            own = [c for c in clause.cues if not modifiers.get(c, (None, False))[1]]
+            direction, by_modifier = self._direction(text, own, *span), True
         if direction is None:
             return []
-        significant = self._significance(
-            text, clause.cues, clause.effects, clause.start, clause.end, direction
+        objects = self._objects(text, clause, subjects.kind, subjects.from_focus)
+        is_implied = (
+            not objects
+            and direction == "no_difference"
+            and (
+                implied[1]
+                or (subjects.kind == "treatment" and bool(_GROUPS.search(text, clause.start, clause.end)))
+            )
         )
+        if is_implied and not any(h.type == "outcome" for h in clause.mentions):
+            objects = implied[0]
+        if not objects:
+            return []
+        significant = self._significance(text, clause.cues, *span, direction)
         hedged = any(c == "hedge" for _, _, c in clause.cues)
-        local = {m.concept: c for c, m in modifiers.items()}
+        local = {m.concept: c[2] for c, (m, _) in modifiers.items()}
         results = []
-        for o, mention in objects.items():
+        for s, o, mention in self._pairs(text, clause, subjects, focus, objects):
             if direction == "no_difference":
-                towards = direction
-            elif mention.type == "outcome":
-                towards = _nearest(result_cues, mention) or direction
-            else:  # "elevated uNK cells in RIF": the direction is the mechanism's own
-                towards = None
-            for s in subject_ids:
-                if s != o:
-                    d = towards or local.get(s, (None, None, direction))[2]
-                    results.append(Result(kind, s, o, d, significant, hedged, clause.start, clause.end))
+                d = direction
+            elif by_modifier:
+                d = local.get(s, direction)
+            else:
+                d = direction if is_implied else (_nearest(result_cues, mention) or direction)
+                d = _flip(d) if local.get(s) == "decrease" else d
+            d = _flip(d) if self._negated(text, clause, s) else d
+            umbrella = bool(_UMBRELLA.search(text, mention.start, mention.end))
+            results.append(
+                Result(subjects.kind, s, o, d, significant, hedged, clause.start, clause.end, umbrella)
+            )
         return results
 
-    def _objects(self, text: str, mentions: list[Hit], with_populations: bool) -> dict[str, Hit]:
-        """Outcomes (and for an association, the condition: RIF, RPL, infertility) the
-        clause reports on; an outcome said to be absent is none."""
+    def _pairs(self, text: str, clause: _Clause, subjects: _Subjects, focus: tuple[str, list[str]] | None,
+               objects: dict[str, Hit]) -> list[tuple[str, str, Hit]]:  # fmt: skip
+        """(subject, object, object mention) of a clause. Subjects each followed by their own
+        outcomes pair in turn ("an effect of PBMC on both CPR and LBR, of G-CSF on CPR and of
+        PRP on CPR"); otherwise every subject pairs with every object, and of several
+        subjects of one kind those the study is about are kept ('HCQ + prednisone versus
+        prednisone alone')."""
+        ctype = "intervention" if subjects.kind == "treatment" else "mechanism"
+        hits = [h for h in clause.mentions if h.type == ctype and h.concept in subjects.ids]
+        hits += [h for h in clause.mentions if h.concept in objects and h.type == objects[h.concept].type]
+        runs: list[tuple[bool, list[Hit]]] = []
+        for h in sorted(hits, key=lambda h: h.start):
+            is_subject = h.type == ctype
+            if runs and runs[-1][0] == is_subject:
+                runs[-1][1].append(h)
+            else:
+                runs.append((is_subject, [h]))
+        if sum(1 for is_subject, _ in runs if is_subject) >= 2 and runs[0][0]:
+            pairs = []
+            for (_, subject_run), (_, object_run) in zip(runs[::2], runs[1::2], strict=False):
+                pairs += [(s.concept, o.concept, o) for s in subject_run for o in object_run]
+            return [p for p in dict.fromkeys(pairs) if p[0] != p[1]]
+        chosen = _prefer((subjects.kind, subjects.ids), focus)[1] if not subjects.from_focus else subjects.ids
+        return [(s, o, m) for o, m in objects.items() for s in chosen if s != o]
+
+    def _negated(self, text: str, clause: _Clause, subject: str) -> bool:
+        """The group the result is about is the one without the subject: its first mention
+        in the clause is negated ("patients ... without IVIG showed lower rates")."""
+        first = next((h for h in clause.mentions if h.concept == subject), None)
+        if first is None or _BOTH_GROUPS.search(text[max(0, first.start - 30) : first.start]):
+            return False
+        return bool(self.negated_subject.search(text[max(0, first.start - 30) : first.start]))
+
+    def _objects(self, text: str, clause: _Clause, kind: str, from_focus: bool) -> dict[str, Hit]:
+        """Outcomes (and for an association, the condition: RIF, RPL, infertility, when the
+        clause names no outcome or names it with one: "associated with RIF and pregnancy
+        loss") the clause reports on. An outcome said to be absent is none; one in a setting
+        that opens the clause ("In women with a clinical pregnancy, ...") counts only when
+        the clause names no other; one in the reference of a comparison ("than in those who
+        had a live birth") is the other group of an association, and the last resort of a
+        treatment; a condition in the reference ("compared to women with male factor
+        infertility") never counts."""
+        setting = _setting(text, clause.start, clause.end)
+        references = _references(text, clause.start, clause.end)
+
+        def place(h: Hit) -> int:
+            return 2 if any(a <= h.start < b for a, b in references) else int(h.start < setting)
+
+        outcomes = [h for h in clause.mentions if h.type == "outcome" and not self._absent(text, h)]
+        conditions = [h for h in clause.mentions
+                      if kind == "association" and not from_focus and h.concept in self.conditions]  # fmt: skip
+        tiers = [[h for h in outcomes if place(h) == 0], [h for h in conditions if place(h) == 0],
+                 [h for h in outcomes if place(h) == 1], [h for h in conditions if place(h) == 1],
+                 [h for h in outcomes if place(h) == 2 and kind == "treatment"]]  # fmt: skip
+        chosen = next((tier for tier in tiers if tier), [])
+        if chosen and chosen is tiers[0]:
+            chosen = chosen + [c for c in tiers[1] if any(_coordinated(text, c, o) for o in chosen)]
         objects: dict[str, Hit] = {}
-        for h in mentions:
-            if h.type == "outcome":
-                if not self.absent.search(text[max(0, h.start - 30) : h.start]):
-                    objects.setdefault(h.concept, h)
-            elif with_populations and h.concept in self.conditions:
-                objects.setdefault(h.concept, h)
+        for h in sorted(chosen, key=lambda h: h.start):
+            objects.setdefault(h.concept, h)
         return objects
 
+    def _absent(self, text: str, h: Hit) -> bool:
+        return bool(self.absent.search(text[max(0, h.start - 30) : h.start]))
+
     def _clauses(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        """A sentence cut at ';' and at contrast words ("but", "whereas", "however")."""
-        cuts = [start] + [m.start() for m in self.clause_break.finditer(text, start, end)] + [end]
-        return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+        """A sentence cut at ';' and at contrast words ("but", "whereas", "however"); a ';'
+        inside brackets ("(32/49; 65.3%)") or before statistics ("; p < 0.001") cuts
+        nothing, and a sentence opening with a contrast word ("While HCQ may help ..., adding
+        it ... did not") ends its first clause at the first comma outside brackets."""
+        bracketed = _bracketed(text, start, end)
+        cuts = {start, end}
+        for m in self.clause_break.finditer(text, start, end):
+            if not any(a <= m.start() < b for a, b in bracketed):
+                cuts.add(m.start())
+        opening = _OPENING.match(text, start, end)
+        if opening and self.contrast_word.match(text, opening.end(), end):
+            comma = next((m.start() for m in re.finditer(",", text[start:end])
+                          if not any(a <= start + m.start() < b for a, b in bracketed)), None)  # fmt: skip
+            if comma is not None:
+                cuts.add(start + comma)
+        ordered = sorted(cuts)
+        # "; however," is one cut: a piece with no word in it joins the next
+        kept = [c for c, d in zip(ordered, ordered[1:], strict=False) if _WORD.search(text, c, d)]
+        return list(zip(kept, [*kept[1:], end], strict=False))
 
     def _direction(self, text: str, cues: list, effects: list, start: int, end: int) -> str | None:
         kinds = [c for _, _, c in cues]
@@ -176,7 +329,7 @@ class FindingReader(RuleComponent):
             return "no_difference"
         for s, _, c in cues:
             if c in ("increase", "decrease"):
-                negated = self.negated_cue.search(text[max(start, s - 20) : s])
+                negated = self.negated_cue.search(text[max(start, s - 40) : s])
                 return "no_difference" if negated else c
         if "association" in kinds:
             return "increase"
@@ -207,6 +360,13 @@ class FindingReader(RuleComponent):
 
 
 @dataclass(frozen=True)
+class _Subjects:
+    kind: str | None
+    ids: list[str]
+    from_focus: bool
+
+
+@dataclass(frozen=True)
 class _Clause:
     start: int
     end: int
@@ -215,21 +375,73 @@ class _Clause:
     effects: list
 
 
-def _modifiers(text: str, mentions: list[Hit], cues: list) -> dict[tuple, Hit]:
+def _modifiers(text: str, mentions: list[Hit], cues: list) -> dict[tuple, tuple[Hit, bool]]:
     """Direction words that describe a mechanism rather than a result: before it
-    ('elevated Th1/Th2 ratios') or as its predicate ('uNK cells was significantly higher')."""
+    ('elevated Th1/Th2 ratios') or as its predicate ('uNK cells was significantly higher').
+    Each with whether it selects whom the study took ('RIF patients with elevated Th1/Th2
+    ratios were recruited'): such a word is no result of its own."""
     found = {}
     for cue in cues:
         s, e, c = cue
         if c not in ("increase", "decrease"):
             continue
         for h in mentions:
-            before = 0 <= h.start - e <= 15
+            gap = text[e : h.start] if 0 <= h.start - e <= 60 else None
+            before = gap is not None and bool(_ADJACENT.match(gap) or _MEASURED.match(gap))
             predicate = 0 <= s - h.end <= 40 and _PREDICATE_GAP.match(text[h.end : s])
             if h.type == "mechanism" and (before or predicate):
-                found[cue] = h
+                found[cue] = (h, bool(before and _SELECTION.search(text[max(0, s - 12) : s])))
                 break
     return found
+
+
+def _flip(direction: str) -> str:
+    return {"increase": "decrease", "decrease": "increase"}.get(direction, direction)
+
+
+def _without_restatements(results: list[Result]) -> list[Result]:
+    """A result about "pregnancy outcomes" as a whole restates the specific results of the
+    abstract ("tacrolimus improved pregnancy outcome" after higher clinical pregnancy and
+    live birth rates); it stands only in an abstract with no specific result."""
+    if all(r.umbrella for r in results):
+        return results
+    return [r for r in results if not r.umbrella]
+
+
+def _coordinated(text: str, a: Hit, b: Hit) -> bool:
+    """Two mentions in one list: "recurrent implantation failure and pregnancy loss"."""
+    first, second = sorted((a, b), key=lambda h: h.start)
+    return bool(_COORDINATION.match(text[first.end : second.start]))
+
+
+def _heading(sentence: str) -> str | None:
+    """The heading a sentence opens with ("Results: ...", "Data Extraction and Synthesis"
+    on its own line), or None."""
+    m = _HEADING.match(sentence.strip())
+    return m.group(1) if m else None
+
+
+def _setting(text: str, start: int, end: int) -> int:
+    """Where a clause's opening setting ("In women with a clinical pregnancy,", "For
+    non-RIF patients,") ends; the clause start when it has none."""
+    m = _SETTING.match(text, start, end)
+    return m.end() if m and not _VERB.search(m.group(0)) else start
+
+
+def _references(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The reference groups of comparisons: from "than", "compared with", "versus" to the
+    next comma (comparisons inside brackets, "(38.5% vs. 44.4%)", are numbers)."""
+    bracketed = _bracketed(text, start, end)
+    spans = []
+    for m in _COMPARISON.finditer(text, start, end):
+        if not any(a <= m.start() < b for a, b in bracketed):
+            stop = text.find(",", m.end(), end)
+            spans.append((m.start(), end if stop < 0 else stop))
+    return spans
+
+
+def _bracketed(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    return [m.span() for m in _BRACKETS.finditer(text, start, end)]
 
 
 def _says_not_significant(cues: list) -> bool:
@@ -256,6 +468,18 @@ def _nearest(cues: list, mention: Hit) -> str | None:
     return min(near)[1] if near else None
 
 
+def _compared(text: str, mentions: list[Hit]) -> tuple[str, list[str]] | None:
+    """What a comparison of women with and without something is about: "similar between
+    women treated with antibiotics for CE and those without CE" compares CE, not the
+    antibiotics."""
+    for h in mentions:
+        if h.type in ("intervention", "mechanism") and _BOTH_GROUPS.search(
+            text[max(0, h.start - 30) : h.start]
+        ):
+            return ("treatment" if h.type == "intervention" else "association"), [h.concept]
+    return None
+
+
 def _subjects(mentions: list[Hit]) -> tuple[str, list[str]] | None:
     interventions = _unique(h.concept for h in mentions if h.type == "intervention")
     if interventions:
@@ -265,7 +489,8 @@ def _subjects(mentions: list[Hit]) -> tuple[str, list[str]] | None:
 
 
 def _p_values(text: str) -> list[float]:
-    values = []
+    """The p-values of a text; "p = NS" (not significant) is read as above 0.05."""
+    values = [1.0 for _ in _P_NS.finditer(text)]
     for rel, value in _P.findall(text):
         number = float(value)
         values.append(number + (1e-9 if ">" in rel else 0.0))
