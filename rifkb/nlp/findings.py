@@ -112,7 +112,7 @@ class FindingReader(RuleComponent):
 
     def read(self, doc: Doc, view: DocView) -> None:
         text, cues = view.lower, view.cues
-        focus = self._focus(view)
+        study = _Study(self._focus(view), self._legend(view))
         results: dict[tuple, Result] = {}
         named: dict[str, Hit] = {}  # the outcomes the last sentence reported on
         background = False
@@ -127,12 +127,49 @@ class FindingReader(RuleComponent):
             ):
                 named = {}
                 continue
-            found, named = self._sentence(doc, view, (start, end), focus, named)
+            found, named = self._sentence(doc, view, (start, end), study, named)
             for result in found:
                 key = (result.kind, result.subject, result.object, result.direction)
                 if key not in results or results[key].umbrella > result.umbrella:
                     results[key] = result
         doc._.rifkb_findings = [r.to_json() for r in _without_restatements(list(results.values()))]
+
+    def _legend(self, view: DocView) -> _Legend:
+        """The labelled groups of an abstract and what defines each: a numbered group by
+        the subjects named between its label and the next ("Group I: ... using both IVIG
+        and adalimumab, Group II: ...") or, for "... were reviewed as group 3", before it;
+        the levels of a mechanism ("Low", "High group") by the mechanism named with them."""
+        text = view.lower
+        labels = _labels(text)
+        defined: dict[str, tuple[int, tuple[str, list[str]] | None, str | None]] = {}
+        levels = next((found for found in (self._defining(view, text, *view.sentence_of(label.start), "mechanism")
+                                           for label in labels if label.name in _LEVEL_NAMES) if found), None)  # fmt: skip
+        for i, label in enumerate(labels):
+            if label.name in defined:
+                continue
+            s_start, s_end = view.sentence_of(label.start)
+            if label.name in _LEVEL_NAMES:
+                if levels:
+                    defined[label.name] = (label.start, levels, _LEVEL_SIGN.get(label.name))
+                continue
+            after = (label.end, min([s_end] + [o.start for o in labels[i + 1 :] if o.start >= label.end]))
+            before = (max([s_start] + [o.end for o in labels[:i] if s_start <= o.end <= label.opening]), label.opening)
+            lead = text[max(s_start, label.opening - 4) : label.opening]
+            spans = [before, after] if lead.rstrip().endswith("(") else [after, before] if _AS.search(lead) else [after]
+            found = [(self._defining(view, text, *span, None), bool(_WHO.search(text, *span))) for span in spans]
+            subjects = next((subjects for subjects, _ in found if subjects), None)
+            if subjects or any(who for _, who in found):
+                defined[label.name] = (label.start, subjects, None)
+        return _Legend(labels, defined)
+
+    def _defining(self, view: DocView, text: str, start: int, end: int,
+                  ctype: str | None) -> tuple[str, list[str]] | None:  # fmt: skip
+        """The subjects named, not negated, between two offsets ("using no IVIG or Humira"
+        names none)."""
+        hits = [h for h in view.mentions if start <= h.start < end and (ctype is None or h.type == ctype)]
+        negated = self._negated_hits(text, hits)
+        kept = [h for h in hits if h not in negated]
+        return _subjects(kept)
 
     def _states_aim(self, cues: list, start: int, end: int) -> bool:
         return any(c in ("aim", "need") and start <= s < end for s, _, c in cues)
@@ -154,7 +191,7 @@ class FindingReader(RuleComponent):
                 return (kind, top) if len(top) == 1 or (len(top) == 2 and most > 1) else None
         return None
 
-    def _sentence(self, doc: Doc, view: DocView, span: tuple[int, int], focus: tuple[str, list[str]] | None,
+    def _sentence(self, doc: Doc, view: DocView, span: tuple[int, int], study: _Study,
                   before: dict[str, Hit]) -> tuple[list[Result], dict[str, Hit]]:  # fmt: skip
         """The results of one sentence, clause by clause, and the outcomes it named. A
         clause that names no outcome reports on those of the clause before it ("higher in
@@ -172,21 +209,35 @@ class FindingReader(RuleComponent):
             clause = _Clause(c_start, c_end, [h for h in mentions if c_start <= h.start < c_end],
                              [(s, e, c) for s, e, c in view.cues if c_start <= s < c_end],
                              [e for e in effects if c_start <= e["start"] < c_end])  # fmt: skip
-            own = _compared(text, clause.mentions) or _subjects(clause.mentions) or sentence_subjects
-            strata = own is None and _STRATA.search(text, c_start, c_end)
-            subjects = _Subjects(*(own or (not strata and focus) or (None, [])), from_focus=own is None)
+            subjects, level = self._subjects_of(text, clause, sentence_subjects, study)
             if previous and _says_not_significant(clause.cues) and not self._outcomes(text, clause):
                 # "higher in the PRP group; however, the difference was not significant"
                 results = [r for r in results if r not in previous]
                 found = [replace(r, direction="no_difference", significant=False) for r in previous]
             else:
-                found = self._clause(text, clause, subjects, focus, implied)
+                found = self._clause(text, clause, subjects, study.focus, implied)
+                found = [replace(r, direction=_flip(r.direction)) for r in found] if level == "decrease" else found
             results += found
             previous = found
             named_here = self._outcomes(text, clause)
             if named_here:
                 implied = (named_here, True)
         return results, implied[0] if implied[1] else {}
+
+    def _subjects_of(self, text: str, clause: _Clause, sentence_subjects: tuple[str, list[str]] | None,
+                     study: _Study) -> tuple[_Subjects, str | None]:  # fmt: skip
+        """Whom a clause reports on, and the level of a labelled group it is about: the
+        group it names first ("for group I versus group IV", "of Low group ... than that of
+        High group"), else the factor compared ("with or without CE"), else the subjects it
+        names, else those of its sentence, else those of the study (unless it compares
+        strata: "When stratified by fresh or frozen cycles, ...")."""
+        about = study.legend.about(clause.start, clause.end)
+        if about is not None:
+            labelled, level = about
+            return _Subjects(*(labelled or (None, [])), from_focus=False), level
+        own = _compared(text, clause.mentions) or _subjects(clause.mentions) or sentence_subjects
+        strata = own is None and _STRATA.search(text, clause.start, clause.end)
+        return _Subjects(*(own or (not strata and study.focus) or (None, [])), from_focus=own is None), None
 
     def _outcomes(self, text: str, clause: _Clause) -> dict[str, Hit]:
         return {h.concept: h for h in clause.mentions if h.type == "outcome" and not self._absent(text, h)}
@@ -268,7 +319,20 @@ class FindingReader(RuleComponent):
         first = next((h for h in clause.mentions if h.concept == subject), None)
         if first is None or _BOTH_GROUPS.search(text[max(0, first.start - 30) : first.start]):
             return False
-        return bool(self.negated_subject.search(text[max(0, first.start - 30) : first.start]))
+        return first in self._negated_hits(text, clause.mentions)
+
+    def _negated_hits(self, text: str, hits: list[Hit]) -> set[Hit]:
+        """Mentions after a negation ("without IVIG", "non-GH", "not receiving LIT"), and
+        those listed with one ("no exposure to Humira or IVIG")."""
+        negated: set[Hit] = set()
+        previous = None
+        for h in sorted(hits, key=lambda h: h.start):
+            if self.negated_subject.search(text[max(0, h.start - 30) : h.start]) or (
+                previous in negated and _coordinated(text, previous, h)
+            ):
+                negated.add(h)
+            previous = h
+        return negated
 
     def _objects(self, text: str, clause: _Clause, kind: str, from_focus: bool) -> dict[str, Hit]:
         """Outcomes (and for an association, the condition: RIF, RPL, infertility, when the
@@ -357,6 +421,12 @@ class FindingReader(RuleComponent):
             null = no_effect(excludes[0]["measure"])
             return not excludes[0]["ci_low"] <= null <= excludes[0]["ci_high"]
         return None
+
+
+@dataclass(frozen=True)
+class _Study:
+    focus: tuple[str, list[str]] | None
+    legend: _Legend
 
 
 @dataclass(frozen=True)
@@ -499,6 +569,58 @@ def _p_values(text: str) -> list[float]:
 
 def _unique(items) -> list[str]:  # noqa: ANN001 - any iterable of ids
     return list(dict.fromkeys(items))
+
+
+# --- groups named by a label: "group I vs group IV", "Low group" -------------------------
+
+_NUMBERED = re.compile(r"\bgroups?\s+((?:[ivx]+|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|\d)\b)*)")
+_LEVELS = re.compile(r"\b((?:(?:low|middle|intermediate|high)\s*(?:,\s*)?(?:and\s+|or\s+)?)+)groups?\b")
+_LABEL_PART = re.compile(r"[ivx]+|\d|low|middle|intermediate|high")
+_LEVEL_SIGN = {"low": "decrease", "high": "increase"}
+_LEVEL_NAMES = ("low", "middle", "intermediate", "high")
+_AS = re.compile(r"\bas\s*$")
+_WHO = re.compile(r"\b(?:patients|women|subjects|cases|controls|couples)\b")
+
+
+@dataclass(frozen=True)
+class _Label:
+    name: str  # "i", "3", "low"
+    start: int  # of the name
+    end: int  # of the whole label ("group 1 and 2")
+    opening: int  # of the whole label
+
+
+@dataclass(frozen=True)
+class _Legend:
+    """What labelled groups are: for each label, where it is first named, the subjects its
+    definition names ("Group I: 41 patients using both IVIG and adalimumab"; none for
+    "Group IV: patients using no IVIG or Humira") and, for a level ("Low group" of "Th1
+    cell levels"), the direction of that level."""
+
+    labels: list[_Label]
+    defined: dict[str, tuple[int, tuple[str, list[str]] | None, str | None]]
+
+    def about(self, start: int, end: int) -> tuple[tuple[str, list[str]] | None, str | None] | None:
+        """The subjects of a clause that compares labelled groups, taken from the group it
+        names first, with that group's level; ((None, []), None) when that group is defined by
+        no subject (a population: "Group 3 had a higher IR than group 1 and 2"); None when
+        the clause names no defined label or defines the label itself."""
+        named = [label for label in self.labels if start <= label.start < end]
+        if not named or named[0].name not in self.defined:
+            return None
+        first, subjects, level = self.defined[named[0].name]
+        if start <= first < end:
+            return None
+        return subjects, level
+
+
+def _labels(text: str) -> list[_Label]:
+    labels = []
+    for pattern in (_NUMBERED, _LEVELS):
+        for m in pattern.finditer(text):
+            parts = _LABEL_PART.finditer(m.group(1))
+            labels += [_Label(p.group(0), m.start(1) + p.start(), m.end(), m.start()) for p in parts]
+    return sorted(labels, key=lambda label: label.start)
 
 
 @Language.factory(
