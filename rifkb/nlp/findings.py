@@ -63,11 +63,12 @@ _HEADING = re.compile(r"\W*((?:[^\W\d][\w()&/-]*\s+){0,4}[^\W\d][\w()&/-]*)\s*(?
 # "To improve the pregnancy rate, it may be helpful to ...": a purpose, not a result
 _PURPOSE = re.compile(r"\W*(?:\w+\s*:\s*)?(?:in order )?to\s+\w+")
 _BOTH_GROUPS = re.compile(
-    r"\b(?:with (?:or|and)|(?:and|or|vs\.?|versus) (?:those|women|patients))\s+without\s+$"
+    r"\b(?:with (?:or|and)|(?:and|or|vs\.?|versus) (?:those|women|patients))\s+without\s+(?:[\w-]+\s+){0,3}$"
 )
 # "When stratified by fresh or frozen cycles, ... not significantly different": a comparison
 # of strata, not of the treatment the study is about
 _STRATA = re.compile(r"\bstratif(?:ied|ying|ication)\b")
+_DIRECTED = ("increase", "decrease", "no_difference", "not_significant", "association")
 _UMBRELLA = re.compile(r"\boutcomes?\b")
 _PREDICATE_GAP = re.compile(r"^[^\w]*(?:\w+\s+){0,3}?(?:was|were|is|are)(?:\s+\w+ly)*\s+$")
 
@@ -167,8 +168,14 @@ class FindingReader(RuleComponent):
         """The subjects named, not negated, between two offsets ("using no IVIG or Humira"
         names none)."""
         hits = [h for h in view.mentions if start <= h.start < end and (ctype is None or h.type == ctype)]
-        negated = self._negated_hits(text, hits)
-        kept = [h for h in hits if h not in negated]
+        # "no IVIG or Humira" names none; "with or without IVIG" names IVIG as optional
+        left_out = self._negated_hits(text, hits) | {
+            h for h in hits if _BOTH_GROUPS.search(text[max(0, h.start - 40) : h.start])
+        }
+        for a, b in zip(hits, hits[1:], strict=False):  # "intravenous immunoglobulin (IVIG)"
+            if a in left_out and re.fullmatch(r"\s*\(", text[a.end : b.start]):
+                left_out.add(b)
+        kept = [h for h in hits if h not in left_out]
         return _subjects(kept)
 
     def _states_aim(self, cues: list, start: int, end: int) -> bool:
@@ -267,11 +274,13 @@ class FindingReader(RuleComponent):
         )
         if is_implied and not any(h.type == "outcome" for h in clause.mentions):
             objects = implied[0]
+        elif not _directs(result_cues, clause.effects):
+            objects = _before_p(text, clause, objects)
         if not objects:
             return []
         significant = self._significance(text, clause.cues, *span, direction)
         hedged = any(c == "hedge" for _, _, c in clause.cues)
-        local = {m.concept: c[2] for c, (m, _) in modifiers.items()}
+        local = {m.concept: c[2] for c, (described, _) in modifiers.items() for m in described}
         results = []
         for s, o, mention in self._pairs(text, clause, subjects, focus, objects):
             if direction == "no_difference":
@@ -310,8 +319,27 @@ class FindingReader(RuleComponent):
             for (_, subject_run), (_, object_run) in zip(runs[::2], runs[1::2], strict=False):
                 pairs += [(s.concept, o.concept, o) for s in subject_run for o in object_run]
             return [p for p in dict.fromkeys(pairs) if p[0] != p[1]]
-        chosen = _prefer((subjects.kind, subjects.ids), focus)[1] if not subjects.from_focus else subjects.ids
+        chosen = subjects.ids
+        if subjects.from_focus or len(chosen) < 2:
+            pass
+        elif subjects.kind == "treatment":
+            chosen = self._compared_treatments(text, clause, [h for h in hits if h.type == ctype]) or chosen
+        else:
+            chosen = _prefer((subjects.kind, subjects.ids), focus)[1]
         return [(s, o, m) for o, m in objects.items() for s in chosen if s != o]
+
+    def _compared_treatments(self, text: str, clause: _Clause, hits: list[Hit]) -> list[str]:
+        """Of several treatments in a clause, those given together are all credited ("IVIG
+        plus adalimumab versus controls"); one given to both groups is not ("the HCQ+PDN
+        group than the PDN alone group": named in the reference, or named more often)."""
+        references = _references(text, clause.start, clause.end)
+        counts = Counter(h.concept for h in hits)
+        if not counts:
+            return []
+        in_reference = {h.concept for h in hits if any(a <= h.start < b for a, b in references)}
+        chosen = [s for s in counts if s not in in_reference] or list(counts)
+        fewest = min(counts[s] for s in chosen)
+        return [s for s in chosen if counts[s] == fewest]
 
     def _negated(self, text: str, clause: _Clause, subject: str) -> bool:
         """The group the result is about is the one without the subject: its first mention
@@ -445,12 +473,13 @@ class _Clause:
     effects: list
 
 
-def _modifiers(text: str, mentions: list[Hit], cues: list) -> dict[tuple, tuple[Hit, bool]]:
+def _modifiers(text: str, mentions: list[Hit], cues: list) -> dict[tuple, tuple[list[Hit], bool]]:
     """Direction words that describe a mechanism rather than a result: before it
     ('elevated Th1/Th2 ratios') or as its predicate ('uNK cells was significantly higher').
-    Each with whether it selects whom the study took ('RIF patients with elevated Th1/Th2
-    ratios were recruited'): such a word is no result of its own."""
-    found = {}
+    Each with the mechanism (or mechanisms named at one place) and whether it selects whom
+    the study took ('RIF patients with elevated Th1/Th2 ratios were recruited'): such a word
+    is no result of its own."""
+    found: dict[tuple, tuple[list[Hit], bool]] = {}
     for cue in cues:
         s, e, c = cue
         if c not in ("increase", "decrease"):
@@ -459,9 +488,12 @@ def _modifiers(text: str, mentions: list[Hit], cues: list) -> dict[tuple, tuple[
             gap = text[e : h.start] if 0 <= h.start - e <= 60 else None
             before = gap is not None and bool(_ADJACENT.match(gap) or _MEASURED.match(gap))
             predicate = 0 <= s - h.end <= 40 and _PREDICATE_GAP.match(text[h.end : s])
-            if h.type == "mechanism" and (before or predicate):
-                found[cue] = (h, bool(before and _SELECTION.search(text[max(0, s - 12) : s])))
+            if h.type != "mechanism" or not (before or predicate):
+                continue
+            if cue in found and found[cue][0][0].start != h.start:
                 break
+            described = found.get(cue, ([], False))[0] + [h]
+            found[cue] = (described, bool(before and _SELECTION.search(text[max(0, s - 12) : s])))
     return found
 
 
@@ -476,6 +508,26 @@ def _without_restatements(results: list[Result]) -> list[Result]:
     if all(r.umbrella for r in results):
         return results
     return [r for r in results if not r.umbrella]
+
+
+def _directs(cues: list, effects: list) -> bool:
+    """Whether a clause states its direction in words or estimates, not by a p-value alone."""
+    return any(c in _DIRECTED for _, _, c in cues) or any(e["ci_low"] is not None for e in effects)
+
+
+def _before_p(text: str, clause: _Clause, objects: dict[str, Hit]) -> dict[str, Hit]:
+    """The objects a p-value is about: the outcomes named last before it, with those listed
+    with them ("a clinical pregnancy rate of 28%, with live-birth rates of 4/21 (19%) ...
+    and 3/18 (17%) ... (P=0.59)" is about live birth)."""
+    p = _P.search(text, clause.start, clause.end) or _P_NS.search(text, clause.start, clause.end)
+    before = sorted((h for h in objects.values() if p and h.start < p.start()), key=lambda h: h.start)
+    if not before:
+        return objects
+    chosen = [before[-1]]
+    for h in reversed(before[:-1]):
+        if _coordinated(text, h, chosen[-1]):
+            chosen.append(h)
+    return {h.concept: h for h in chosen}
 
 
 def _coordinated(text: str, a: Hit, b: Hit) -> bool:
