@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Generic, TypeVar
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -36,12 +38,13 @@ from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
 from rifkb.records import no_effect
 from rifkb.rules import RuleSet
 
-_P = re.compile(r"\bp\s*(?:value\s*)?([<>=≤≥]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
+T = TypeVar("T")
+_P = re.compile(r"\bp\s*(?:-?\s*value\s*)?([<>=≤≥:]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
 # what may follow a ';' without starting a clause: "(...); p < 0.001", "; 95% CI 1.2-1.8"
 _STATISTIC = r"(?:p\b|p-?value|\d+\s*%\s*ci|ci\b|or\b|rr\b|hr\b|i2|i²|n\s*=)"
 _OPENING = re.compile(r"[^\w]*(?:\w+(?:\s+\w+)?\s*:\s*)?")  # "Results: " before a sentence's first word
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_BRACKETS = re.compile(r"\((?:[^()]|\([^()]*\))*\)|\[(?:[^\[\]]|\[[^\[\]]*\])*\]")
+_BRACKETS = re.compile(r"\((?:[^()]++|\([^()]*+\))*+\)|\[(?:[^\[\]]++|\[[^\[\]]*+\])*+\]")
 _SETTING = re.compile(r"[^\w]*(?:\w+(?:\s+\w+)?\s*:\s*)?(?:in|among|for)\s[^,;:]{3,160},")
 _VERB = re.compile(r"(?<!who )(?<!that )(?<!which )\b(?:was|were|is|are|had|has|have|showed|did|does)\b")
 _COMPARISON = re.compile(r"\b(?:than|compared (?:to|with)|in comparison (?:to|with)|relative to|versus|vs)\b")
@@ -86,9 +89,8 @@ class Result:
     umbrella: bool = False  # about "pregnancy outcomes" as a whole, not one outcome
 
     def to_json(self) -> dict[str, Any]:
-        fields = asdict(self)
-        del fields["umbrella"]
-        return {**fields, "rule": "rifkb_findings_v1"}
+        names = ("kind", "subject", "object", "direction", "significant", "hedged", "start", "end")
+        return {**{name: getattr(self, name) for name in names}, "rule": "rifkb_findings_v1"}
 
 
 class FindingReader(RuleComponent):
@@ -112,17 +114,19 @@ class FindingReader(RuleComponent):
         self.conditions = rules.with_role("condition")
 
     def read(self, doc: Doc, view: DocView) -> None:
-        text, cues = view.lower, view.cues
-        study = _Study(self._focus(view), self._legend(view))
+        text = view.lower
+        mentions = _Located(view.mentions, lambda h: h.start)
+        study = _Study(self._focus(view), self._legend(view, mentions), mentions,
+                       _Located(view.cues, lambda c: c[0]), _Located(doc._.rifkb_effects, lambda e: e["start"]))  # fmt: skip
         results: dict[tuple, Result] = {}
         named: dict[str, Hit] = {}  # the outcomes the last sentence reported on
         background = False
         for start, end in view.sentences:
-            heading = _heading(text[start:end])
+            heading = _heading(text, start, end)
             background = bool(_BACKGROUND.match(heading)) if heading is not None else background
             if (
                 background
-                or self._states_aim(cues, start, end)
+                or self._states_aim(study.cues.within(start, end))
                 or _PURPOSE.match(text, start, end)
                 or (text[start:end].rstrip().endswith("?"))
             ):
@@ -131,11 +135,11 @@ class FindingReader(RuleComponent):
             found, named = self._sentence(doc, view, (start, end), study, named)
             for result in found:
                 key = (result.kind, result.subject, result.object, result.direction)
-                if key not in results or results[key].umbrella > result.umbrella:
+                if key not in results or _better(result, results[key]):
                     results[key] = result
         doc._.rifkb_findings = [r.to_json() for r in _without_restatements(list(results.values()))]
 
-    def _legend(self, view: DocView) -> _Legend:
+    def _legend(self, view: DocView, mentions: _Located) -> _Legend:
         """The labelled groups of an abstract and what defines each: a numbered group by
         the subjects named between its label and the next ("Group I: ... using both IVIG
         and adalimumab, Group II: ...") or, for "... were reviewed as group 3", before it;
@@ -143,7 +147,7 @@ class FindingReader(RuleComponent):
         text = view.lower
         labels = _labels(text)
         defined: dict[str, tuple[int, tuple[str, list[str]] | None, str | None]] = {}
-        levels = next((found for found in (self._defining(view, text, *view.sentence_of(label.start), "mechanism")
+        levels = next((found for found in (self._defining(mentions, text, *view.sentence_of(label.start), "mechanism")
                                            for label in labels if label.name in _LEVEL_NAMES) if found), None)  # fmt: skip
         for i, label in enumerate(labels):
             if label.name in defined:
@@ -157,17 +161,17 @@ class FindingReader(RuleComponent):
             before = (max([s_start] + [o.end for o in labels[:i] if s_start <= o.end <= label.opening]), label.opening)
             lead = text[max(s_start, label.opening - 4) : label.opening]
             spans = [before, after] if lead.rstrip().endswith("(") else [after, before] if _AS.search(lead) else [after]
-            found = [(self._defining(view, text, *span, None), bool(_WHO.search(text, *span))) for span in spans]
+            found = [(self._defining(mentions, text, *span, None), bool(_WHO.search(text, *span))) for span in spans]
             subjects = next((subjects for subjects, _ in found if subjects), None)
             if subjects or any(who for _, who in found):
                 defined[label.name] = (label.start, subjects, None)
         return _Legend(labels, defined)
 
-    def _defining(self, view: DocView, text: str, start: int, end: int,
+    def _defining(self, mentions: _Located, text: str, start: int, end: int,
                   ctype: str | None) -> tuple[str, list[str]] | None:  # fmt: skip
         """The subjects named, not negated, between two offsets ("using no IVIG or Humira"
         names none)."""
-        hits = [h for h in view.mentions if start <= h.start < end and (ctype is None or h.type == ctype)]
+        hits = [h for h in mentions.within(start, end) if ctype is None or h.type == ctype]
         # "no IVIG or Humira" names none; "with or without IVIG" names IVIG as optional
         left_out = self._negated_hits(text, hits) | {
             h for h in hits if _BOTH_GROUPS.search(text[max(0, h.start - 40) : h.start])
@@ -178,16 +182,16 @@ class FindingReader(RuleComponent):
         kept = [h for h in hits if h not in left_out]
         return _subjects(kept)
 
-    def _states_aim(self, cues: list, start: int, end: int) -> bool:
-        return any(c in ("aim", "need") and start <= s < end for s, _, c in cues)
+    def _states_aim(self, cues: list) -> bool:
+        return any(c in ("aim", "need") for _, _, c in cues)
 
     def _focus(self, view: DocView) -> tuple[str, list[str]] | None:
         """What the study is about: what its title names (interventions first), else the
         intervention, else the mechanism, the abstract names most: one, or two named as
         often (a study of IVIG and adalimumab together); a review naming eight
         immunotherapies once each is about none of them."""
-        mentions = view.mentions
-        titled = _subjects([h for h in mentions if h.start < view.title_end])
+        mentions, title_end = view.mentions, view.title_end
+        titled = _subjects([h for h in mentions if h.start < title_end])
         if titled:
             return titled
         for ctype, kind in (("intervention", "treatment"), ("mechanism", "association")):
@@ -206,16 +210,13 @@ class FindingReader(RuleComponent):
         clause also on those of the sentence before ("There were no significant differences
         in outcomes in FETs")."""
         text, (start, end) = view.lower, span
-        mentions = [h for h in view.mentions if start <= h.start < end]
-        effects = [e for e in doc._.rifkb_effects if start <= e["start"] < end]
-        sentence_subjects = _subjects(mentions)
+        sentence_subjects = _subjects(study.mentions.within(start, end))
         results: list[Result] = []
         previous: list[Result] = []
         implied = (before, False)
         for c_start, c_end in self._clauses(text, start, end):
-            clause = _Clause(c_start, c_end, [h for h in mentions if c_start <= h.start < c_end],
-                             [(s, e, c) for s, e, c in view.cues if c_start <= s < c_end],
-                             [e for e in effects if c_start <= e["start"] < c_end])  # fmt: skip
+            clause = _Clause(c_start, c_end, study.mentions.within(c_start, c_end),
+                             study.cues.within(c_start, c_end), study.effects.within(c_start, c_end))  # fmt: skip
             subjects, level = self._subjects_of(text, clause, sentence_subjects, study)
             if previous and _says_not_significant(clause.cues) and not self._outcomes(text, clause):
                 # "higher in the PRP group; however, the difference was not significant"
@@ -399,11 +400,11 @@ class FindingReader(RuleComponent):
         inside brackets ("(32/49; 65.3%)") or before statistics ("; p < 0.001") cuts
         nothing, and a sentence opening with a contrast word ("While HCQ may help ..., adding
         it ... did not") ends its first clause at the first comma outside brackets."""
+        breaks = [m.start() for m in self.clause_break.finditer(text, start, end)]
+        if not breaks:
+            return [(start, end)]
         bracketed = _bracketed(text, start, end)
-        cuts = {start, end}
-        for m in self.clause_break.finditer(text, start, end):
-            if not any(a <= m.start() < b for a, b in bracketed):
-                cuts.add(m.start())
+        cuts = {start, end} | {c for c in breaks if not any(a <= c < b for a, b in bracketed)}
         opening = _OPENING.match(text, start, end)
         if opening and self.contrast_word.match(text, opening.end(), end):
             comma = next((m.start() for m in re.finditer(",", text[start:end])
@@ -451,10 +452,28 @@ class FindingReader(RuleComponent):
         return None
 
 
+class _Located(Generic[T]):
+    """Items of a Doc sorted by their start offset, taken between two offsets by bisection
+    (no scan of the whole Doc for each sentence and clause)."""
+
+    def __init__(self, items: Iterable[T], start_of: Callable[[T], int]):
+        self.items = sorted(items, key=start_of)
+        self.starts = [start_of(item) for item in self.items]
+
+    def within(self, start: int, end: int) -> list[T]:
+        return self.items[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
+
+
 @dataclass(frozen=True)
 class _Study:
+    """What every sentence of an abstract is read with: the study's focus, its labelled
+    groups, and its mentions, cues and effect estimates by position."""
+
     focus: tuple[str, list[str]] | None
     legend: _Legend
+    mentions: _Located[Hit]
+    cues: _Located[tuple]
+    effects: _Located[dict]
 
 
 @dataclass(frozen=True)
@@ -501,6 +520,13 @@ def _flip(direction: str) -> str:
     return {"increase": "decrease", "decrease": "increase"}.get(direction, direction)
 
 
+def _better(new: Result, old: Result) -> bool:
+    """Of two statements of one result, the one about the outcome itself rather than
+    "pregnancy outcomes", then the one that says whether it is significant (a title's
+    "IVIG increased live birth" and the results' "higher live birth rate (p < 0.001)")."""
+    return (new.umbrella, new.significant is None) < (old.umbrella, old.significant is None)
+
+
 def _without_restatements(results: list[Result]) -> list[Result]:
     """A result about "pregnancy outcomes" as a whole restates the specific results of the
     abstract ("tacrolimus improved pregnancy outcome" after higher clinical pregnancy and
@@ -536,10 +562,10 @@ def _coordinated(text: str, a: Hit, b: Hit) -> bool:
     return bool(_COORDINATION.match(text[first.end : second.start]))
 
 
-def _heading(sentence: str) -> str | None:
+def _heading(text: str, start: int, end: int) -> str | None:
     """The heading a sentence opens with ("Results: ...", "Data Extraction and Synthesis"
     on its own line), or None."""
-    m = _HEADING.match(sentence.strip())
+    m = _HEADING.match(text, start, end)
     return m.group(1) if m else None
 
 
@@ -625,8 +651,9 @@ def _unique(items) -> list[str]:  # noqa: ANN001 - any iterable of ids
 
 # --- groups named by a label: "group I vs group IV", "Low group" -------------------------
 
-_NUMBERED = re.compile(r"\bgroups?\s+((?:[ivx]+|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|\d)\b)*)")
-_LEVELS = re.compile(r"\b((?:(?:low|middle|intermediate|high)\s*(?:,\s*)?(?:and\s+|or\s+)?)+)groups?\b")
+_GROUP = re.compile(r"\bgroups?\b")
+_NUMBERED = re.compile(r"\s+((?:[ivx]+|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|\d)\b)*)")  # after "group"
+_LEVELS = re.compile(r"\b((?:(?:low|middle|intermediate|high)\s*(?:,\s*)?(?:and\s+|or\s+)?)+)$")  # before it
 _LABEL_PART = re.compile(r"[ivx]+|\d|low|middle|intermediate|high")
 _LEVEL_SIGN = {"low": "decrease", "high": "increase"}
 _LEVEL_NAMES = ("low", "middle", "intermediate", "high")
@@ -667,11 +694,16 @@ class _Legend:
 
 
 def _labels(text: str) -> list[_Label]:
+    if "group" not in text:
+        return []
     labels = []
-    for pattern in (_NUMBERED, _LEVELS):
-        for m in pattern.finditer(text):
-            parts = _LABEL_PART.finditer(m.group(1))
-            labels += [_Label(p.group(0), m.start(1) + p.start(), m.end(), m.start()) for p in parts]
+    for group in _GROUP.finditer(text):
+        numbered = _NUMBERED.match(text, group.end())
+        level = _LEVELS.search(text, max(0, group.start() - 50), group.start())
+        for m, opening, end in ((numbered, group.start(), numbered and numbered.end()),
+                                (level, level and level.start(), group.end())):  # fmt: skip
+            if m:
+                labels += [_Label(p.group(0), m.start(1) + p.start(), end, opening) for p in _LABEL_PART.finditer(m.group(1))]
     return sorted(labels, key=lambda label: label.start)
 
 
