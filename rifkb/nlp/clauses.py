@@ -43,8 +43,11 @@ _COORDINATION = re.compile(r"^(?:\s*\w+)?\s*(?:,|,?\s*and|,?\s*or)\s+(?:\S+\s+)?
 # a result of this study ("Background: Women with hypothyroidism are at increased risk").
 BACKGROUND = re.compile(r"(?:background|introduction|context|rationale|purpose|objectives?|aims?|problem)\b")
 _HEADING = re.compile(r"\W*((?:[^\W\d][\w()&/-]*\s+){0,4}[^\W\d][\w()&/-]*)\s*(?::|$)")
-# "To improve the pregnancy rate, it may be helpful to ...": a purpose, not a result
-PURPOSE = re.compile(r"\W*(?:\w+\s*:\s*)?(?:in order )?to\s+\w+")
+# "To improve the pregnancy rate, it may be helpful to ...": a purpose, not a result ("To
+# date", "To our knowledge", "To conclude" open no purpose)
+PURPOSE = re.compile(
+    r"\W*(?:\w+\s*:\s*)?(?:in order )?to\s+(?!date\b|our\b|the best\b|conclude\b|summari[sz]e\b|sum up\b)\w+"
+)
 # "women with and without CE", "treated ... and those without CE": both groups of a comparison
 BOTH_GROUPS = re.compile(
     r"\b(?:with (?:or|and)|(?:and|or|vs\.?|versus) (?:those|women|patients))\s+without\s+(?:[\w-]+\s+){0,3}$"
@@ -77,11 +80,21 @@ class Located(Generic[T]):
         return self.items[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
 
 
-def heading(text: str, start: int, end: int) -> str | None:
-    """The heading a sentence opens with ("Results: ...", "Data Extraction and Synthesis"
-    on its own line), or None."""
-    m = _HEADING.match(text, start, end)
-    return m.group(1) if m else None
+def in_background(text: str, raw: str, sentences: list[tuple[int, int]]) -> list[bool]:
+    """For each sentence, whether it is in a BACKGROUND or OBJECTIVE section: from such a
+    heading to the next heading, or to the next line (an abstract that drops its later
+    headings). `raw` is the text before folding, which keeps its line breaks."""
+    flags, background, bare, previous_end = [], False, False, 0
+    for start, end in sentences:
+        m = _HEADING.match(text, start, end)
+        if m:
+            background = bool(BACKGROUND.match(m.group(1)))
+        elif background and not bare and "\n" in raw[previous_end:start]:
+            background = False
+        flags.append(background)
+        bare = bool(m) and not text[m.end() : end].strip()
+        previous_end = start + len(text[start:end].rstrip())
+    return flags
 
 
 def clauses(

@@ -56,7 +56,8 @@ from rifkb.records import no_effect
 from rifkb.rules import RuleSet
 
 _GROUPS = re.compile(r"\b(?:outcomes?|groups?|arms?|cohorts?)\b")  # "no differences in outcomes"
-_UMBRELLA = re.compile(r"\boutcomes?\b")  # "pregnancy outcomes"
+# "pregnancy outcomes" as a whole (not "neonatal outcomes", an outcome of its own)
+_UMBRELLA = re.compile(r"\bpregnancy outcomes?\b")
 _DIRECTED = ("increase", "decrease", "no_difference", "not_significant", "association")
 
 
@@ -137,10 +138,10 @@ class FindingReader(RuleComponent):
         text, study = view.lower, self._study(doc, view)
         results: dict[tuple, Result] = {}
         named: dict[str, Hit] = {}  # the outcomes the last sentence reported on
-        background = False
-        for start, end in view.sentences:
-            heading = grammar.heading(text, start, end)
-            background = bool(grammar.BACKGROUND.match(heading)) if heading is not None else background
+        sentences = view.sentences
+        for (start, end), background in zip(
+            sentences, grammar.in_background(text, view.text, sentences), strict=True
+        ):
             if background or self._no_result(text, study.cues.within(start, end), start, end):
                 named = {}
                 continue

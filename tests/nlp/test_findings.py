@@ -415,3 +415,31 @@ def test_significance_kept_from_the_statement_that_gives_it(read):
 )
 def test_umbrella_outcomes(read, text, title, expected):
     assert {f.key for f in read(text, title=title).findings} == expected
+
+
+def test_background_section_ends_at_the_next_heading_or_line(read):
+    text = (
+        "Objective\nTo test whether IVIG improves live birth. It has been proposed that IVIG raises live birth rates."
+        "\n\nIVIG did not improve the live birth rate (p = 0.40)."
+    )
+    assert {f.key for f in read(text).findings} == {("treatment", "ivig", "live_birth", "no_difference")}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # "To date" opens no purpose
+            "To date, IVIG improved live birth rates in all three trials.",
+            {("treatment", "ivig", "live_birth", "increase")},
+        ),
+        (  # neonatal outcomes are an outcome of their own, not "pregnancy outcomes" as a whole
+            "IVIG improved live birth rates (p = 0.01). Neonatal outcomes were not affected by IVIG.",
+            {
+                ("treatment", "ivig", "live_birth", "increase"),
+                ("treatment", "ivig", "neonatal_outcome", "no_difference"),
+            },
+        ),
+    ],
+)
+def test_what_is_still_a_result(read, text, expected):
+    assert {f.key for f in read(text).findings} == expected
