@@ -30,6 +30,9 @@ into clauses (rifkb.nlp.clauses). In each clause:
   pregnancy loss" is a decrease); so does a result about the group without the subject
   ("lower rates ... without IVIG" is IVIG increasing them).
 
+A hedged increase or decrease with nothing measured ("may improve pregnancy rate", no
+p-value, no interval, not "significantly") is a speculation, not a result.
+
 Significance: "not significant" false, "significantly" or p <= 0.05 or an interval
 excluding no effect true, otherwise unknown; a no-difference result is not significant. A
 result stated twice keeps the statement that says whether it is significant; one about
@@ -260,6 +263,8 @@ class FindingReader(RuleComponent):
         significant = self._significance(text, clause.cues, clause.effects, clause.start, clause.end,
                                          stated.direction)  # fmt: skip
         hedged = any(c == "hedge" for _, _, c in clause.cues)
+        if hedged and significant is None and stated.direction != "no_difference":
+            return []  # "may improve pregnancy rate", with nothing measured: a speculation
         results = []
         for s, o, mention in self._pairs(text, clause, subjects, focus, objects):
             if stated.direction == "no_difference":

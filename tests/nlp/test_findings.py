@@ -44,13 +44,40 @@ def test_finding(read, text, expected):
 
 def test_clauses_have_their_own_direction(read):
     text = (
-        "G-CSF may increase chemical pregnancy and implantation rate but clinical pregnancy rate "
+        "G-CSF significantly increased chemical pregnancy and implantation rate but clinical pregnancy rate "
         "and abortion rate were unaffected."
     )
-    found = {(f.object, f.direction, f.hedged) for f in read(text).findings}
-    assert ("biochemical_pregnancy", "increase", True) in found
-    assert ("clinical_pregnancy", "no_difference", False) in found
-    assert ("miscarriage", "no_difference", False) in found
+    found = {(f.object, f.direction) for f in read(text).findings}
+    assert ("biochemical_pregnancy", "increase") in found
+    assert ("clinical_pregnancy", "no_difference") in found
+    assert ("miscarriage", "no_difference") in found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # a speculation, nothing measured: no result
+            "Combined treatment of prednisone and aspirin may improve pregnancy rate in autoantibody seropositive "
+            "patients.",
+            set(),
+        ),
+        (
+            "The selection of HLA-C1 over HLA-C2 donors could have a positive impact on the LBR in KIR AA "
+            "patients.",
+            set(),
+        ),
+        (  # hedged, but measured
+            "Intralipid infusion could significantly improve clinical pregnancy rate (RR 1.74, 95 % CI 1.27-2.40).",
+            {("treatment", "intralipid", "clinical_pregnancy", "increase", True)},
+        ),
+        (  # a hedged absence of effect is still one
+            "There is no correlation between the HLA-G polymorphism and RIF, and it might not affect the outcome.",
+            {("association", "hla_g", "rif", "no_difference", True)},
+        ),
+    ],
+)
+def test_hedged_statements(read, text, expected):
+    assert {(*f.key, f.hedged) for f in read(text).findings} == expected
 
 
 @pytest.mark.parametrize(
@@ -106,8 +133,8 @@ KINDS = [
         id="not-significant-after-semicolon-and-contrast",
     ),
     pytest.param(
-        "While HCQ may help improve fertilization and live birth rates, adding it to prednisone did not improve "
-        "overall pregnancy outcomes.",
+        "While HCQ significantly improved fertilization and live birth rates, adding it to prednisone did not "
+        "improve overall pregnancy outcomes.",
         "",
         {(T, "hydroxychloroquine", "live_birth", "increase")},
         {(T, "hydroxychloroquine", "live_birth", "no_difference")},
