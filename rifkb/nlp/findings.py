@@ -113,7 +113,7 @@ class _Clause:
 class _Direction:
     direction: str
     by_modifier: bool  # the mechanism's own direction word is the result
-    local: dict[str, str]  # mechanism -> the direction word describing it
+    local: dict[str, list[str]]  # mechanism -> the directions of the words describing it
     cues: list  # the clause's direction words that are results
 
 
@@ -266,24 +266,33 @@ class FindingReader(RuleComponent):
         if hedged and significant is None and stated.direction != "no_difference":
             return []  # "may improve pregnancy rate", with nothing measured: a speculation
         results = []
-        for s, o, mention in self._pairs(text, clause, subjects, focus, objects):
-            if stated.direction == "no_difference":
-                d = stated.direction
-            elif stated.by_modifier:
-                d = stated.local.get(s, stated.direction)
-            else:
-                d = (
-                    stated.direction
-                    if is_implied
-                    else (grammar.nearest(stated.cues, mention) or stated.direction)
+        for s, o, mention in self._pairs(text, clause, subjects, stated, focus, objects):
+            for d in self._pair_directions(text, clause, stated, s, mention, is_implied):
+                umbrella = bool(_UMBRELLA.search(text, mention.start, mention.end))
+                results.append(
+                    Result(subjects.kind, s, o, d, significant, hedged, clause.start, clause.end, umbrella)
                 )
-                d = _flip(d) if stated.local.get(s) == "decrease" else d
-            d = _flip(d) if self._negated(text, clause, s) else d
-            umbrella = bool(_UMBRELLA.search(text, mention.start, mention.end))
-            results.append(
-                Result(subjects.kind, s, o, d, significant, hedged, clause.start, clause.end, umbrella)
-            )
         return results
+
+    def _pair_directions(self, text: str, clause: _Clause, stated: _Direction, subject: str, mention: Hit,
+                         is_implied: bool) -> list[str]:  # fmt: skip
+        """The directions of one subject towards one object: the mechanism's own ("elevated
+        pro-inflammatory cytokines, decreased anti-inflammatory cytokines" are both), else
+        the direction word nearest the outcome, turned by a low level of the subject and by
+        a result about the group without it."""
+        own = stated.local.get(subject, [])
+        if stated.direction == "no_difference":
+            directions = [stated.direction]
+        elif stated.by_modifier:
+            directions = own or [stated.direction]
+        else:
+            d = (
+                stated.direction
+                if is_implied
+                else (grammar.nearest(stated.cues, mention) or stated.direction)
+            )
+            directions = [_flip(d) if own[:1] == ["decrease"] else d]
+        return [_flip(d) if self._negated(text, clause, subject) else d for d in directions]
 
     def _clause_direction(self, text: str, clause: _Clause, kind: str) -> _Direction | None:
         """The direction a clause states, and the direction words describing its mechanisms."""
@@ -297,7 +306,10 @@ class FindingReader(RuleComponent):
             direction, by_modifier = self._direction(text, own, *span), True
         if direction is None:
             return None
-        local = {m.concept: c[2] for c, (described, _) in modifiers.items() for m in described}
+        local: dict[str, list[str]] = {}
+        for (_, _, c), (described, _) in modifiers.items():
+            for m in described:
+                local.setdefault(m.concept, []).extend([c] if c not in local.get(m.concept, []) else [])
         return _Direction(direction, by_modifier, local, result_cues)
 
     def _clause_objects(self, text: str, clause: _Clause, subjects: _Subjects, stated: _Direction,
@@ -316,8 +328,8 @@ class FindingReader(RuleComponent):
             return implied[0], bool(implied[0])
         return {}, False
 
-    def _pairs(self, text: str, clause: _Clause, subjects: _Subjects, focus: Subjects | None,
-               objects: dict[str, Hit]) -> list[tuple[str, str, Hit]]:  # fmt: skip
+    def _pairs(self, text: str, clause: _Clause, subjects: _Subjects, stated: _Direction,
+               focus: Subjects | None, objects: dict[str, Hit]) -> list[tuple[str, str, Hit]]:  # fmt: skip
         """(subject, object, object mention) of a clause. Subjects each followed by their own
         outcomes pair in turn ("an effect of PBMC on both CPR and LBR, of G-CSF on CPR and of
         PRP on CPR"); otherwise every subject pairs with every object."""
@@ -339,8 +351,9 @@ class FindingReader(RuleComponent):
         if not subjects.from_focus and len(chosen) > 1:
             if subjects.kind == "treatment":
                 chosen = _compared_treatments(text, clause, [h for h in hits if h.type == ctype]) or chosen
-            else:
-                chosen = _prefer((subjects.kind or "", subjects.ids), focus)[1]
+            else:  # those the study is about, and those with a direction of their own
+                preferred = _prefer((subjects.kind or "", subjects.ids), focus)[1]
+                chosen = [s for s in chosen if s in preferred or s in stated.local]
         return [(s, o, m) for o, m in objects.items() for s in chosen if s != o]
 
     def _negated(self, text: str, clause: _Clause, subject: str) -> bool:

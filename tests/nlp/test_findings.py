@@ -340,6 +340,18 @@ KINDS = [
         id="decreased-ratio-of-a-mechanism",
     ),
     pytest.param(
+        "We found several elevated pro-inflammatory cytokines, decreased anti-inflammatory cytokines, and "
+        "increased Th1/Th2 cytokine ratios in RIF patients compared to control subjects.",
+        "Alterations of cytokine profiles in patients with recurrent implantation failure",
+        {
+            (A, "cytokines", "rif", "increase"),
+            (A, "cytokines", "rif", "decrease"),
+            (A, "th1_th2", "rif", "increase"),
+        },
+        set(),
+        id="each-mechanism-with-its-own-directions",
+    ),
+    pytest.param(
         "An increased embryo HLA-C2 load has a negative impact on the LBR in KIR AA patients.",
         "",
         {(A, "hla_kir", "live_birth", "decrease")},
