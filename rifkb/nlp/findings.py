@@ -133,7 +133,7 @@ class FindingReader(RuleComponent):
         # "no side-effects", "failed to become pregnant": the outcome is absent, not compared
         self.absent = before("absence")
         contrast = "|".join(map(re.escape, rules.cues["contrast"]))
-        self.clause_break = re.compile(rf";(?!\s*{grammar.STATISTIC})|,?\s*\b(?:{contrast})\b")
+        self.clause_break = re.compile(rf";(?!\s*{grammar.STATISTIC})|\b(?:{contrast})\b")
         self.contrast_word = re.compile(rf"(?:{contrast})\b")
         self.conditions = rules.with_role("condition")
 
