@@ -37,9 +37,11 @@ def extract(
 
     Example: rifkb extract --workers 2 --jsonl outputs/extractions.jsonl
     """
-    from rifkb.files import write_text_atomic
+    from rifkb.files import output_file, write_text_atomic
     from rifkb.kb.runs import extract_corpus
 
+    if jsonl is not None:
+        output_file(jsonl)  # a folder here is said now, not after the extraction
     corpus, store = open_corpus(corpus_dir)
     with store, LazyProgress("extract") as progress:
         report = extract_corpus(corpus, store, model, rules, workers, force, progress)

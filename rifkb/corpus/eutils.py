@@ -37,6 +37,7 @@ NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 # PubMed's E-utilities page through the first 10,000 hits of a query only
 # (NCBI, "The E-utilities In-Depth", ESearch: retstart).
 PUBMED_RETRIEVAL_CAP = 10_000
+MAX_TIMEOUT = 86_400  # seconds per request: a day; more is a mistake, and inf overflows
 T = TypeVar("T")
 
 
@@ -62,6 +63,8 @@ class EutilsConfig:
             )
         if urlparse(self.base_url).scheme not in ("http", "https"):
             raise FetchError(f"E-utilities URL {self.base_url!r} is not http(s)")
+        if not 0 < self.timeout <= MAX_TIMEOUT:  # also refuses nan; inf overflows the socket
+            raise FetchError(f"timeout {self.timeout!r}: give a number of seconds up to {MAX_TIMEOUT}")
 
 
 @dataclass(frozen=True)

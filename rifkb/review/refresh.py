@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import Run, Store
-from rifkb.files import write_text_atomic
+from rifkb.files import output_folder, write_text_atomic
 from rifkb.kb.rulesets import rules_of_extraction, rules_to_extract_with
 from rifkb.records import Extraction
 from rifkb.rules import RuleSet, load_rules
@@ -59,6 +59,7 @@ def refresh(
     from rifkb.review.tables import review_tables, write_tables
 
     say = progress or (lambda _message: None)
+    output_folder(outputs)  # a file in the way is said before anything is fetched
     runs = tuple(fetch()) if fetch else ()
     say("extracting")
     report = extract_corpus(corpus, store, rules_dir=rules_dir, workers=workers)
@@ -66,7 +67,6 @@ def refresh(
     say("building the graph")
     concepts = _rules(corpus, store, rules_dir, bool(papers)).concepts
     graph = build_graph(papers, concepts)
-    outputs.mkdir(parents=True, exist_ok=True)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
     written.append(_write(outputs / "extractions.jsonl", _jsonl(store.extractions())))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rifkb.files import write_atomic
+from rifkb.files import output_folder, write_atomic
 from rifkb.kb.graph import Paper, format_effect
 from rifkb.records import describe_rif
 
@@ -136,7 +136,7 @@ def review_tables(papers: list[Paper]) -> dict[str, pd.DataFrame]:
 
 def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
     """CSV per table, one XLSX workbook with a sheet each, one Markdown file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    output_folder(directory)
     written = []
     for name, frame in tables.items():
         index = name == "mechanism_outcome"
