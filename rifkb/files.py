@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -157,3 +158,20 @@ def _os_error(path: Path, exc: OSError) -> Exception:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return BadInputError(f"{path}: cannot write here ({exc.strerror})")
     return exc
+
+
+# Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return; lone
+# surrogates; U+FFFE and U+FFFF): text imported from other tools can hold them, and a
+# GraphML, GEXF or XLSX file that contains one cannot be read back.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_AS_SPACE = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f")  # vertical tab, form feed, separators
+
+
+def xml_safe(text: str) -> str:
+    """Text that XML can hold: whitespace controls become spaces, other controls go, a
+    lone surrogate becomes U+FFFD."""
+    if not _NOT_XML.search(text):
+        return text
+    return _NOT_XML.sub(
+        lambda m: " " if m.group() in _AS_SPACE else "" if m.group() < " " else "\ufffd", text
+    )
