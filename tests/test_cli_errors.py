@@ -125,3 +125,82 @@ def test_graph_output_that_is_a_folder(extracted, tmp_path):
 def test_status_still_reads_a_good_corpus(bundled):
     result = runner.invoke(app, ["status", "-c", str(bundled), "--json"])
     assert json.loads(result.stdout)["records"] == 55
+
+
+# --- item 25: a new user's first commands -------------------------------------------------
+
+
+def test_show_takes_a_bare_pmid(bundled):
+    result = runner.invoke(app, ["show", "18973893", "-c", str(bundled)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["pmid"] == "18973893"
+    one_line_error(runner.invoke(app, ["show", "1", "-c", str(bundled)]), "no record '1'")
+
+
+def test_figures_of_a_concept_that_is_no_intervention(extracted, tmp_path):
+    args = ["export", "figures", "-c", str(extracted), "-o", str(tmp_path / "f"), "--intervention"]
+    result = runner.invoke(app, [*args, "nk_uterine"])
+    one_line_error(result, "'nk_uterine' is uterine / endometrial NK cells, a mechanism, not an intervention")
+    assert not (tmp_path / "f").exists()
+    assert runner.invoke(app, [*args, "IVIg"]).exit_code == 0
+    assert (tmp_path / "f" / "forest_ivig.png").exists()
+
+
+# --- item 26: names that are ambiguous or close ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("NK", "'NK' is ambiguous: nk_peripheral (peripheral blood NK cells), nk_uterine (uterine"),
+        ("NK cells", "'NK cells' is ambiguous: nk_peripheral (peripheral blood NK cells), nk_uterine"),
+        ("natural killer cells", "is ambiguous: nk_peripheral"),
+        (
+            "endometritis",
+            "unknown concept 'endometritis'; did you mean chronic_endometritis (chronic endometritis)",
+        ),
+    ],
+)
+def test_a_name_that_is_ambiguous_or_close_lists_the_candidates(extracted, name, message):
+    result = runner.invoke(app, ["query", "concept", name, "-c", str(extracted)])
+    one_line_error(result, message)
+
+
+@pytest.mark.parametrize(
+    ("name", "concept"),
+    [
+        ("uNK", "nk_uterine"),
+        ("peripheral NK cells", "nk_peripheral"),
+        ("IVIG", "ivig"),
+        ("live births", "live_birth"),
+    ],
+)
+def test_a_name_of_one_concept_resolves(name, concept):
+    from rifkb.kb.query import resolve_concept
+    from rifkb.rules import load_rules
+
+    assert resolve_concept(name, load_rules()) == concept
+
+
+def test_the_refresh_summary_says_from_what_to_what_estimates_changed(tmp_path):
+    from tests.conftest import copy_rules
+
+    corpus = tmp_path / "c"
+    assert runner.invoke(app, ["init", str(corpus)]).exit_code == 0
+    abstract = "Live birth was more likely with IVIg (odds ratio 2.5, 95% CI 1.2-5.1)."
+    record = {"id": "src:1", "title": "IVIg in RIF", "year": 2024, "abstract": abstract}
+    (tmp_path / "one.jsonl").write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["import", "-c", str(corpus), str(tmp_path / "one.jsonl")]).exit_code == 0
+    args = ["refresh", "--offline", "-c", str(corpus), "-o", str(tmp_path / "out")]
+    assert runner.invoke(app, args).exit_code == 0
+    rules = copy_rules(tmp_path / "rules")  # the same words read as a risk ratio now
+    measures = (rules / "measures.tsv").read_text(encoding="utf-8")
+    (rules / "measures.tsv").write_text(
+        measures.replace("OR\todds ratio\t", "RR\todds ratio\t"), encoding="utf-8"
+    )
+    result = runner.invoke(app, [*args, "--rules", str(rules)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "  - estimates changed in src:1: OR 2.5 (1.2 to 5.1) live_birth → RR 2.5 (1.2 to 5.1) live_birth\n"
+        in result.stdout
+    )

@@ -137,7 +137,10 @@ def test_query_cli_formats(refreshed):
     )
     assert "nk_uterine ←co_studied (1 papers)— ivig —evidence" in text.stdout
     bad = runner.invoke(app, ["query", "concept", "ivg", "-c", str(corpus)])
-    assert bad.exit_code == 1 and bad.stderr == "rifkb: unknown concept 'ivg'; did you mean ivig, ivf?\n"
+    assert bad.exit_code == 1 and bad.stderr == (
+        "rifkb: unknown concept 'ivg'; did you mean ivig (intravenous immunoglobulin), "
+        "ivf (IVF / ICSI patients)?\n"
+    )
 
 
 def test_graph_cli_round_trip(refreshed, tmp_path):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -67,10 +68,24 @@ def export_figures(
     with store:
         rules = rules_of_extraction(corpus, store)
         papers = papers_from_store(store)
-    chosen = resolve_concept(intervention, rules) if intervention else None
+    chosen = (
+        _intervention(resolve_concept(intervention, rules), intervention, rules) if intervention else None
+    )
     labels = {c.id: c.label for c in rules.concepts.values()}
     for path in write_figures(papers, output, chosen, labels):
         typer.echo(f"wrote {path}")
+
+
+def _intervention(concept: str, name: str, rules: Any) -> str:
+    """A forest plot is of an intervention: a mechanism or outcome would draw an empty one."""
+    from rifkb.errors import BadInputError
+
+    found = rules.concepts[concept]
+    if found.type != "intervention":
+        examples = ", ".join(c.id for c in rules.concepts.values() if c.type == "intervention")
+        raise BadInputError(f"{name!r} is {found.label}, a {found.type}, not an intervention; "
+                            f"interventions: {textwrap.shorten(examples, 80, placeholder=' …')}")  # fmt: skip
+    return concept
 
 
 @app.command("refresh")

@@ -249,7 +249,11 @@ class Store:
         )
 
     def get(self, uid: str) -> Record:
+        """The record of a key or alias (`pmid:N`, `doi:...`, a source's id), or of a bare
+        PMID, as users copy it from PubMed."""
         resolved = self._resolve(uid)
+        if resolved is None and uid.strip().isdigit():
+            resolved = self._resolve(f"pmid:{uid.strip()}")
         if resolved is None:
             raise CorpusError(f"no record {uid!r} in this corpus")
         (data,) = self._conn.execute("SELECT data FROM records WHERE uid = ?", (resolved,)).fetchone()

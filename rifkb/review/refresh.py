@@ -28,7 +28,8 @@ class Changes:
     first_refresh: bool
     new_records: tuple[str, ...]
     new_findings: tuple[tuple[str, str], ...]  # (doc_id, "kind subject object direction")
-    changed_estimates: tuple[str, ...]  # doc_ids whose estimates changed
+    # (doc_id, estimates before, estimates now), as tables write them ("OR 3.64 (1.78 to 7.67) live_birth")
+    changed_estimates: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,21 @@ def _changes(store: Store, papers: list) -> Changes:
         (doc, f) for doc in sorted(now) for f in now[doc]["findings"]
         if f not in before.get(doc, {}).get("findings", [])
     )  # fmt: skip
-    changed = tuple(d for d in sorted(set(now) & set(before)) if now[d]["effects"] != before[d]["effects"])
+    changed = tuple(
+        (d, _estimates(before[d]["effects"]), _estimates(now[d]["effects"]))
+        for d in sorted(set(now) & set(before))
+        if now[d]["effects"] != before[d]["effects"]
+    )
     return Changes(False, new_records, new_findings, changed)
+
+
+def _estimates(effects: list[list]) -> tuple[str, ...]:
+    """The estimates of one record's state, as 'OR 3.64 (1.78 to 7.67) live_birth'."""
+    written = []
+    for measure, value, low, high, outcome in effects:
+        interval = f" ({low:g} to {high:g})" if low is not None and high is not None else ""
+        written.append(f"{measure} {value:g}{interval} {outcome or 'outcome n/a'}")
+    return tuple(written)
 
 
 def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Changes) -> str:
@@ -131,7 +145,8 @@ def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Ch
                      f"{len(changes.changed_estimates)} records with changed estimates")  # fmt: skip
         lines += [f"  - new record {d}" for d in changes.new_records[:50]]
         lines += [f"  - new finding in {d}: {f}" for d, f in changes.new_findings[:50]]
-        lines += [f"  - estimates changed in {d}" for d in changes.changed_estimates[:50]]
+        lines += [f"  - estimates changed in {d}: {'; '.join(old) or 'none'} → {'; '.join(new) or 'none'}"
+                  for d, old, new in changes.changed_estimates[:50]]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
