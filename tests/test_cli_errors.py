@@ -204,3 +204,21 @@ def test_the_refresh_summary_says_from_what_to_what_estimates_changed(tmp_path):
         "  - estimates changed in src:1: OR 2.5 (1.2 to 5.1) live_birth → RR 2.5 (1.2 to 5.1) live_birth\n"
         in result.stdout
     )
+
+
+# --- item 24: refresh without network ------------------------------------------------------
+
+
+def test_refresh_without_network_rebuilds_from_the_store_and_says_so(bundled, tmp_path):
+    out = tmp_path / "out"
+    args = ["refresh", "-c", str(bundled), "-o", str(out), "--retries", "0"]
+    result = runner.invoke(app, args, env={"RIFKB_EUTILS_URL": closed_port_url(), "NCBI_EMAIL": "a@b.org"})
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("rifkb: PubMed cannot be reached (esearch: gave up after 1 try; last error: ")
+    assert last.endswith("; rebuilt the outputs from the stored corpus (--offline skips fetching)")
+    assert "first refresh: 55 records" in result.stdout
+    assert "PubMed could not be reached" in (out / "refresh.md").read_text(encoding="utf-8")
+    for name in ("graph.graphml", "tables/evidence.csv", "figures/forest_ivig.png", "extractions.jsonl"):
+        assert (out / name).stat().st_size > 200, name

@@ -45,6 +45,11 @@ class MalformedResponse(FetchError):
     """A response arrived but could not be read as the XML it should be."""
 
 
+class Unreachable(FetchError):
+    """E-utilities could not be reached at all: no network, a refused connection, a
+    timeout. What is stored is still there to work from (`rifkb refresh --offline`)."""
+
+
 @dataclass(frozen=True)
 class EutilsConfig:
     email: str
@@ -159,7 +164,11 @@ class PubMedClient:
                 last = exc
             except (URLError, OSError, http.client.HTTPException, *PARSE_ERRORS) as exc:
                 last = exc
-        kind = MalformedResponse if isinstance(last, PARSE_ERRORS) else FetchError
+        kind = FetchError
+        if isinstance(last, PARSE_ERRORS):
+            kind = MalformedResponse
+        elif isinstance(last, OSError) and not isinstance(last, HTTPError):  # URLError is an OSError
+            kind = Unreachable
         tries = self.config.max_tries
         raise kind(
             f"{what}: gave up after {tries} {'try' if tries == 1 else 'tries'}; last error: {_describe(last)}"

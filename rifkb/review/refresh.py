@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import Run, Store
+from rifkb.errors import FetchError
 from rifkb.files import output_folder, write_text_atomic
 from rifkb.kb.rulesets import rules_of_extraction, rules_to_extract_with
 from rifkb.records import Extraction
@@ -41,19 +42,22 @@ class RefreshReport:
     changes: Changes
     papers: int = 0
     summary: str = field(default="")
+    fetch_error: FetchError | None = None  # the outputs were rebuilt from the store alone
 
 
 def refresh(
     corpus: Corpus,
     store: Store,
     outputs: Path,
-    fetch: Callable[[], list[Run]] | None = None,
+    fetch: Callable[[], Iterable[Run]] | None = None,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     rules_dir: Path | None = None,
 ) -> RefreshReport:
     """fetch (when given) -> extract -> graph -> tables -> figures -> changes. Extracts
-    with `rules_dir`, else the corpus's own rules, else rifkb's."""
+    with `rules_dir`, else the corpus's own rules, else rifkb's. When fetching fails
+    (no network), the outputs are still rebuilt from what is stored, and the report says
+    why nothing new came (`fetch_error`)."""
     from rifkb.kb.graph import build_graph, papers_from_store, write_graph
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
@@ -61,7 +65,7 @@ def refresh(
 
     say = progress or (lambda _message: None)
     output_folder(outputs)  # a file in the way is said before anything is fetched
-    runs = tuple(fetch()) if fetch else ()
+    runs, fetch_error = _fetch(fetch)
     say("extracting")
     report = extract_corpus(corpus, store, rules_dir=rules_dir, workers=workers)
     papers = papers_from_store(store)
@@ -76,10 +80,23 @@ def refresh(
     say("drawing figures")
     written += write_figures(papers, outputs / "figures", labels={c.id: c.label for c in concepts.values()})
     changes = _changes(store, papers)
-    summary = summarize(corpus, runs, report.extracted, changes)
+    summary = summarize(corpus, runs, report.extracted, changes, fetch_error)
     written.append(_write(outputs / "refresh.md", summary))
     return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
-                         changes, len(papers), summary)  # fmt: skip
+                         changes, len(papers), summary, fetch_error)  # fmt: skip
+
+
+def _fetch(fetch: Callable[[], Iterable[Run]] | None) -> tuple[tuple[Run, ...], FetchError | None]:
+    """The runs of the saved searches; those done before a fetch failed, and the failure."""
+    runs: list[Run] = []
+    if fetch is None:
+        return (), None
+    try:
+        for run in fetch():
+            runs.append(run)
+    except FetchError as exc:
+        return tuple(runs), exc
+    return tuple(runs), None
 
 
 def _rules(corpus: Corpus, store: Store, rules_dir: Path | None, extracted: bool) -> RuleSet:
@@ -131,8 +148,16 @@ def _estimates(effects: list[list]) -> tuple[str, ...]:
     return tuple(written)
 
 
-def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Changes) -> str:
+def summarize(
+    corpus: Corpus,
+    runs: tuple[Run, ...],
+    extracted: int,
+    changes: Changes,
+    fetch_error: FetchError | None = None,
+) -> str:
     lines = [f"# Refresh of {corpus.name}", ""]
+    if fetch_error is not None:
+        lines.append(f"- {fetch_problem(fetch_error)}; rebuilt from the stored corpus")
     for run in runs:
         lines.append(f"- search {run.search}: {run.hits} hits, {run.new} new, {run.updated} updated, "
                      f"{len(run.failed_pmids)} failed ({run.status})")  # fmt: skip
@@ -148,6 +173,15 @@ def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Ch
         lines += [f"  - estimates changed in {d}: {'; '.join(old) or 'none'} → {'; '.join(new) or 'none'}"
                   for d, old, new in changes.changed_estimates[:50]]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def fetch_problem(error: FetchError) -> str:
+    """'PubMed could not be reached (...)' or 'fetching from PubMed failed (...)'."""
+    from rifkb.corpus.eutils import Unreachable  # Bio.Entrez: only when a fetch failed
+
+    if isinstance(error, Unreachable):
+        return f"PubMed could not be reached ({error})"
+    return f"fetching from PubMed failed ({error})"
 
 
 def _jsonl(extractions: Iterable[Extraction]) -> str:
