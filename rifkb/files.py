@@ -154,7 +154,10 @@ def _umask() -> int:
 
 def _os_error(path: Path, exc: OSError) -> Exception:
     if exc.errno in DISK_FULL:
-        return DiskFullError(f"the disk is full: {path} was not written (nothing stored changed)")
+        where = f"{path} was not written"
+        return DiskFullError(
+            f"the disk is full: nothing stored changed ({where}); free some space and run again"
+        )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return BadInputError(f"{path}: cannot write here ({exc.strerror})")
     return exc

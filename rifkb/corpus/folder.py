@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -88,9 +88,10 @@ class Corpus:
         known = ", ".join(s.name for s in self.searches) or "none"
         raise CorpusError(f"corpus {self.name!r} has no saved search {name!r} (it has: {known})")
 
-    def open_store(self) -> Store:
-        """The corpus's store; on first use, loaded with the corpus's snapshot if it has one."""
-        store = Store(self.store_path)
+    def open_store(self, on_wait: Callable[[], None] | None = None) -> Store:
+        """The corpus's store; on first use, loaded with the corpus's snapshot if it has one.
+        `on_wait` is called when a write has to wait for another command's (see Store)."""
+        store = Store(self.store_path, on_wait=on_wait)
         try:
             if store.get_meta("snapshot_loaded") is None and self.snapshot_path.exists():
                 with store.transaction():
