@@ -53,9 +53,11 @@ __all__ = [
 ]
 
 
-# Seconds a writer waits for another without a word, and in all before giving up.
+# Seconds a writer waits for another without a word, and in all before giving up; and
+# what any other statement waits (in WAL mode readers rarely wait at all).
 QUIET_WAIT = 1.0
 WAIT_FOR_WRITER = 600.0
+STATEMENT_WAIT = 30.0
 # Free space under which a failed write is taken for a full disk (SQLite may say only
 # "disk I/O error" when it cannot even create its -wal and -shm files).
 NEARLY_FULL = 1 << 20
@@ -86,7 +88,7 @@ class Store:
         self._depth = 0
         self._wait, self._on_wait = wait, on_wait
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=min(wait, QUIET_WAIT))
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=STATEMENT_WAIT)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -152,21 +154,26 @@ class Store:
     def _begin(self) -> None:
         """BEGIN IMMEDIATE: take the write lock now, waiting for another writer to finish
         (quietly for a moment, then saying so once)."""
+        quiet = min(self._wait, QUIET_WAIT)
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin_within(quiet)
             return
         except sqlite3.OperationalError as exc:
-            if not _busy(exc) or self._wait <= QUIET_WAIT:
+            if not _busy(exc) or self._wait <= quiet:
                 raise self._busy_error(exc) from None
         if self._on_wait is not None:
             self._on_wait()
-        self._conn.execute(f"PRAGMA busy_timeout = {int((self._wait - QUIET_WAIT) * 1000)}")
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin_within(self._wait - quiet)
         except sqlite3.OperationalError as exc:
             raise self._busy_error(exc) from None
+
+    def _begin_within(self, seconds: float) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
         finally:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(QUIET_WAIT * 1000)}")
+            self._conn.execute(f"PRAGMA busy_timeout = {int(STATEMENT_WAIT * 1000)}")
 
     def _busy_error(self, exc: sqlite3.OperationalError) -> Exception:
         if _busy(exc):
