@@ -139,5 +139,5 @@ def refresh_command(
     sys.stdout.write(report.summary)
     typer.echo(f"wrote {len(report.outputs)} files under {output}", err=True)
     if report.fetch_error is not None:
-        problem = fetch_problem(report.fetch_error).replace("could not be reached", "cannot be reached")
+        problem = fetch_problem(report.fetch_error, now=True)
         raise fail(f"{problem}; rebuilt the outputs from the stored corpus (--offline skips fetching)")

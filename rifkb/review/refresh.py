@@ -175,12 +175,13 @@ def summarize(
     return "\n".join(lines) + "\n"
 
 
-def fetch_problem(error: FetchError) -> str:
-    """'PubMed could not be reached (...)' or 'fetching from PubMed failed (...)'."""
+def fetch_problem(error: FetchError, now: bool = False) -> str:
+    """'PubMed could not be reached (...)' (or 'cannot', `now`), or 'fetching from PubMed
+    failed (...)' when it answered with something unusable."""
     from rifkb.corpus.eutils import Unreachable  # Bio.Entrez: only when a fetch failed
 
     if isinstance(error, Unreachable):
-        return f"PubMed could not be reached ({error})"
+        return f"PubMed {'cannot' if now else 'could not'} be reached ({error})"
     return f"fetching from PubMed failed ({error})"
 
 
