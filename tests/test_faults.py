@@ -50,7 +50,7 @@ def test_a_second_writer_waits_for_the_first_and_loses_nothing(tmp_path):
         with Store(path) as first, first.transaction():
             first.add_records([record(1)], PROVENANCE)
             holding.set()
-            time.sleep(1.5)
+            time.sleep(2.5)  # well past the quiet second before the second writer speaks
 
     thread = threading.Thread(target=hold)
     thread.start()
