@@ -28,3 +28,13 @@ class FetchError(RifkbError):
 class PipelineError(RifkbError, ValueError):
     """A spaCy component used on a pipeline that lacks what it needs; names the component
     to add. Also a ValueError, as spaCy's own configuration errors are."""
+
+
+class DiskFullError(RifkbError):
+    """The disk filled up during a write; the write was undone, so the store or file is
+    as it was before it."""
+
+
+class StoreBusyError(CorpusError):
+    """Another rifkb command kept the corpus's store locked for writing longer than this
+    one would wait."""

@@ -1,28 +1,78 @@
 """Writing output files atomically: to a temporary file beside the target, then
-`os.replace`, so an interrupted export never leaves half a file."""
+`os.replace`, so an interrupted export never leaves half a file.
+
+Outputs get the mode the umask gives, as any tool's output does (0644 under the usual
+umask 022), not the 0600 of a temporary file. A temporary file carries the id of the
+process writing it (`.evidence.csv.1234.x8k2.part.csv`): a process killed before it could
+clean up leaves it behind, and the next write of the same target removes it once that
+process is gone. A full disk is one line (`DiskFullError`), the target left as it was.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from rifkb.errors import BadInputError
+from rifkb.errors import BadInputError, DiskFullError
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def output_file(path: Path) -> Path:
+    """Check that a file can be written at `path` (not a folder, its parent not a file),
+    before any work is done for it."""
+    path = Path(path)
+    if path.is_dir():
+        raise BadInputError(f"{path}: is a folder; give the name of a file")
+    _check_parents(path.parent)
+    return path
+
+
+def output_folder(path: Path) -> Path:
+    """Create the folder `path` for outputs, or say in one line why it cannot be one."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise BadInputError(f"{path}: exists and is not a folder")
+    _check_parents(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    return path
+
+
+def _check_parents(folder: Path) -> None:
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise BadInputError(f"{parent}: exists and is not a folder")
+            return
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
     """Call write(temporary path), then move the result into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
+    path = output_file(path)
+    output_folder(path.parent)
+    remove_stale(path)
     try:
-        write(Path(tmp))
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=_prefix(path), suffix=f".part{path.suffix}")
+    except OSError as exc:
+        raise _os_error(path, exc) from None
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        os.close(fd)
+        write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            raise _os_error(path, exc) from None
         raise
     return path
 
@@ -37,16 +87,94 @@ def write_tree_atomic(path: Path, write: Callable[[Path], object]) -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise BadInputError(f"{path}: exists and is not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    old = path.with_name(f".{path.name}.old")
+    output_folder(path.parent)
+    remove_stale(path)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=_prefix(path), suffix=".part"))
+    os.chmod(tmp, 0o777 & ~_umask())
+    old = path.with_name(f".{path.name}.{os.getpid()}.old")
     try:
         write(tmp)
         if path.exists():
             os.replace(path, old)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            raise _os_error(path, exc) from None
         raise
     shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+def remove_stale(path: Path) -> list[Path]:
+    """Remove the temporary files (and folders) that processes no longer running left
+    beside `path`; those of a running process are its work in progress."""
+    removed = []
+    prefix = f".{path.name}."
+    try:
+        beside = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    for leftover in beside:
+        name = leftover.name
+        if not name.startswith(prefix) or not (".part" in name or name.endswith(".old")):
+            continue
+        pid = name[len(prefix) :].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def _prefix(path: Path) -> str:
+    return f".{path.name}.{os.getpid()}."
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _umask() -> int:
+    """The process's umask; reading it means setting it, so it is put back at once."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _os_error(path: Path, exc: OSError) -> Exception:
+    if exc.errno in DISK_FULL:
+        where = f"{path} was not written"
+        return DiskFullError(
+            f"the disk is full: nothing stored changed ({where}); free some space and run again"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return BadInputError(f"{path}: cannot write here ({exc.strerror})")
+    return exc
+
+
+# Characters XML 1.0 forbids (C0 controls but tab, newline and carriage return; lone
+# surrogates; U+FFFE and U+FFFF): text imported from other tools can hold them, and a
+# GraphML, GEXF or XLSX file that contains one cannot be read back.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_AS_SPACE = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f")  # vertical tab, form feed, separators
+
+
+def xml_safe(text: str) -> str:
+    """Text that XML can hold: whitespace controls become spaces, other controls go, a
+    lone surrogate becomes U+FFFD."""
+    if not _NOT_XML.search(text):
+        return text
+    return _NOT_XML.sub(
+        lambda m: " " if m.group() in _AS_SPACE else "" if m.group() < " " else "\ufffd", text
+    )

@@ -131,13 +131,16 @@ def test_query_cli_formats(refreshed):
                                              "-c", str(corpus), "--json"]).stdout)  # fmt: skip
     assert as_json["source"] == "ivig" and as_json["direct"][0]["relation"] == "evidence"
     as_csv = runner.invoke(app, ["query", "concept", "ivig", "-c", str(corpus), "--csv"]).stdout.splitlines()
-    assert as_csv[0] == "section,doc_id,other,direction_or_measure,value,papers" and len(as_csv) > 3
+    assert as_csv[0].startswith("section,doc_id,other,direction_or_measure,value,papers,") and len(as_csv) > 3
     text = runner.invoke(
         app, ["query", "links", "--from", "nk_uterine", "--to", "live_birth", "-c", str(corpus)]
     )
     assert "nk_uterine ←co_studied (1 papers)— ivig —evidence" in text.stdout
     bad = runner.invoke(app, ["query", "concept", "ivg", "-c", str(corpus)])
-    assert bad.exit_code == 1 and bad.stderr == "rifkb: unknown concept 'ivg'; did you mean ivig, ivf?\n"
+    assert bad.exit_code == 1 and bad.stderr == (
+        "rifkb: unknown concept 'ivg'; did you mean ivig (intravenous immunoglobulin), "
+        "ivf (IVF / ICSI patients)?\n"
+    )
 
 
 def test_graph_cli_round_trip(refreshed, tmp_path):

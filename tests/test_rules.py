@@ -30,7 +30,11 @@ def line_count(path):
 @pytest.mark.parametrize(
     ("file", "line", "message"),
     [
-        ("lexicon.tsv", "ivigg\tsome name\ti", "unknown concept 'ivigg' (did you mean ivig?)"),
+        (
+            "lexicon.tsv",
+            "ivigg\tsome name\ti",
+            "unknown concept 'ivigg' (not in concepts.tsv; did you mean ivig?)",
+        ),
         ("lexicon.tsv", "ivig\tsome name\tx", "case must be i (insensitive) or s (sensitive)"),
         ("lexicon.tsv", "ivig", "expected 3 to 4 tab-separated columns, found 1"),
         ("patterns.tsv", "ivig\t(unclosed", "bad regular expression"),
@@ -150,3 +154,41 @@ def test_concept_roles_come_from_the_rule_file():
     rules = load_rules()
     assert rules.with_role("condition") == {"rif", "rpl", "infertility"}
     assert rules.with_role("control") == {"fertile_controls"}
+
+
+@pytest.mark.parametrize("file", ["concepts.tsv", "lexicon.tsv", "cues.tsv", "sentences.tsv"])
+def test_an_empty_rule_file_is_refused(rules_copy, file):
+    (rules_copy / file).write_text("", encoding="utf-8")
+    with pytest.raises(RuleFileError) as error:
+        load_rules(rules_copy)
+    assert str(error.value).startswith(f"{rules_copy / file}: empty rule file")
+
+
+@pytest.mark.parametrize("file", ["concepts.tsv", "lexicon.tsv", "rate_heads.tsv", "sentences.tsv"])
+def test_a_rule_file_without_its_header_is_refused_not_shortened(rules_copy, file):
+    """Without the check the first rule was taken for the header and dropped; for
+    concepts.tsv the error then blamed lexicon.tsv, whose rows named the lost concept."""
+    path = rules_copy / file
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    rules = [line for line in lines[1:] if line.strip() and not line.startswith("#")]
+    path.write_text("".join(rules), encoding="utf-8")
+    with pytest.raises(RuleFileError) as error:
+        load_rules(rules_copy)
+    assert str(error.value).startswith(f"{path}:1: expected the header row ")
+
+
+def test_a_header_only_rule_file_is_no_rules(rules_copy):
+    (rules_copy / "rate_heads.tsv").write_text("word\tconcept\n# none\n", encoding="utf-8")
+    assert load_rules(rules_copy).rate_heads == {}
+
+
+def test_comment_lines_may_come_before_the_header(rules_copy):
+    path = rules_copy / "numbers.tsv"
+    path.write_text("# number words\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_rules(rules_copy).numbers["two"] == 2
+
+
+def test_an_unknown_concept_says_where_concepts_are_defined(rules_copy):
+    append(rules_copy / "lexicon.tsv", "zz_drug\tzedomab\ti")
+    with pytest.raises(RuleFileError, match=r"unknown concept 'zz_drug' \(not in concepts.tsv"):
+        load_rules(rules_copy)

@@ -7,6 +7,8 @@ libraries are imported inside the commands so that `rifkb --help` stays fast.
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
 from rifkb.cli import corpus, extract, kb, pipeline, review
@@ -27,4 +29,11 @@ app.add_typer(export_app, name="export")
 
 
 def main() -> None:
+    # SIGTERM (kill, a CI timeout, a service manager) ends a command as Ctrl-C does: store
+    # transactions roll back, extraction workers are ended, temporary files removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     app()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -54,7 +54,11 @@ def open_corpus(corpus_dir: Path):  # noqa: ANN201 - returns (Corpus, Store)
     from rifkb.corpus.folder import load_corpus
 
     corpus = load_corpus(corpus_dir)
-    return corpus, corpus.open_store()
+    return corpus, corpus.open_store(on_wait=functools.partial(_waiting, corpus.store_path))
+
+
+def _waiting(path: Path) -> None:
+    typer.echo(f"rifkb: another rifkb command is writing to {path}; waiting for it to finish", err=True)
 
 
 def progress_bar():  # noqa: ANN201

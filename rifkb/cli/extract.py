@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rifkb.cli.common import DEFAULT_CORPUS, CorpusOption, LazyProgress, handles_errors, open_corpus
+from rifkb.cli.common import DEFAULT_CORPUS, CorpusOption, LazyProgress, fail, handles_errors, open_corpus
 
 app = typer.Typer()
 
@@ -37,12 +37,17 @@ def extract(
 
     Example: rifkb extract --workers 2 --jsonl outputs/extractions.jsonl
     """
-    from rifkb.files import write_text_atomic
+    from rifkb.files import output_file, write_text_atomic
     from rifkb.kb.runs import extract_corpus
 
+    if jsonl is not None:
+        output_file(jsonl)  # a folder here is said now, not after the extraction
     corpus, store = open_corpus(corpus_dir)
     with store, LazyProgress("extract") as progress:
-        report = extract_corpus(corpus, store, model, rules, workers, force, progress)
+        try:
+            report = extract_corpus(corpus, store, model, rules, workers, force, progress)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see app.main)
+            raise fail("interrupted; the extractions stored so far are kept, run again to go on") from None
         if jsonl is not None:
             lines = (json.dumps(x.to_json(), ensure_ascii=False, sort_keys=True) + "\n"
                      for x in store.extractions())  # fmt: skip
@@ -51,6 +56,8 @@ def extract(
         f"extracted {report.extracted}, unchanged {report.unchanged}, "
         f"failed {len(report.failures)} ({report.version})"
     )
+    if report.arrived:
+        typer.echo(f"{report.arrived} records were stored during the run and not read: run again", err=True)
     for failure in report.failures:
         typer.echo(f"  {failure.uid}: {failure.message}", err=True)
     if jsonl is not None:

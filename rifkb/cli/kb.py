@@ -82,9 +82,11 @@ def query_links_command(
     if as_json:
         typer.echo(json.dumps(asdict(links), indent=2, ensure_ascii=False))
     elif as_csv:
-        echo_csv(["path", "step", "source", "relation", "target", "papers", "doc_id", "sentence"],
-             [[p, i, s.source, s.relation, s.target, len(s.papers), e.doc_id, e.sentence]
-              for p, i, s in steps for e in s.evidence])  # fmt: skip
+        header = ["path", "step", "source", "relation", "target", "papers", "doc_id", "direction",
+                  "significant", "effect", "sentence"]  # fmt: skip
+        echo_csv(header, [[p, i, s.source, s.relation, s.target, len(s.papers), e.doc_id, e.direction,
+                           e.significant, e.effect, e.sentence]
+                          for p, i, s in steps for e in s.evidence])  # fmt: skip
     else:
         _print_links(links)
 
@@ -143,13 +145,40 @@ def query_concept(
         typer.echo(json.dumps(asdict(summary), indent=2, ensure_ascii=False))
         return
     if as_csv:
-        findings = [["finding", "", f.other, _arrows(f), "", f.papers] for f in summary.findings]
-        effects = [["effect", e.evidence.doc_id, e.outcome, e.measure, e.value, ""] for e in summary.effects]
-        echo_csv(
-            ["section", "doc_id", "other", "direction_or_measure", "value", "papers"], findings + effects
-        )
+        echo_csv(CONCEPT_CSV, _concept_rows(summary, describe_rif))
         return
     _print_summary(summary, describe_rif)
+
+
+# One row per finding summary, effect estimate and RIF definition, with every column the
+# terminal and --json show; a column that does not apply to a row's section is blank.
+CONCEPT_CSV = [
+    "section", "doc_id", "other", "direction_or_measure", "value", "papers", "role", "kind",
+    "increase", "decrease", "no_difference", "significant", "designs", "ci_low", "ci_high", "p",
+    "adjusted", "year", "rif_definition", "sentence",
+]  # fmt: skip
+
+
+def _concept_rows(summary: Any, describe_rif: Any) -> list[list[Any]]:
+    rows = []
+    for f in summary.findings:
+        designs = "; ".join(f"{d} {n}" for d, n in f.designs.items())
+        rows.append({"section": "finding", "other": f.other, "direction_or_measure": _arrows(f),
+                     "papers": f.papers, "role": f.role, "kind": f.kind, "increase": f.increase,
+                     "decrease": f.decrease, "no_difference": f.no_difference,
+                     "significant": f.significant, "designs": designs})  # fmt: skip
+    for e in summary.effects:
+        rows.append({"section": "effect", "doc_id": e.evidence.doc_id, "other": e.outcome,
+                     "direction_or_measure": e.measure, "value": e.value, "ci_low": e.ci_low,
+                     "ci_high": e.ci_high, "p": e.p, "adjusted": e.adjusted,
+                     "sentence": e.evidence.sentence})  # fmt: skip
+    for dated in summary.rif_definitions:
+        r = dated.definition
+        rows.append({"section": "rif_definition", "doc_id": r.evidence.doc_id, "year": dated.year,
+                     "rif_definition": describe_rif(r.min_failed_transfers, r.min_embryos,
+                                                    r.embryo_quality, r.max_age),
+                     "sentence": r.evidence.sentence})  # fmt: skip
+    return [[row.get(column) for column in CONCEPT_CSV] for row in rows]
 
 
 def _print_summary(summary: Any, describe_rif: Any) -> None:

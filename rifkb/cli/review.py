@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,6 +14,7 @@ from rifkb.cli.common import (
     OUTPUTS,
     CorpusOption,
     LazyProgress,
+    fail,
     handles_errors,
     open_corpus,
     print_runs,
@@ -67,10 +69,24 @@ def export_figures(
     with store:
         rules = rules_of_extraction(corpus, store)
         papers = papers_from_store(store)
-    chosen = resolve_concept(intervention, rules) if intervention else None
+    chosen = (
+        _intervention(resolve_concept(intervention, rules), intervention, rules) if intervention else None
+    )
     labels = {c.id: c.label for c in rules.concepts.values()}
     for path in write_figures(papers, output, chosen, labels):
         typer.echo(f"wrote {path}")
+
+
+def _intervention(concept: str, name: str, rules: Any) -> str:
+    """A forest plot is of an intervention: a mechanism or outcome would draw an empty one."""
+    from rifkb.errors import BadInputError
+
+    found = rules.concepts[concept]
+    if found.type != "intervention":
+        examples = ", ".join(c.id for c in rules.concepts.values() if c.type == "intervention")
+        raise BadInputError(f"{name!r} is {found.label}, a {found.type}, not an intervention; "
+                            f"interventions: {textwrap.shorten(examples, 80, placeholder=' …')}")  # fmt: skip
+    return concept
 
 
 @app.command("refresh")
@@ -89,6 +105,10 @@ def refresh_command(
     eutils_url: Annotated[
         str | None, typer.Option(envvar="RIFKB_EUTILS_URL", help="Another E-utilities server.")
     ] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds per request.")] = 60.0,
+    retries: Annotated[
+        int, typer.Option(min=0, max=20, help="Retries of a failed request, with exponential backoff.")
+    ] = 5,
 ) -> None:
     """Fetch new records (unless --offline), extract, rebuild the graph, the review tables and
     the figures, and say what changed since the last refresh.
@@ -97,13 +117,20 @@ def refresh_command(
     """
     from rifkb.corpus.eutils import NCBI_EUTILS_URL, EutilsConfig, PubMedClient
     from rifkb.corpus.fetch import fetch_search
-    from rifkb.review.refresh import refresh
+    from rifkb.errors import FetchError
+    from rifkb.review.refresh import fetch_problem, refresh
 
     corpus, store = open_corpus(corpus_dir)
     fetch = None
     if not offline:
-        client = PubMedClient(EutilsConfig(email or "", api_key, eutils_url or NCBI_EUTILS_URL))
-        fetch = lambda: [fetch_search(store, client, s) for s in corpus.searches]  # noqa: E731
+        url = eutils_url or NCBI_EUTILS_URL
+        try:
+            config = EutilsConfig(email or "", api_key, url, timeout, max_tries=retries + 1)
+        except FetchError as exc:
+            store.close()
+            raise fail(f"{exc}; or rebuild from the stored corpus with --offline") from None
+        client = PubMedClient(config)
+        fetch = lambda: (fetch_search(store, client, s) for s in corpus.searches)  # noqa: E731
     with store, LazyProgress("refresh"):
         report = refresh(corpus, store, output, fetch, workers,
                          lambda message: typer.echo(f"... {message}", err=True), rules)  # fmt: skip
@@ -111,3 +138,6 @@ def refresh_command(
         print_runs(list(report.runs))
     sys.stdout.write(report.summary)
     typer.echo(f"wrote {len(report.outputs)} files under {output}", err=True)
+    if report.fetch_error is not None:
+        problem = fetch_problem(report.fetch_error, now=True)
+        raise fail(f"{problem}; rebuilt the outputs from the stored corpus (--offline skips fetching)")

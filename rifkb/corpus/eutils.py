@@ -37,11 +37,17 @@ NCBI_EUTILS_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
 # PubMed's E-utilities page through the first 10,000 hits of a query only
 # (NCBI, "The E-utilities In-Depth", ESearch: retstart).
 PUBMED_RETRIEVAL_CAP = 10_000
+MAX_TIMEOUT = 86_400  # seconds per request: a day; more is a mistake, and inf overflows
 T = TypeVar("T")
 
 
 class MalformedResponse(FetchError):
     """A response arrived but could not be read as the XML it should be."""
+
+
+class Unreachable(FetchError):
+    """E-utilities could not be reached at all: no network, a refused connection, a
+    timeout. What is stored is still there to work from (`rifkb refresh --offline`)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class EutilsConfig:
             )
         if urlparse(self.base_url).scheme not in ("http", "https"):
             raise FetchError(f"E-utilities URL {self.base_url!r} is not http(s)")
+        if not 0 < self.timeout <= MAX_TIMEOUT:  # also refuses nan; inf overflows the socket
+            raise FetchError(f"timeout {self.timeout!r}: give a number of seconds up to {MAX_TIMEOUT}")
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,11 @@ class PubMedClient:
                 last = exc
             except (URLError, OSError, http.client.HTTPException, *PARSE_ERRORS) as exc:
                 last = exc
-        kind = MalformedResponse if isinstance(last, PARSE_ERRORS) else FetchError
+        kind = FetchError
+        if isinstance(last, PARSE_ERRORS):
+            kind = MalformedResponse
+        elif isinstance(last, OSError) and not isinstance(last, HTTPError):  # URLError is an OSError
+            kind = Unreachable
         tries = self.config.max_tries
         raise kind(
             f"{what}: gave up after {tries} {'try' if tries == 1 else 'tries'}; last error: {_describe(last)}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ import tomli_w
 
 from rifkb.corpus.store import Provenance, Store
 from rifkb.errors import BadInputError, CorpusError
+from rifkb.files import output_folder
 from rifkb.records import Record
 
 DEFAULT_CORPUS = Path("corpora/rif-ivig")
@@ -86,9 +88,10 @@ class Corpus:
         known = ", ".join(s.name for s in self.searches) or "none"
         raise CorpusError(f"corpus {self.name!r} has no saved search {name!r} (it has: {known})")
 
-    def open_store(self) -> Store:
-        """The corpus's store; on first use, loaded with the corpus's snapshot if it has one."""
-        store = Store(self.store_path)
+    def open_store(self, on_wait: Callable[[], None] | None = None) -> Store:
+        """The corpus's store; on first use, loaded with the corpus's snapshot if it has one.
+        `on_wait` is called when a write has to wait for another command's (see Store)."""
+        store = Store(self.store_path, on_wait=on_wait)
         try:
             if store.get_meta("snapshot_loaded") is None and self.snapshot_path.exists():
                 with store.transaction():
@@ -113,17 +116,47 @@ def load_corpus(path: Path) -> Corpus:
         config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CorpusError(f"{config_path}: {exc}") from None
-    try:
-        searches = tuple(
-            SavedSearch(s["name"], s["query"], s.get("mindate"), s.get("maxdate"))
-            for s in config.get("searches", [])
-        )
-    except (KeyError, TypeError) as exc:
-        raise CorpusError(f"{config_path}: every [[searches]] needs name and query ({exc})") from None
-    except BadInputError as exc:
-        raise CorpusError(f"{config_path}: {exc}") from None
+    searches = _searches(config.get("searches", []), config_path)
     name, description = str(config.get("name", path.name)), str(config.get("description", ""))
     return Corpus(path, name, description, searches, _rules_dir(config.get("rules"), path, config_path))
+
+
+def _searches(value: object, config_path: Path) -> tuple[SavedSearch, ...]:
+    """The [[searches]] of corpus.toml, each checked: a wrong type or a name used twice is
+    one line naming the file, not a traceback or a search that silently fetches nothing."""
+    if not isinstance(value, list) or not all(isinstance(s, dict) for s in value):
+        raise CorpusError(f"{config_path}: searches must be [[searches]] tables with a name and a query")
+    searches = []
+    for entry in value:
+        label = f"search {entry['name']!r}" if isinstance(entry.get("name"), str) else "a search"
+        for key in ("name", "query", "mindate", "maxdate"):
+            if key in ("name", "query") and key not in entry:
+                raise CorpusError(
+                    f"{config_path}: {label} has no {key}; every [[searches]] needs name and query"
+                )
+            if key in entry and not isinstance(entry[key], str):
+                raise CorpusError(f"{config_path}: {label}: {key} must be text, not {entry[key]!r}")
+        try:
+            searches.append(
+                SavedSearch(entry["name"], entry["query"], entry.get("mindate"), entry.get("maxdate"))
+            )
+        except BadInputError as exc:
+            raise CorpusError(f"{config_path}: {exc}") from None
+    try:
+        check_unique_names(searches)
+    except BadInputError as exc:
+        raise CorpusError(f"{config_path}: {exc}") from None
+    return tuple(searches)
+
+
+def check_unique_names(searches: Iterable[SavedSearch]) -> None:
+    """Two saved searches of one name would share a watermark and runs: the second would
+    fetch nothing."""
+    seen: set[str] = set()
+    for search in searches:
+        if search.name in seen:
+            raise BadInputError(f"two saved searches are named {search.name!r}; give each its own name")
+        seen.add(search.name)
 
 
 def _rules_dir(value: object, path: Path, config_path: Path) -> Path | None:
@@ -155,14 +188,14 @@ def init_corpus(
     """Create a corpus folder; refuses to overwrite an existing corpus. `rules`: the
     corpus's own rules folder, which extraction then uses instead of rifkb's."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise BadInputError(f"{path}: exists and is not a folder; give the corpus a folder of its own")
     if (path / CONFIG_FILE).exists():
         raise CorpusError(f"{path}: already a corpus ({CONFIG_FILE} exists)")
-    names = [s.name for s in searches]
-    if len(names) != len(set(names)):
-        raise BadInputError("two saved searches share a name")
+    check_unique_names(searches)
     if rules is not None and not Path(rules).is_dir():
         raise CorpusError(f"{rules}: no such rules folder")
-    path.mkdir(parents=True, exist_ok=True)
+    output_folder(path)
     config: dict = {"name": path.name, "description": description}
     if rules is not None:
         config["rules"] = corpus_relative(path, rules)

@@ -8,8 +8,10 @@ corpus an older one made; a corpus made by a *newer* rifkb is refused, never gue
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,7 +32,7 @@ from rifkb.corpus.rows import (
     Upsert,
 )
 from rifkb.corpus.schema import MIGRATIONS, SCHEMA_VERSION
-from rifkb.errors import CorpusError
+from rifkb.errors import CorpusError, DiskFullError, StoreBusyError
 from rifkb.records import Extraction, ExtractionFailure, Record, normalise_doi
 
 __all__ = [
@@ -52,23 +54,49 @@ __all__ = [
 ]
 
 
+# Seconds a writer waits for another without a word, and in all before giving up; and
+# what any other statement waits (in WAL mode readers rarely wait at all).
+QUIET_WAIT = 1.0
+WAIT_FOR_WRITER = 600.0
+STATEMENT_WAIT = 30.0
+# Free space under which a failed write is taken for a full disk (SQLite may say only
+# "disk I/O error" when it cannot even create its -wal and -shm files).
+NEARLY_FULL = 1 << 20
+
+
 def utc_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 class Store:
-    """A corpus's SQLite database. Use as a context manager, or call `close()`."""
+    """A corpus's SQLite database. Use as a context manager, or call `close()`.
 
-    def __init__(self, path: Path, clock: Callable[[], str] = utc_now):
+    One command writes at a time: a second writer (an extract while an import is under
+    way) waits for the first, up to `wait` seconds, calling `on_wait` once when it starts
+    waiting so that the user knows why nothing moves; past that it raises StoreBusyError.
+    A write that fills the disk is undone and raised as DiskFullError.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        clock: Callable[[], str] = utc_now,
+        wait: float = WAIT_FOR_WRITER,
+        on_wait: Callable[[], None] | None = None,
+    ):
         self.path = Path(path)
         self._clock = clock
         self._depth = 0
+        self._wait, self._on_wait = wait, on_wait
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=STATEMENT_WAIT)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            problem = _disk_problem(exc, self.path, "could not be opened")
+            if problem is not None:
+                raise problem from None
             raise CorpusError(f"{self.path}: not a rifkb store ({exc})") from None
 
     def __enter__(self) -> Store:
@@ -104,18 +132,64 @@ class Store:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One all-or-nothing write; nested uses join the outermost transaction."""
         if self._depth == 0:
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._begin()
         self._depth += 1
         try:
             yield self._conn
-        except BaseException:
+        except BaseException as exc:
             self._depth -= 1
             if self._depth == 0:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
+                problem = _disk_problem(exc, self.path)
+                if problem is not None:
+                    raise problem from None
             raise
         self._depth -= 1
         if self._depth == 0:
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise _disk_problem(exc, self.path) or exc from None
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE: take the write lock now, waiting for another writer to finish
+        (quietly for a moment, then saying so once)."""
+        quiet = min(self._wait, QUIET_WAIT)
+        try:
+            self._begin_within(quiet)
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or self._wait <= quiet:
+                raise self._busy_error(exc) from None
+        if self._on_wait is not None:
+            self._on_wait()
+        try:
+            self._begin_within(self._wait - quiet)
+        except sqlite3.OperationalError as exc:
+            raise self._busy_error(exc) from None
+
+    def _begin_within(self, seconds: float) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(STATEMENT_WAIT * 1000)}")
+
+    def _busy_error(self, exc: sqlite3.OperationalError) -> Exception:
+        if _busy(exc):
+            return StoreBusyError(
+                f"another rifkb command is writing to {self.path}; run this one again when it has finished"
+            )
+        return _disk_problem(exc, self.path) or exc
+
+    def _rollback(self) -> None:
+        """Undo the transaction, if SQLite has not already (it does on a full disk): the
+        error that caused it is the one to report, not 'cannot rollback'."""
+        if self._conn.in_transaction:
+            # should even this fail, closing the connection undoes the write all the same
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
 
     # --- meta ----------------------------------------------------------------------------
 
@@ -291,9 +365,12 @@ class Store:
         )
 
     def get(self, uid: str) -> Record:
-        """The record with this key or alias; `doi:...` also finds a record by its DOI
-        however written (any case, as a resolver URL)."""
+        """The record of a key or alias (`pmid:N`, `doi:...`, a source's id), of a bare
+        PMID as users copy it from PubMed, or of a DOI however written (any case, as a
+        resolver URL)."""
         resolved = self._resolve(uid) or self._resolve_doi(uid)
+        if resolved is None and uid.strip().isdigit():
+            resolved = self._resolve(f"pmid:{uid.strip()}")
         if resolved is None:
             raise CorpusError(f"no record {uid!r} in this corpus")
         (data,) = self._conn.execute("SELECT data FROM records WHERE uid = ?", (resolved,)).fetchone()
@@ -486,6 +563,31 @@ class Store:
         """Each saved search that has run: its last run, that run's status, its watermark."""
         rows = self._conn.execute("SELECT name, last_run, last_status, watermark FROM searches")
         return {name: SearchState(name, last, status, mark) for name, last, status, mark in rows}
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
+        "database is locked" in str(exc)
+    )
+
+
+def _disk_problem(exc: BaseException, path: Path, what: str = "") -> DiskFullError | None:
+    """A DiskFullError for SQLite's SQLITE_FULL (or an I/O error with no room left on the
+    store's disk); None for anything else."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return None
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    full = code == sqlite3.SQLITE_FULL or "database or disk is full" in str(exc)
+    if not full and (code == sqlite3.SQLITE_IOERR or "disk I/O error" in str(exc)):
+        try:
+            stats = os.statvfs(path.parent)
+            full = stats.f_bavail * stats.f_frsize < NEARLY_FULL
+        except OSError:
+            full = False
+    if not full:
+        return None
+    where = f"{path} {what}" if what else f"the write to {path} was undone"
+    return DiskFullError(f"the disk is full: nothing stored changed ({where}); free some space and run again")
 
 
 def record_hash(record: Record) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 from rifkb.corpus.store import Store
+from rifkb.files import xml_safe
 from rifkb.records import EffectEstimate, Evidence, Extraction, Record, RifDefinition
 from rifkb.rules import Concept
 
@@ -211,7 +212,7 @@ def write_graph(graph: nx.MultiDiGraph, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(nx.node_link_data(graph, edges="links"), sort_keys=True, default=str)
     if fmt == "cytoscape":
-        return json.dumps(nx.cytoscape_data(graph), sort_keys=True)
+        return json.dumps(nx.cytoscape_data(_for_cytoscape(graph)), sort_keys=True)
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(_flat(graph))) + "\n"
     if fmt == "gexf":
@@ -226,19 +227,48 @@ def read_graph(text: str, fmt: str) -> nx.MultiDiGraph:
     if fmt == "json":
         return nx.node_link_graph(json.loads(text), edges="links")
     if fmt == "cytoscape":
-        return nx.cytoscape_graph(json.loads(text))
+        return _from_cytoscape(nx.cytoscape_graph(json.loads(text)))
     if fmt == "graphml":
         return nx.read_graphml(io.BytesIO(text.encode()), force_multigraph=True)
     return nx.read_gexf(io.BytesIO(text.encode()))
 
 
+# Cytoscape JSON names a node by `id`, `name` and `value` (networkx's cytoscape_data sets
+# `value` to the node id): an effect's value travels as `estimate`, and comes back.
+_CYTOSCAPE_NAMES = {"value": "estimate"}
+
+
+def _for_cytoscape(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    renamed = graph.copy()
+    for _, data in renamed.nodes(data=True):
+        for ours, theirs in _CYTOSCAPE_NAMES.items():
+            if ours in data:
+                data[theirs] = data.pop(ours)
+    return renamed
+
+
+def _from_cytoscape(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    for _, data in graph.nodes(data=True):
+        for key in ("id", "name", "value"):  # what cytoscape_data added
+            data.pop(key, None)
+        for ours, theirs in _CYTOSCAPE_NAMES.items():
+            if theirs in data:
+                data[ours] = data.pop(theirs)
+    for _, _, data in graph.edges(data=True):
+        for key in ("source", "target", "key"):
+            data.pop(key, None)
+    return graph
+
+
 def _flat(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """GraphML and GEXF hold scalars only: lists and dicts become JSON, None is dropped."""
+    """GraphML and GEXF hold scalars only: lists and dicts become JSON, None is dropped;
+    and XML text only: characters XML forbids, which imported text can hold, are dropped
+    (files.xml_safe), so that Gephi, networkx and igraph read the file."""
     flat = nx.MultiDiGraph(name=graph.graph.get("name", "rifkb"))
     for node, data in graph.nodes(data=True):
-        flat.add_node(node, **_scalars(data))
+        flat.add_node(xml_safe(node), **_scalars(data))
     for u, v, key, data in graph.edges(keys=True, data=True):
-        flat.add_edge(u, v, key=key, **_scalars(data))
+        flat.add_edge(xml_safe(u), xml_safe(v), key=xml_safe(key), **_scalars(data))
     return flat
 
 
@@ -247,5 +277,7 @@ def _scalars(data: dict[str, Any]) -> dict[str, Any]:
     for name, value in data.items():
         if value is None:
             continue
-        out[name] = json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
+        if isinstance(value, list | dict):
+            value = json.dumps(value, sort_keys=True)
+        out[name] = xml_safe(value) if isinstance(value, str) else value
     return out

@@ -8,6 +8,7 @@ mechanism studied in the same paper (uterine NK cells ← IVIg → live birth).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from difflib import get_close_matches
@@ -91,22 +92,51 @@ class ConceptSummary:
 
 
 def resolve_concept(name: str, rules: RuleSet) -> str:
-    """A concept id from an id, a label or any name of rules/lexicon.tsv."""
+    """A concept id from an id, a label or any name of rules/lexicon.tsv.
+
+    A name of more than one concept is refused with the candidates: one that two concepts
+    share, or one that the lexicon reads as a concept only `unless` a more specific one is
+    named ("NK cells": peripheral, unless the abstract is about uterine NK cells), since a
+    query has no abstract to decide by. An unknown name lists the concepts whose names
+    contain it ("endometritis": chronic endometritis) and those spelled close to it."""
     wanted = name.strip().lower()
     if wanted in rules.concepts:
         return wanted
-    names = {t.text.lower(): t.concept for t in rules.terms}
-    names |= {c.label.lower(): c.id for c in rules.concepts.values()}
-    if wanted in names:
-        return names[wanted]
-    spelled = fold(wanted)
-    for term in rules.terms:  # any spelling the matcher accepts: plurals, hyphens, Greek
-        if spelled in name_variants(term.text, keep_case=False):
-            return term.concept
-    close = get_close_matches(wanted, [*rules.concepts, *names], n=8, cutoff=0.6)
-    ids = list(dict.fromkeys(c if c in rules.concepts else names[c] for c in close))[:5]
-    hint = f"; did you mean {', '.join(ids)}?" if ids else "; `rules/concepts.tsv` lists the ids"
+    meanings = _meanings(wanted, rules)
+    if len(meanings) == 1:
+        return meanings[0]
+    if meanings:
+        raise BadInputError(f"{name!r} is ambiguous: {_listed(meanings, rules)}; ask for one of these ids")
+    names = _names(rules)
+    words = re.compile(rf"(?<!\w){re.escape(wanted)}(?!\w)")
+    containing = [names[n] for n in sorted(names) if words.search(n)] if wanted else []
+    close = [names.get(c, c) for c in get_close_matches(wanted, [*rules.concepts, *names], n=8, cutoff=0.6)]
+    ids = list(dict.fromkeys(containing or close))[:5]
+    hint = f"; did you mean {_listed(ids, rules)}?" if ids else "; `rules/concepts.tsv` lists the ids"
     raise BadInputError(f"unknown concept {name!r}{hint}")
+
+
+def _names(rules: RuleSet) -> dict[str, str]:
+    """Every label and lexicon name, lower-cased, with the concept it names first."""
+    names = {c.label.lower(): c.id for c in rules.concepts.values()}
+    for term in rules.terms:
+        names.setdefault(term.text.lower(), term.concept)
+    return names
+
+
+def _meanings(wanted: str, rules: RuleSet) -> list[str]:
+    """The concepts a name can mean: each label and term it spells (in any spelling the
+    matcher accepts: plurals, hyphens, Greek letters), with the concept named in `unless`."""
+    found = [c.id for c in rules.concepts.values() if c.label.lower() == wanted]
+    spelled = fold(wanted)
+    for term in rules.terms:
+        if term.text.lower() == wanted or spelled in name_variants(term.text, keep_case=False):
+            found += [term.concept, *([term.unless] if term.unless else [])]
+    return list(dict.fromkeys(found))
+
+
+def _listed(ids: list[str], rules: RuleSet) -> str:
+    return ", ".join(f"{i} ({rules.concepts[i].label})" for i in ids)
 
 
 def _node(graph: nx.MultiDiGraph, concept: str) -> str:

@@ -3,6 +3,11 @@ whole corpus, storing results as they come."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -12,7 +17,8 @@ from pathlib import Path
 from spacy.language import Language
 
 from rifkb.corpus.folder import Corpus
-from rifkb.corpus.store import ExtractionStamp, Store, record_hash
+from rifkb.corpus.store import ExtractionStamp, RuleSetRef, Store, record_hash
+from rifkb.errors import DiskFullError
 from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
 from rifkb.nlp.reading import extract_record
@@ -20,6 +26,7 @@ from rifkb.records import Extraction, ExtractionFailure, Record
 from rifkb.rules import load_rules
 
 CHUNK = 64  # records sent to a worker at a time
+WATCHDOG_SECONDS = 0.5  # how often a worker checks that its parent is still there
 
 
 def extract_records(
@@ -40,9 +47,24 @@ def extract_records(
         build_pipeline(model, rules_dir)
     else:
         load_rules(Path(rules_dir) if rules_dir else None)
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir)) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir))
+    try:
         for results in pool.map(_extract_chunk, _chunks(records, CHUNK)):
             yield from results
+    except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped reading: stop at once
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now, rather than after their chunks."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way before 3.14
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 def _safe(nlp: Language, record: Record) -> Extraction | ExtractionFailure:
@@ -56,8 +78,22 @@ _worker_nlp: Language | None = None
 
 
 def _init_worker(model: str | None, rules_dir: str | None) -> None:
+    """A worker leaves Ctrl-C to its parent (which ends the workers in one go, without a
+    traceback from each), and ends itself when the parent dies however it died."""
     global _worker_nlp
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    parent = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="rifkb-watchdog").start()
     _worker_nlp = build_pipeline(model, rules_dir)
+
+
+def _watch_parent(parent: int) -> None:
+    """SIGKILL gives the parent no chance to end its workers: once it is gone (a worker
+    is then adopted by another process), the worker ends itself."""
+    while os.getppid() == parent:
+        time.sleep(WATCHDOG_SECONDS)
+    os._exit(1)
 
 
 def _extract_chunk(records: list[Record]) -> list[Extraction | ExtractionFailure]:
@@ -77,6 +113,7 @@ class ExtractReport:
     extracted: int
     unchanged: int
     failures: tuple[ExtractionFailure, ...]
+    arrived: int = 0  # records stored by another command during the run, not read by it
 
 
 def extract_corpus(
@@ -99,16 +136,30 @@ def extract_corpus(
     stamps = {r.uid: ExtractionStamp(version, record_hash(r)) for r in records}
     todo = [r for r in records if force or state.get(r.uid) != stamps[r.uid]]
     done, failures, batch = 0, [], []
-    for result in extract_records(todo, model, str(folder), workers):
-        batch.append(result)
-        if isinstance(result, ExtractionFailure):
-            failures.append(result)
-        done += 1
-        if len(batch) >= 200:
-            store.save_extractions(batch, stamps, rules)
-            batch = []
-        if progress:
-            progress(done, len(todo))
-    store.save_extractions(batch, stamps, rules)
+    with contextlib.closing(extract_records(todo, model, str(folder), workers)) as results:
+        for result in results:
+            batch.append(result)
+            if isinstance(result, ExtractionFailure):
+                failures.append(result)
+            done += 1
+            if len(batch) >= 200:
+                _save(store, batch, stamps, rules, done - len(batch))
+                batch = []
+            if progress:
+                progress(done, len(todo))
+    _save(store, batch, stamps, rules, done - len(batch))
     store.relocate_rules(version, rules)  # unchanged records keep their extraction, read from here now
-    return ExtractReport(version, done - len(failures), store.count() - len(todo), tuple(failures))
+    # records stored while this run went on (an import at the same time) were not read:
+    # they are neither extracted nor unchanged, and the next run reads them
+    arrived = max(0, store.count() - len(records))
+    return ExtractReport(version, done - len(failures), len(records) - len(todo), tuple(failures), arrived)
+
+
+def _save(store: Store, batch: list, stamps: dict, rules: RuleSetRef, saved: int) -> None:
+    """Store a batch; on a full disk, say that the batches before it are kept."""
+    try:
+        store.save_extractions(batch, stamps, rules)
+    except DiskFullError as exc:
+        if not saved:
+            raise
+        raise DiskFullError(f"{exc} ({saved} extractions stored before it are kept)") from None

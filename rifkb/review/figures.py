@@ -20,7 +20,7 @@ matplotlib.use("Agg")  # files only: never open a window
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
 
-from rifkb.files import write_atomic  # noqa: E402
+from rifkb.files import output_folder, write_atomic  # noqa: E402
 from rifkb.kb.graph import Paper  # noqa: E402
 from rifkb.records import DIFFERENCE_MEASURES, no_effect  # noqa: E402
 from rifkb.review.tables import study_label  # noqa: E402
@@ -150,7 +150,7 @@ def rif_definitions_plot(papers: list[Paper], directory: Path) -> list[Path]:
 def write_figures(papers: list[Paper], directory: Path, intervention: str | None = None,
                   labels: Mapping[str, str] | None = None) -> list[Path]:  # fmt: skip
     """Every figure; `labels` (concept id -> label, from concepts.tsv) names concepts."""
-    directory.mkdir(parents=True, exist_ok=True)
+    output_folder(directory)
     chosen = intervention or main_intervention(papers) or "ivig"
     return [
         *forest_plot(papers, chosen, directory, labels),

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import Run, Store
-from rifkb.files import write_text_atomic
+from rifkb.errors import FetchError
+from rifkb.files import output_folder, write_text_atomic
 from rifkb.kb.rulesets import rules_of_extraction, rules_to_extract_with
 from rifkb.records import Extraction
 from rifkb.rules import RuleSet, load_rules
@@ -28,7 +29,8 @@ class Changes:
     first_refresh: bool
     new_records: tuple[str, ...]
     new_findings: tuple[tuple[str, str], ...]  # (doc_id, "kind subject object direction")
-    changed_estimates: tuple[str, ...]  # doc_ids whose estimates changed
+    # (doc_id, estimates before, estimates now), as tables write them ("OR 3.64 (1.78 to 7.67) live_birth")
+    changed_estimates: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -40,33 +42,36 @@ class RefreshReport:
     changes: Changes
     papers: int = 0
     summary: str = field(default="")
+    fetch_error: FetchError | None = None  # the outputs were rebuilt from the store alone
 
 
 def refresh(
     corpus: Corpus,
     store: Store,
     outputs: Path,
-    fetch: Callable[[], list[Run]] | None = None,
+    fetch: Callable[[], Iterable[Run]] | None = None,
     workers: int = 1,
     progress: Callable[[str], None] | None = None,
     rules_dir: Path | None = None,
 ) -> RefreshReport:
     """fetch (when given) -> extract -> graph -> tables -> figures -> changes. Extracts
-    with `rules_dir`, else the corpus's own rules, else rifkb's."""
+    with `rules_dir`, else the corpus's own rules, else rifkb's. When fetching fails
+    (no network), the outputs are still rebuilt from what is stored, and the report says
+    why nothing new came (`fetch_error`)."""
     from rifkb.kb.graph import build_graph, papers_from_store, write_graph
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
     from rifkb.review.tables import review_tables, write_tables
 
     say = progress or (lambda _message: None)
-    runs = tuple(fetch()) if fetch else ()
+    output_folder(outputs)  # a file in the way is said before anything is fetched
+    runs, fetch_error = _fetch(fetch)
     say("extracting")
     report = extract_corpus(corpus, store, rules_dir=rules_dir, workers=workers)
     papers = papers_from_store(store)
     say("building the graph")
     concepts = _rules(corpus, store, rules_dir, bool(papers)).concepts
     graph = build_graph(papers, concepts)
-    outputs.mkdir(parents=True, exist_ok=True)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
     written.append(_write(outputs / "extractions.jsonl", _jsonl(store.extractions())))
@@ -75,10 +80,23 @@ def refresh(
     say("drawing figures")
     written += write_figures(papers, outputs / "figures", labels={c.id: c.label for c in concepts.values()})
     changes = _changes(store, papers)
-    summary = summarize(corpus, runs, report.extracted, changes)
+    summary = summarize(corpus, runs, report.extracted, changes, fetch_error)
     written.append(_write(outputs / "refresh.md", summary))
     return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
-                         changes, len(papers), summary)  # fmt: skip
+                         changes, len(papers), summary, fetch_error)  # fmt: skip
+
+
+def _fetch(fetch: Callable[[], Iterable[Run]] | None) -> tuple[tuple[Run, ...], FetchError | None]:
+    """The runs of the saved searches; those done before a fetch failed, and the failure."""
+    runs: list[Run] = []
+    if fetch is None:
+        return (), None
+    try:
+        for run in fetch():
+            runs.append(run)
+    except FetchError as exc:
+        return tuple(runs), exc
+    return tuple(runs), None
 
 
 def _rules(corpus: Corpus, store: Store, rules_dir: Path | None, extracted: bool) -> RuleSet:
@@ -113,12 +131,33 @@ def _changes(store: Store, papers: list) -> Changes:
         (doc, f) for doc in sorted(now) for f in now[doc]["findings"]
         if f not in before.get(doc, {}).get("findings", [])
     )  # fmt: skip
-    changed = tuple(d for d in sorted(set(now) & set(before)) if now[d]["effects"] != before[d]["effects"])
+    changed = tuple(
+        (d, _estimates(before[d]["effects"]), _estimates(now[d]["effects"]))
+        for d in sorted(set(now) & set(before))
+        if now[d]["effects"] != before[d]["effects"]
+    )
     return Changes(False, new_records, new_findings, changed)
 
 
-def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Changes) -> str:
+def _estimates(effects: list[list]) -> tuple[str, ...]:
+    """The estimates of one record's state, as 'OR 3.64 (1.78 to 7.67) live_birth'."""
+    written = []
+    for measure, value, low, high, outcome in effects:
+        interval = f" ({low:g} to {high:g})" if low is not None and high is not None else ""
+        written.append(f"{measure} {value:g}{interval} {outcome or 'outcome n/a'}")
+    return tuple(written)
+
+
+def summarize(
+    corpus: Corpus,
+    runs: tuple[Run, ...],
+    extracted: int,
+    changes: Changes,
+    fetch_error: FetchError | None = None,
+) -> str:
     lines = [f"# Refresh of {corpus.name}", ""]
+    if fetch_error is not None:
+        lines.append(f"- {fetch_problem(fetch_error)}; rebuilt from the stored corpus")
     for run in runs:
         lines.append(f"- search {run.search}: {run.hits} hits, {run.new} new, {run.updated} updated, "
                      f"{len(run.failed_pmids)} failed ({run.status})")  # fmt: skip
@@ -131,8 +170,19 @@ def summarize(corpus: Corpus, runs: tuple[Run, ...], extracted: int, changes: Ch
                      f"{len(changes.changed_estimates)} records with changed estimates")  # fmt: skip
         lines += [f"  - new record {d}" for d in changes.new_records[:50]]
         lines += [f"  - new finding in {d}: {f}" for d, f in changes.new_findings[:50]]
-        lines += [f"  - estimates changed in {d}" for d in changes.changed_estimates[:50]]
+        lines += [f"  - estimates changed in {d}: {'; '.join(old) or 'none'} → {'; '.join(new) or 'none'}"
+                  for d, old, new in changes.changed_estimates[:50]]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def fetch_problem(error: FetchError, now: bool = False) -> str:
+    """'PubMed could not be reached (...)' (or 'cannot', `now`), or 'fetching from PubMed
+    failed (...)' when it answered with something unusable."""
+    from rifkb.corpus.eutils import Unreachable  # Bio.Entrez: only when a fetch failed
+
+    if isinstance(error, Unreachable):
+        return f"PubMed {'cannot' if now else 'could not'} be reached ({error})"
+    return f"fetching from PubMed failed ({error})"
 
 
 def _jsonl(extractions: Iterable[Extraction]) -> str:

@@ -13,12 +13,14 @@ temporary name and moved into place.
 
 from __future__ import annotations
 
+import re
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
-from rifkb.files import write_atomic
+from rifkb.files import output_folder, write_atomic, xml_safe
 from rifkb.kb.graph import Paper, format_effect
 from rifkb.records import describe_rif
 
@@ -136,7 +138,7 @@ def review_tables(papers: list[Paper]) -> dict[str, pd.DataFrame]:
 
 def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
     """CSV per table, one XLSX workbook with a sheet each, one Markdown file."""
-    directory.mkdir(parents=True, exist_ok=True)
+    output_folder(directory)
     written = []
     for name, frame in tables.items():
         index = name == "mechanism_outcome"
@@ -153,7 +155,28 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]
 def _workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in tables.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=name == "mechanism_outcome")
+            cells = frame.map(lambda v: xml_safe(v) if isinstance(v, str) else v)  # XLSX is XML
+            cells.to_excel(writer, sheet_name=name[:31], index=name == "mechanism_outcome")
+    _fix_timestamps(path)
+
+
+# openpyxl stamps the time of writing into docProps/core.xml and every zip entry: the
+# same corpus gives the same bytes only once those are a fixed date (the zip epoch).
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
+
+
+def _fix_timestamps(path: Path) -> None:
+    with zipfile.ZipFile(path) as book:
+        entries = [(info.filename, book.read(info)) for info in book.infolist()]
+    with zipfile.ZipFile(path, "w") as book:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                data = _CORE_DATES.sub(rb"\g<1>1980-01-01T00:00:00Z\g<2>", data)
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            book.writestr(info, data)
 
 
 def _markdown(tables: dict[str, pd.DataFrame]) -> str:
@@ -161,9 +184,24 @@ def _markdown(tables: dict[str, pd.DataFrame]) -> str:
     for name, frame in tables.items():
         title = name.replace("_", " ").capitalize()
         shown = frame.drop(columns=[c for c in ("sentence", "title") if c in frame.columns])
-        body = shown.to_markdown(index=name == "mechanism_outcome") if len(frame) else "_none_"
+        index = name == "mechanism_outcome"
+        if index:
+            shown = shown.reset_index()
+        cells = shown.map(_markdown_cell)
+        # numparse off: tabulate would print a PMID as 3.8366e+07
+        body = cells.to_markdown(index=False, disable_numparse=True) if len(frame) else "_none_"
         parts.append(f"## {title}\n\n{body}\n")
     return "\n".join(parts)
+
+
+def _markdown_cell(value: object) -> str:
+    """A cell as a reader expects it: blank when missing (never nan or <NA>), numbers as
+    written, and no character that would end the row or the cell."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("\n", " ").replace("|", "\\|")
 
 
 def _columns(rows: list[dict], first: str) -> list[str]:

@@ -38,6 +38,22 @@ FILES = (
 )  # fmt: skip
 
 
+# The header row of each file: its column names, optional ones last. A file must start
+# with it (after comments), so a file that lacks it loses no rule to being taken for one.
+HEADERS = {
+    "concepts.tsv": ("id", "type", "label", "roles"),
+    "lexicon.tsv": ("concept", "term", "case", "unless"),
+    "patterns.tsv": ("concept", "regex", "requires"),
+    "cues.tsv": ("category", "phrase"),
+    "measures.tsv": ("measure", "text", "case", "adjusted"),
+    "designs.tsv": ("design", "where", "phrase", "priority"),
+    "numbers.tsv": ("word", "value"),
+    "nouns.tsv": ("category", "term"),
+    "rate_heads.tsv": ("word", "concept"),
+    "sentences.tsv": ("abbreviation",),
+}
+
+
 # What a concept is for the components that reason about it (concepts.tsv, column roles):
 # a `condition` is what patients have (RIF, RPL, infertility: the object of an association
 # such as "elevated uNK cells in RIF"), a `control` group is compared with them.
@@ -185,21 +201,27 @@ class _Line:
 
 
 def _rows(path: Path, min_cols: int, max_cols: int) -> Iterator[tuple[_Line, list[str]]]:
-    """(where, columns) of each data row; '#' starts a comment, a header row names its
-    columns and is skipped."""
+    """(where, columns) of each data row; '#' starts a comment; the first other row is
+    the header, which must name the file's columns (HEADERS)."""
     if not path.is_file():
         raise RuleFileError(f"{path}: missing rule file")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
         raise RuleFileError(f"{path}: not UTF-8 ({exc})") from None
+    header = HEADERS[path.name]
+    seen_header = False
     for lineno, line in enumerate(lines, 1):
-        if not line.strip() or line.lstrip().startswith("#") or lineno == 1:
+        if not line.strip() or line.lstrip().startswith("#"):
             continue
         cols = [c.strip() for c in line.rstrip("\n").split("\t")]
         while len(cols) > min_cols and cols[-1] == "":
             cols.pop()
         where = _Line(path, lineno)
+        if not seen_header:
+            _check_header(where, cols, header, min_cols)
+            seen_header = True
+            continue
         if not min_cols <= len(cols) <= max_cols:
             raise RuleFileError(
                 f"{where}: expected {min_cols} to {max_cols} tab-separated columns, found {len(cols)}"
@@ -207,6 +229,22 @@ def _rows(path: Path, min_cols: int, max_cols: int) -> Iterator[tuple[_Line, lis
         if any(c == "" for c in cols[:min_cols]):
             raise RuleFileError(f"{where}: empty column")
         yield where, cols
+    if not seen_header:
+        raise RuleFileError(f"{path}: empty rule file; it needs at least its header row ({_tabbed(header)})")
+
+
+def _check_header(where: _Line, cols: list[str], header: tuple[str, ...], min_cols: int) -> None:
+    """The header names the columns in order; optional last columns may be left out."""
+    names = [c.lower() for c in cols]
+    if not (min_cols <= len(names) <= len(header) and tuple(names) == header[: len(names)]):
+        raise RuleFileError(
+            f"{where}: expected the header row ({_tabbed(header)}) before the first rule, "
+            f"found {' | '.join(cols)!r}"
+        )
+
+
+def _tabbed(columns: tuple[str, ...]) -> str:
+    return "<TAB>".join(columns)
 
 
 def _load_concepts(path: Path) -> dict[str, Concept]:
@@ -230,8 +268,8 @@ def _load_concepts(path: Path) -> dict[str, Concept]:
 def _known(where: _Line, concept: str, concepts: dict[str, Concept]) -> str:
     if concept not in concepts:
         close = [c for c in concepts if c.startswith(concept[:3])][:3]
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise RuleFileError(f"{where}: unknown concept {concept!r}{hint}")
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise RuleFileError(f"{where}: unknown concept {concept!r} (not in concepts.tsv{hint})")
     return concept
 
 

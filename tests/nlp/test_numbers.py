@@ -270,3 +270,25 @@ COMPARISONS = [
 def test_estimates_carry_their_comparison_and_subgroup(read, text, expected):
     (effect,) = read(text).effects
     assert (effect.intervention, effect.comparator, effect.subgroup) == expected
+
+
+def test_rate_head_words_are_matched_literally(tmp_path):
+    """rules/rate_heads.tsv holds words, not regular expressions: 'a.b' names 'a.b' and
+    never 'axb', and 'c++' is no syntax error (issue 9, item 22)."""
+    from rifkb.nlp import build_pipeline
+    from rifkb.nlp.reading import extract_record
+    from rifkb.records import AbstractSection, Record
+    from tests.conftest import copy_rules
+
+    rules = copy_rules(tmp_path / "rules")
+    with open(rules / "rate_heads.tsv", "a", encoding="utf-8") as fh:
+        fh.write("a.b\tlive_birth\nc++\tmiscarriage\n")
+    nlp = build_pipeline(rules_dir=str(rules))
+
+    def outcome(text: str) -> str | None:
+        record = Record(source_id="test:1", abstract=(AbstractSection(text),))
+        (effect,) = extract_record(nlp, record).effects
+        return effect.outcome
+
+    assert outcome("Rates of a.b were higher (OR 2.1, 95% CI 1.2-3.4).") == "live_birth"
+    assert outcome("Rates of axb were higher (OR 2.1, 95% CI 1.2-3.4).") is None
