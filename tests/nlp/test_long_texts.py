@@ -39,8 +39,10 @@ def _calls(nlp, text: str) -> int:
 
 
 def test_python_calls_grow_linearly_with_the_length_of_a_text(nlp):
+    _calls(nlp, _text(2_000))  # rules load on first use: not a cost of length
     small, large = _calls(nlp, _text(30_000)), _calls(nlp, _text(120_000))
-    assert large < 3 * small, f"4x the text cost {large / small:.1f}x the calls"
+    # linear: 4x the calls; the quadratic steps this replaced made it 6x and more
+    assert large < 5 * small, f"4x the text cost {large / small:.1f}x the calls"
 
 
 def test_the_parenthesis_matcher_pairs_each_bracket_with_its_near_neighbours_only():
