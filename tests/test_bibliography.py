@@ -34,7 +34,7 @@ def test_jsonl_reimports_losslessly(records, tmp_path):
 
 def test_ris_reads_back_with_rispy(records):
     entries = rispy.loads(write_records(records, "ris"))
-    assert len(entries) == len(records) == 56
+    assert len(entries) == len(records) == 111
     ivig = next(e for e in entries if e.get("accession_number") == "99000001")
     assert ivig["doi"] == "10.9999/rifkb.test.2021.001"
     assert ivig["authors"][:2] == ["Núñez, María José", "O'Brien, K"]
@@ -48,7 +48,7 @@ def test_ris_reads_back_with_rispy(records):
 def test_bibtex_entries_have_unique_keys_and_escaped_text(records):
     text = write_records(records, "bibtex")
     keys = [line.split("{", 1)[1].rstrip(",") for line in text.splitlines() if line.startswith("@")]
-    assert len(keys) == len(set(keys)) == 56
+    assert len(keys) == len(set(keys)) == 111
     assert "@article{nunez2021intravenous," in text
     assert r"IVIg \& prednisolone" in text and "pages = {960--968}" in text
     assert text.count("{") == text.count("}") + text.count(r"\{") - text.count(r"\}")
@@ -56,7 +56,7 @@ def test_bibtex_entries_have_unique_keys_and_escaped_text(records):
 
 def test_csv_has_one_row_per_record(records):
     rows = list(csv.DictReader(io.StringIO(write_records(records, "csv"))))
-    assert len(rows) == 56
+    assert len(rows) == 111
     row = next(r for r in rows if r["pmid"] == "99000001")
     assert row["retracted"] == "1" and row["first_author"] == "Núñez MJ"
 
@@ -104,7 +104,7 @@ def test_ris_is_standard_ris(records):
     """Item 11: rispy's default writer put '1.', '2.' lines before each TY."""
     text = write_records(records, "ris")
     references = [r for r in text.split("\n\n") if r.strip()]
-    assert len(references) == 56
+    assert len(references) == 111
     for reference in references:
         lines = reference.strip("\n").splitlines()
         assert lines[0] == "TY  - JOUR" and lines[-1] == "ER  - "
@@ -117,7 +117,7 @@ def test_ris_is_standard_ris(records):
     ivig = next(r for r in references if "AN  - 99000001" in r)
     assert "T2  - Fertility and sterility" in ivig and "JO  - Fertil Steril" in ivig
     entries = rispy.loads(text)
-    assert len(entries) == 56 and entries[0]["type_of_reference"] == "JOUR"
+    assert len(entries) == 111 and entries[0]["type_of_reference"] == "JOUR"
 
 
 def test_ris_export_reads_back_with_what_it_holds(records, tmp_path):
@@ -179,7 +179,7 @@ def test_bibtex_escapes_once_and_protects_case(tricky, pmid, expected):
 def test_csl_json_is_what_zotero_and_pandoc_read(records, tricky):
     """Item 16: CSL-JSON, the format Zotero, Mendeley and pandoc read natively."""
     items = json.loads(write_records([*records, *tricky], "csl-json"))
-    assert len(items) == 62 and len({i["id"] for i in items}) == 62
+    assert len(items) == 117 and len({i["id"] for i in items}) == 117
     ivig = next(i for i in items if i.get("PMID") == "99000001")
     assert ivig["type"] == "article-journal"
     assert ivig["title"].startswith("Intravenous immunoglobulin in women")

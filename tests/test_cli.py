@@ -38,11 +38,11 @@ def test_status_of_the_bundled_corpus_works_offline(bundled):
     result = runner.invoke(app, ["status", "-c", str(bundled), "--json"])
     assert result.exit_code == 0, result.output
     status = json.loads(result.stdout)
-    assert status["records"] == 55
+    assert status["records"] == 110
     assert [s["name"] for s in status["searches"]] == [
         "rif-ivig", "rif-immune-mechanisms", "rif-definition",
     ]  # fmt: skip
-    assert status["by_source"] == [{"kind": "snapshot", "source": "snapshot.jsonl", "records": 55}]
+    assert status["by_source"] == [{"kind": "snapshot", "source": "snapshot.jsonl", "records": 110}]
 
 
 def test_init_then_status(tmp_path):
@@ -87,7 +87,7 @@ def test_bad_import_leaves_store_unchanged(bundled, tmp_path):
     result = runner.invoke(app, ["import", "-c", str(bundled), str(bad)])
     assert result.exit_code == 1 and "malformed XML" in result.stderr
     status = json.loads(runner.invoke(app, ["status", "-c", str(bundled), "--json"]).stdout)
-    assert status["records"] == 55
+    assert status["records"] == 110
 
 
 def test_import_says_what_it_merged(bundled, data):
@@ -123,10 +123,10 @@ def test_fetch_through_the_cli_against_loopback(server, tmp_path):
 
 def test_export_bib_to_stdout_and_file(bundled, tmp_path):
     result = runner.invoke(app, ["export", "bib", "-c", str(bundled), "-f", "jsonl"])
-    assert len(result.stdout.splitlines()) == 55
+    assert len(result.stdout.splitlines()) == 110
     out = tmp_path / "out" / "bib.ris"
     result = runner.invoke(app, ["export", "bib", "-c", str(bundled), "-o", str(out)])
-    assert result.exit_code == 0 and out.read_text().count("ER  -") == 55
+    assert result.exit_code == 0 and out.read_text().count("ER  -") == 110
 
 
 def test_show_versions_after_a_revision(bundled, data):

@@ -124,7 +124,7 @@ def test_graph_output_that_is_a_folder(extracted, tmp_path):
 
 def test_status_still_reads_a_good_corpus(bundled):
     result = runner.invoke(app, ["status", "-c", str(bundled), "--json"])
-    assert json.loads(result.stdout)["records"] == 55
+    assert json.loads(result.stdout)["records"] == 110
 
 
 # --- item 25: a new user's first commands -------------------------------------------------
@@ -218,7 +218,7 @@ def test_refresh_without_network_rebuilds_from_the_store_and_says_so(bundled, tm
     last = result.stderr.splitlines()[-1]
     assert last.startswith("rifkb: PubMed cannot be reached (esearch: gave up after 1 try; last error: ")
     assert last.endswith("; rebuilt the outputs from the stored corpus (--offline skips fetching)")
-    assert "first refresh: 55 records" in result.stdout
+    assert "first refresh: 110 records" in result.stdout
     assert "PubMed could not be reached" in (out / "refresh.md").read_text(encoding="utf-8")
     for name in ("graph.graphml", "tables/evidence.csv", "figures/forest_ivig.png", "extractions.jsonl"):
         assert (out / name).stat().st_size > 200, name

@@ -33,7 +33,7 @@ def refreshed(tmp_path_factory):
 
 def test_refresh_writes_everything(refreshed):
     _, out, result = refreshed
-    assert "first refresh: 56 records" in result.stdout
+    assert "first refresh: 111 records" in result.stdout
     assert (out / "refresh.md").read_text().startswith("# Refresh of rif-ivig\n")
     for name in ("graph.graphml", "graph.json", "extractions.jsonl", "tables/evidence.csv",
                  "tables/review_tables.xlsx", "tables/review_tables.md", "figures/evidence_map.svg",
@@ -45,7 +45,7 @@ def test_evidence_table_reads_back(refreshed):
     _, out, _ = refreshed
     with open(out / "tables" / "evidence.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 56
+    assert len(rows) == 111
     ivig = next(r for r in rows if r["pmid"] == "38365988")
     assert (ivig["design"], ivig["n"], ivig["interventions"]) == ("cohort", "143", "ivig")
     assert "aOR 3.64 (1.78 to 7.67)" in ivig["key_estimates"]

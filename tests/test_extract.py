@@ -33,9 +33,9 @@ def test_extract_stores_then_skips_unchanged(dev_corpus):
         first = extract_corpus(dev_corpus, store)
         again = extract_corpus(dev_corpus, store)
         stored = list(store.extractions())
-    assert (first.extracted, first.unchanged, first.failures) == (55, 0, ())
-    assert (again.extracted, again.unchanged) == (0, 55)
-    assert len(stored) == 55 and all(isinstance(x, Extraction) for x in stored)
+    assert (first.extracted, first.unchanged, first.failures) == (110, 0, ())
+    assert (again.extracted, again.unchanged) == (0, 110)
+    assert len(stored) == 110 and all(isinstance(x, Extraction) for x in stored)
     assert set(stored[0].to_json()) >= CONTRACT_KEYS
 
 
@@ -46,7 +46,7 @@ def test_changed_rules_re_extract(dev_corpus, tmp_path):
         with open(rules / "lexicon.tsv", "a", encoding="utf-8") as fh:
             fh.write("ivig\tPrivigen\ti\n")
         report = extract_corpus(dev_corpus, store, rules_dir=rules)
-    assert report.extracted == 55
+    assert report.extracted == 110
 
 
 def test_changed_record_re_extracts(dev_corpus, data):
@@ -54,7 +54,7 @@ def test_changed_record_re_extracts(dev_corpus, data):
         extract_corpus(dev_corpus, store)
         import_files(store, [data / "pubmed" / "efetch_dev_records.xml"])  # 3 newer revisions
         report = extract_corpus(dev_corpus, store)
-    assert (report.extracted, report.unchanged) == (3, 52)
+    assert (report.extracted, report.unchanged) == (3, 107)
 
 
 def test_a_failing_document_is_reported_and_the_run_goes_on(dev_corpus, monkeypatch):
@@ -72,8 +72,8 @@ def test_a_failing_document_is_reported_and_the_run_goes_on(dev_corpus, monkeypa
         report = extract_corpus(dev_corpus, store)
         failure = ExtractionFailure("pmid:18973893", "ValueError: broken on purpose")
         assert store.extraction_failures() == [failure]
-        assert len(list(store.extractions())) == 54
-    assert report.extracted == 54
+        assert len(list(store.extractions())) == 109
+    assert report.extracted == 109
     assert report.failures == (failure,)
 
 
@@ -88,9 +88,9 @@ def test_cli_extract_writes_the_contract(dev_corpus, tmp_path):
     out = tmp_path / "pred.jsonl"
     result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path), "--jsonl", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("extracted 55, unchanged 0, failed 0 (")
+    assert result.stdout.startswith("extracted 110, unchanged 0, failed 0 (")
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(lines) == 55 and all(set(x) >= CONTRACT_KEYS for x in lines)
+    assert len(lines) == 110 and all(set(x) >= CONTRACT_KEYS for x in lines)
 
 
 def test_cli_extract_with_a_broken_rule_file_is_one_line(dev_corpus, tmp_path):

@@ -111,7 +111,7 @@ def test_extract_while_another_process_writes(bundled):
     store = bundled / "store.sqlite"
     assert first == f"rifkb: another rifkb command is writing to {store}; waiting for it to finish\n"
     assert extract.returncode == 0 and "Traceback" not in rest, rest
-    assert out.startswith("extracted 55, unchanged 0, failed 0")
+    assert out.startswith("extracted 110, unchanged 0, failed 0")
 
 
 # --- item 18: a full disk ---------------------------------------------------------------
@@ -234,9 +234,9 @@ def test_records_imported_during_an_extraction_are_not_counted_unchanged(bundled
                 imported.extend(importer.add_records([record(1), record(2)], PROVENANCE))
 
         report = extract_corpus(corpus, store, progress=import_meanwhile)
-        assert (report.extracted, report.unchanged, report.arrived) == (55, 0, 2)
+        assert (report.extracted, report.unchanged, report.arrived) == (110, 0, 2)
         again = extract_corpus(corpus, store)
-        assert (again.extracted, again.unchanged, again.arrived) == (2, 55, 0)
+        assert (again.extracted, again.unchanged, again.arrived) == (2, 110, 0)
 
 
 def children(pid: int) -> set[int]:

@@ -35,7 +35,7 @@ def test_nodes_of_every_kind(graph, papers):
     kinds = {data["kind"] for _, data in graph.nodes(data=True)}
     assert {"paper", "intervention", "outcome", "mechanism", "population", "finding", "effect",
             "rif_definition"} <= kinds  # fmt: skip
-    assert sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "paper") == len(papers) == 55
+    assert sum(1 for _, d in graph.nodes(data=True) if d["kind"] == "paper") == len(papers) == 110
     paper = graph.nodes["paper::pmid:38365988"]
     assert (paper["design"], paper["sample_size"], paper["year"]) == ("cohort", 143, 2024)
 

@@ -44,7 +44,7 @@ def test_ris(data):
 
 def test_jsonl_of_the_dev_corpus_form(data):
     records = records_of(data / "dev.jsonl", "jsonl")
-    assert len(records) == 55
+    assert len(records) == 110
     by_uid = {r.uid: r for r in records}
     assert by_uid["pmid:18973893"].first_author == "Lambers"
     assert by_uid["src:sanmarco-2007-apl-ivf"].extra["topic"]
@@ -69,7 +69,7 @@ def test_reimport_is_unchanged(corpus, data):
     with corpus.open_store() as store:
         import_files(store, [data / "dev.jsonl"])
         (again,) = import_files(store, [data / "dev.jsonl"])
-    assert again.count("unchanged") == 55
+    assert again.count("unchanged") == 110
 
 
 def test_structured_abstract_split():
