@@ -11,6 +11,7 @@ live on the component, and go to disk with it (`to_disk` writes them under `rule
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy
+from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.tokens import Doc, Span
 
 from rifkb.errors import PipelineError
@@ -153,28 +156,43 @@ class Hit:
     unless: str | None = None
 
 
+# A Doc's text never changes, but spaCy joins it from its tokens on every access of
+# Doc.text, and every component reads it (with its two folded copies: lower case with
+# dashes and spaces unified, and the same with case kept, each of the text's length).
+# They are kept here per Doc, only as long as the Doc lives: never on the Doc (they are
+# not readings) and never serialised.
+_TEXTS: weakref.WeakKeyDictionary[Doc, tuple[str, str, str]] = weakref.WeakKeyDictionary()
+
+
+def _texts(doc: Doc) -> tuple[str, str, str]:
+    found = _TEXTS.get(doc)
+    if found is None:
+        text = doc.text
+        found = _TEXTS[doc] = (text, fold(text), fold(text, keep_case=True))
+    return found
+
+
 class DocView:
     """What a component reads of a Doc, worked out once per call and never stored on the
     Doc: the text folded for matching, sentence offsets, mentions and cues."""
 
     def __init__(self, doc: Doc):
         self.doc = doc
-        self.text = doc.text  # Doc.text joins every token on each access
-
-    @cached_property
-    def lower(self) -> str:
-        """Lower case, dashes and spaces unified; same length as the text."""
-        return fold(self.text)
-
-    @cached_property
-    def cased(self) -> str:
-        return fold(self.text, keep_case=True)
+        self.text, self.lower, self.cased = _texts(doc)
 
     @cached_property
     def sentences(self) -> list[tuple[int, int]]:
+        """(start, end) character offsets of the sentences, as `doc.sents` gives them, read
+        from the Doc's arrays: `doc.sents` walks every token in Python, and each component
+        needs the sentences of every Doc."""
         if not self.doc.has_annotation("SENT_START"):
             return [(0, len(self.text))]
-        return [(s.start_char, s.end_char) for s in self.doc.sents]
+        starts_at, idx, length = self.doc.to_array([SENT_START, IDX, LENGTH]).T
+        first = numpy.flatnonzero(starts_at == 1).tolist()
+        if not first or first[0] != 0:
+            first.insert(0, 0)
+        last = [*(i - 1 for i in first[1:]), len(self.doc) - 1]
+        return [(int(idx[a]), int(idx[b] + length[b])) for a, b in zip(first, last, strict=True)]
 
     @cached_property
     def _sentence_starts(self) -> list[int]:
@@ -195,7 +213,8 @@ class DocView:
     def mentions(self) -> list[Hit]:
         """Concept mentions in text order."""
         spans = self.doc.spans.get(MENTIONS, ())
-        hits = [Hit(s.start_char, s.end_char, s.id_, s.label_, s._.rifkb_rule or "") for s in spans]
+        # (a span's rule is evidence, read where evidence is written: `s._` is slow)
+        hits = [Hit(s.start_char, s.end_char, s.id_, s.label_, "") for s in spans]
         return sorted(hits, key=lambda h: (h.start, h.end))
 
     @cached_property
