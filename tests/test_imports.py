@@ -397,6 +397,7 @@ def test_formats_rifkb_does_not_read_are_named(tmp_path, content, message):
         ('{"pmid": "777", "mesh": [{"ui": "D1"}]}', r"crash.jsonl:1: 'mesh' headings need a 'descriptor'"),
         ('{"pmid": "777", "keywords": [{"a": 1}]}', r"crash.jsonl:1: 'keywords' must be a list of text"),
         ('{"pmid": "777", "comments_corrections": [5]}', r"crash.jsonl:1: 'comments_corrections' must be"),
+        ('{"pmid": "777", "title": "a \\ud800 b"}', r"crash.jsonl:1: text holds an unpaired surrogate"),
     ],
 )  # fmt: skip
 def test_fuzzed_json_lines_are_one_error_and_store_is_untouched(corpus, data, tmp_path, content, message):

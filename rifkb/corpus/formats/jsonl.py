@@ -9,6 +9,7 @@ identifier, are skipped and named."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from rifkb.corpus.formats.base import Chunk, Reference, Skipped, split_lines
 from rifkb.errors import BadInputError
 from rifkb.records import Record
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def read_jsonl(path: Path, text: str) -> Chunk:
@@ -61,6 +64,11 @@ def _parse(line: str) -> dict[str, Any]:
         raise BadInputError(f"not JSON ({exc})") from None
     if not isinstance(obj, dict):
         raise BadInputError("a record must be a JSON object")
+    if _SURROGATE_ESCAPE.search(line):  # "\ud800" escapes a character no UTF-8 text holds
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise BadInputError(f"text holds an unpaired surrogate ({exc.object[exc.start]!r})") from None
     return obj
 
 
