@@ -222,3 +222,26 @@ def test_refresh_without_network_rebuilds_from_the_store_and_says_so(bundled, tm
     assert "PubMed could not be reached" in (out / "refresh.md").read_text(encoding="utf-8")
     for name in ("graph.graphml", "tables/evidence.csv", "figures/forest_ivig.png", "extractions.jsonl"):
         assert (out / name).stat().st_size > 200, name
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["extract", "--workers", "0"], "rifkb: extract: Invalid value for '--workers'"),
+        (["fetch", "--timeout", "nan"], "rifkb: fetch: Invalid value for '--timeout'"),
+        (["show"], "rifkb: show: Missing argument 'record_id'."),
+        (["frobnicate"], "rifkb: No such command 'frobnicate'."),
+        (["export", "bib", "--colour"], "rifkb: export bib: No such option: --colour"),
+    ],
+)
+def test_values_typer_refuses_are_one_line_too(args, message):
+    """A value the option's type refuses is one line with exit 2, not click's usage block."""
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+
+
+def test_a_group_called_without_its_command_shows_its_help():
+    result = runner.invoke(app, ["export"])
+    assert result.exit_code == 2 and "bib" in result.output and "tables" in result.output
