@@ -23,6 +23,25 @@ def copy_rules(target: Path) -> Path:
     return target
 
 
+def copy_bundled_corpus(target: Path) -> Path:
+    """A copy of the bundled corpus folder, without any store a run left in the checkout."""
+    shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def extracted_bundle(tmp_path_factory) -> Path:
+    """The bundled corpus, extracted once for the session: read it, never write to it."""
+    from typer.testing import CliRunner
+
+    from rifkb.cli import app
+
+    target = copy_bundled_corpus(tmp_path_factory.mktemp("extracted") / "rif-ivig")
+    result = CliRunner().invoke(app, ["extract", "-c", str(target)])
+    assert result.exit_code == 0, result.output
+    return target
+
+
 @pytest.fixture
 def data() -> Path:
     return DATA

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from typer.testing import CliRunner
 
 from rifkb.cli import app
-from tests.conftest import REPO
+from tests.conftest import copy_bundled_corpus
 from tests.eutils_server import make_articles
 
 runner = CliRunner()
@@ -23,7 +22,7 @@ COMMANDS = [
 def bundled(tmp_path):
     """A copy of the bundled corpus, without any store a developer may have built."""
     target = tmp_path / "rif-ivig"
-    shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
+    copy_bundled_corpus(target)
     return target
 
 

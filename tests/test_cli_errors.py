@@ -4,14 +4,13 @@ and exit code 1, never a traceback (issue 9, items 19, 24, 25 and 26)."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 
 import pytest
 from typer.testing import CliRunner
 
 from rifkb.cli import app
-from tests.conftest import REPO
+from tests.conftest import copy_bundled_corpus
 
 runner = CliRunner()
 
@@ -19,18 +18,12 @@ runner = CliRunner()
 @pytest.fixture
 def bundled(tmp_path):
     """A copy of the bundled corpus, without any store a developer may have built."""
-    target = tmp_path / "rif-ivig"
-    shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
-    return target
+    return copy_bundled_corpus(tmp_path / "rif-ivig")
 
 
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory):
-    """The bundled corpus, extracted once (read-only for the tests that use it)."""
-    target = tmp_path_factory.mktemp("extracted") / "rif-ivig"
-    shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
-    assert runner.invoke(app, ["extract", "-c", str(target)]).exit_code == 0
-    return target
+@pytest.fixture
+def extracted(extracted_bundle):
+    return extracted_bundle
 
 
 def one_line_error(result, message: str) -> None:
@@ -143,7 +136,7 @@ def test_figures_of_a_concept_that_is_no_intervention(extracted, tmp_path):
     one_line_error(result, "'nk_uterine' is uterine / endometrial NK cells, a mechanism, not an intervention")
     assert not (tmp_path / "f").exists()
     assert runner.invoke(app, [*args, "IVIg"]).exit_code == 0
-    assert (tmp_path / "f" / "forest_ivig.png").exists()
+    assert (tmp_path / "f" / "forest_ivig_live_birth.png").exists()
 
 
 # --- item 26: names that are ambiguous or close ------------------------------------------
@@ -220,7 +213,12 @@ def test_refresh_without_network_rebuilds_from_the_store_and_says_so(bundled, tm
     assert last.endswith("; rebuilt the outputs from the stored corpus (--offline skips fetching)")
     assert "first refresh: 110 records" in result.stdout
     assert "PubMed could not be reached" in (out / "refresh.md").read_text(encoding="utf-8")
-    for name in ("graph.graphml", "tables/evidence.csv", "figures/forest_ivig.png", "extractions.jsonl"):
+    for name in (
+        "graph.graphml",
+        "tables/evidence.csv",
+        "figures/forest_ivig_live_birth.png",
+        "extractions.jsonl",
+    ):
         assert (out / name).stat().st_size > 200, name
 
 

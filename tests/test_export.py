@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from xml.etree import ElementTree
 
 import openpyxl
@@ -12,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rifkb.cli import app
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_bundled_corpus
 from tests.eutils_server import make_articles
 
 runner = CliRunner()
@@ -23,7 +22,7 @@ def refreshed(tmp_path_factory):
     """The bundled corpus plus one retracted record, refreshed offline once."""
     root = tmp_path_factory.mktemp("refresh")
     corpus = root / "rif-ivig"
-    shutil.copytree(REPO / "corpora" / "rif-ivig", corpus, ignore=shutil.ignore_patterns("store.sqlite*"))
+    copy_bundled_corpus(corpus)
     retracted = REPO / "tests" / "data" / "pubmed" / "efetch_all_fields.xml"
     assert runner.invoke(app, ["import", "-c", str(corpus), str(retracted)]).exit_code == 0
     result = runner.invoke(app, ["refresh", "--offline", "-c", str(corpus), "-o", str(root / "out")])
@@ -37,7 +36,7 @@ def test_refresh_writes_everything(refreshed):
     assert (out / "refresh.md").read_text().startswith("# Refresh of rif-ivig\n")
     for name in ("graph.graphml", "graph.json", "extractions.jsonl", "tables/evidence.csv",
                  "tables/review_tables.xlsx", "tables/review_tables.md", "figures/evidence_map.svg",
-                 "figures/forest_ivig.png", "figures/rif_definitions.png"):  # fmt: skip
+                 "figures/forest_ivig_live_birth.png", "figures/rif_definitions.png"):  # fmt: skip
         assert (out / name).stat().st_size > 200, name
 
 
@@ -57,7 +56,14 @@ def test_evidence_table_reads_back(refreshed):
 def test_workbook_has_a_sheet_per_table(refreshed):
     _, out, _ = refreshed
     book = openpyxl.load_workbook(out / "tables" / "review_tables.xlsx", read_only=True)
-    assert book.sheetnames == ["evidence", "findings", "rif_definitions", "mechanism_outcome"]
+    assert book.sheetnames == [
+        "evidence",
+        "findings",
+        "rif_definitions",
+        "mechanism_outcome",
+        "synthesis",
+        "audit",
+    ]
     rows = list(book["findings"].iter_rows(values_only=True))
     header = rows[0]
     findings = [dict(zip(header, r, strict=True)) for r in rows[1:]]
@@ -80,8 +86,8 @@ def test_markdown_and_matrix(refreshed):
 
 def test_figures_render_and_are_deterministic(refreshed, tmp_path):
     corpus, out, _ = refreshed
-    assert (out / "figures" / "forest_ivig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for name in ("forest_ivig.svg", "evidence_map.svg", "rif_definitions.svg"):
+    assert (out / "figures" / "forest_ivig_live_birth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("forest_ivig_live_birth.svg", "evidence_map.svg", "rif_definitions.svg"):
         root = ElementTree.parse(out / "figures" / name).getroot()
         assert root.tag.endswith("svg")
     again = runner.invoke(app, ["export", "figures", "-c", str(corpus), "-o", str(tmp_path)])
@@ -95,8 +101,11 @@ def test_figures_name_concepts_by_their_label(refreshed):
     # matplotlib writes each text as an SVG comment above its glyphs
     assert "<!-- intravenous immunoglobulin -->" in svg and "<!-- live birth -->" in svg
     assert "<!-- ivig -->" not in svg and "<!-- live_birth -->" not in svg
-    forest = (out / "figures" / "forest_ivig.svg").read_text(encoding="utf-8")
-    assert "Effect estimates for intravenous immunoglobulin" in forest
+    forest = (out / "figures" / "forest_ivig_live_birth.svg").read_text(encoding="utf-8")
+    assert (
+        "<!-- intravenous immunoglobulin versus control: live birth (recurrent implantation failure) -->"
+        in forest
+    )
 
 
 def test_second_refresh_reports_what_changed(refreshed, tmp_path):

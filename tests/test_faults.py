@@ -21,7 +21,7 @@ from rifkb.cli import app
 from rifkb.corpus.store import Provenance, Store
 from rifkb.errors import DiskFullError, StoreBusyError
 from rifkb.records import Record
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_bundled_corpus
 
 runner = CliRunner()
 PROVENANCE = Provenance("import", "test.jsonl")
@@ -30,7 +30,7 @@ PROVENANCE = Provenance("import", "test.jsonl")
 @pytest.fixture
 def bundled(tmp_path):
     target = tmp_path / "rif-ivig"
-    shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
+    copy_bundled_corpus(target)
     return target
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -13,13 +12,13 @@ from rifkb.kb.graph import GRAPH_FORMATS, build_graph, papers_from_store, read_g
 from rifkb.kb.query import concept_summary, query_links, resolve_concept
 from rifkb.kb.runs import extract_corpus
 from rifkb.rules import load_rules
-from tests.conftest import REPO
+from tests.conftest import copy_bundled_corpus
 
 
 @pytest.fixture(scope="module")
 def papers(tmp_path_factory):
     target = tmp_path_factory.mktemp("corpus") / "rif-ivig"
-    shutil.copytree(REPO / "corpora" / "rif-ivig", target, ignore=shutil.ignore_patterns("store.sqlite*"))
+    copy_bundled_corpus(target)
     corpus = load_corpus(target)
     with corpus.open_store() as store:
         extract_corpus(corpus, store)

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import re
-import shutil
 import zipfile
 
 import networkx as nx
@@ -18,7 +17,7 @@ from typer.testing import CliRunner
 
 from rifkb.cli import app
 from rifkb.kb.graph import read_graph
-from tests.conftest import REPO
+from tests.conftest import copy_bundled_corpus
 
 runner = CliRunner()
 # Text as imported files carry it: a vertical tab, a form feed, a NUL and an escape
@@ -36,7 +35,7 @@ def refreshed(tmp_path_factory):
     """The bundled corpus plus a record full of control characters, refreshed offline."""
     root = tmp_path_factory.mktemp("outputs")
     corpus = root / "rif-ivig"
-    shutil.copytree(REPO / "corpora" / "rif-ivig", corpus, ignore=shutil.ignore_patterns("store.sqlite*"))
+    copy_bundled_corpus(corpus)
     extra = root / "control.jsonl"
     extra.write_text(json.dumps(RECORD) + "\n", encoding="utf-8")
     assert runner.invoke(app, ["import", "-c", str(corpus), str(extra)]).exit_code == 0

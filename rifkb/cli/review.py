@@ -19,6 +19,7 @@ from rifkb.cli.common import (
     open_corpus,
     print_runs,
 )
+from rifkb.cli.synthesis import MethodOption, PopulationOption
 
 app = typer.Typer()
 export_app = typer.Typer()
@@ -29,21 +30,20 @@ export_app = typer.Typer()
 def export_tables(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "tables",
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    population: PopulationOption = "rif",
+    method: MethodOption = "dl",
 ) -> None:
-    """Review tables (evidence, findings, RIF definitions, mechanism × outcome) as CSV,
-    one XLSX workbook and Markdown.
+    """Review tables (evidence, findings, RIF definitions, mechanism × outcome, the synthesis
+    by intervention and outcome, and the consistency audit) as CSV, one XLSX workbook and
+    Markdown.
 
     Example: rifkb export tables -o outputs/tables
     """
-    from rifkb.kb.graph import papers_from_store
-    from rifkb.kb.rulesets import rules_of_extraction
+    from rifkb.cli.synthesis import synthesis_of
     from rifkb.review.tables import review_tables, write_tables
 
-    corpus, store = open_corpus(corpus_dir)
-    with store:
-        rules_of_extraction(corpus, store)  # tables of extractions whose rules changed would mislead
-        papers = papers_from_store(store)
-    for path in write_tables(review_tables(papers), output):
+    analyses, _, papers = synthesis_of(corpus_dir, None, None, population, "rif_definition", method)
+    for path in write_tables(review_tables(papers, analyses), output):
         typer.echo(f"wrote {path}")
 
 
@@ -53,27 +53,30 @@ def export_figures(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder.")] = OUTPUTS / "figures",
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
     intervention: Annotated[
-        str | None, typer.Option(help="Forest plot of this intervention (default: IVIg).")
+        str | None, typer.Option(help="Forest plots of this intervention only (default: every one).")
     ] = None,
+    population: PopulationOption = "rif",
+    method: MethodOption = "dl",
 ) -> None:
-    """Forest plot, evidence map and RIF-definition spread, as PNG and SVG.
+    """Forest plots as RevMan draws them (one per intervention and outcome), the evidence map
+    and the RIF-definition spread, as PNG (300 dpi) and SVG.
 
     Example: rifkb export figures --intervention intralipid -o outputs/figures
     """
-    from rifkb.kb.graph import papers_from_store
+    from rifkb.cli.synthesis import synthesis_of
     from rifkb.kb.query import resolve_concept
     from rifkb.kb.rulesets import rules_of_extraction
     from rifkb.review.figures import write_figures
 
-    corpus, store = open_corpus(corpus_dir)
-    with store:
-        rules = rules_of_extraction(corpus, store)
-        papers = papers_from_store(store)
-    chosen = (
-        _intervention(resolve_concept(intervention, rules), intervention, rules) if intervention else None
-    )
+    if intervention:
+        corpus, store = open_corpus(corpus_dir)
+        with store:
+            rules = rules_of_extraction(corpus, store)
+        intervention = _intervention(resolve_concept(intervention, rules), intervention, rules)
+    by = "rif_definition"
+    analyses, rules, papers = synthesis_of(corpus_dir, intervention, None, population, by, method)
     labels = {c.id: c.label for c in rules.concepts.values()}
-    for path in write_figures(papers, output, chosen, labels):
+    for path in write_figures(papers, output, analyses, labels, rules.with_role("harm")):
         typer.echo(f"wrote {path}")
 
 

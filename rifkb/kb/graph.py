@@ -21,6 +21,7 @@ import networkx as nx
 
 from rifkb.corpus.store import Store
 from rifkb.files import xml_safe
+from rifkb.kb.audit import audit
 from rifkb.records import EffectEstimate, Evidence, Extraction, Record, RifDefinition
 from rifkb.rules import Concept
 
@@ -118,14 +119,17 @@ def _add_findings(graph: nx.MultiDiGraph, paper: Paper, concepts: dict[str, Conc
 
 
 def _add_effects(graph: nx.MultiDiGraph, paper: Paper, concepts: dict[str, Concept]) -> None:
+    """Each estimate a node, with the consistency audit's flags on it (`rifkb.kb.audit`)."""
     node = paper_node(paper.extraction.doc_id)
+    flags = audit(paper.extraction)
     for i, e in enumerate(paper.extraction.effects):
         eid = f"effect::{paper.extraction.doc_id}::{i}"
+        own = [f.message for f in flags if f.start == e.evidence.start]
         graph.add_node(eid, kind="effect", measure=e.measure, value=e.value, ci_low=e.ci_low,
                        ci_high=e.ci_high, p=e.p, outcome=e.outcome, adjusted=e.adjusted,
                        intervention=e.intervention, comparator=e.comparator, subgroup=e.subgroup,
-                       **_evidence_fields(e.evidence))  # fmt: skip
-        evidence = _evidence(paper, e.evidence.sentence, format_effect(e))
+                       flags=own, **_evidence_fields(e.evidence))  # fmt: skip
+        evidence = {**_evidence(paper, e.evidence.sentence, format_effect(e)), "flags": own}
         graph.add_edge(node, eid, key="reports", relation="reports", evidence=[evidence])
         if e.outcome in concepts:
             graph.add_edge(eid, concept_node(concepts[e.outcome]), key="about", relation="about",

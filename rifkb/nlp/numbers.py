@@ -33,6 +33,9 @@ from rifkb.nlp.text import PhraseIndex
 from rifkb.rules import MeasureName, RuleSet
 
 _EVENT_RATE = re.compile(r"(?<![\w.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\w/]|\.\d|\s?%)")
+# a percentage beside a count: "(32/49; 65.3%)", "65.3% (32/49)"
+_PERCENT_AFTER = re.compile(r"\s*(?:[;,]\s*|\(\s*)(?P<p>\d{1,3}(?:[.·]\d+)?)\s?%")
+_PERCENT_BEFORE = re.compile(r"(?P<p>\d{1,3}(?:[.·]\d+)?)\s?%\s*[\(\[,]?\s*$")
 _P_BEFORE = re.compile(r"p\s*(?P<rel>[<>=≤≥]+)\s*(?P<p>\d*\.\d+|\d)\W{0,6}$", re.I)
 
 
@@ -57,6 +60,13 @@ class NumberReader(RuleComponent):
         self.described_group = re.compile(
             rf"\b(?:{people})\s+(?:with|aged)\s+(?:(?!(?:had|has|have|were|was|is|are|did|showed|received|"
             rf"benefit\w*|in|from|after|for|at|on)\b)[\w≥≤<>%.'-]+\s*){{1,6}}",
+            re.I,
+        )
+        # "In women over 36 years of age the pregnancy rate was ...": a sentence that opens on
+        # people bounded by age reports that age group, a subgroup, without saying "subgroup"
+        self.age_group = re.compile(
+            rf"\W*(?:in|among)\s+((?:{people})\s+(?:over|older than|above|under|younger than|below|aged|"
+            rf"[<>≤≥])\s*\d+(?:\s*(?:years|yr|y)\b)?(?:\s+(?:of age|old)\b)?)",
             re.I,
         )
         self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
@@ -189,9 +199,12 @@ class NumberReader(RuleComponent):
             effect["subgroup"] = self._subgroup(view, s, effect["start"])
 
     def _subgroup(self, view: DocView, start: int, end: int) -> str | None:
-        """The subgroup a number is about: in a sentence that says it reports a subgroup
-        ("subgroup", "stratified"), the last group of people described before the number
-        ("patients with severe uRIF")."""
+        """The subgroup a number is about: an age group the sentence opens on ("In women over
+        36 years of age"), or in a sentence that says it reports a subgroup ("subgroup",
+        "stratified"), the last group of people described before the number ("patients
+        with severe uRIF")."""
+        if aged := self.age_group.match(view.text, start, end):
+            return aged.group(1)
         if not any(c == "subgroup" for _, _, c in view.cues_in(start, end)):
             return None
         described = list(self.described_group.finditer(view.text, start, end))
@@ -207,11 +220,12 @@ class NumberReader(RuleComponent):
                 continue
             sentence_start = view.sentence_of(m.start())[0]
             outcome = self._about(view, (sentence_start, m.start()), sentence_start, m.end())
-            rates.append({"events": events, "total": total, "outcome": outcome,
+            rates.append({"events": events, "total": total, "outcome": outcome, "percent": _percent(view, m),
                           "start": m.start(), "end": m.end(), "rule": "rifkb_numbers_v1"})  # fmt: skip
         return rates
 
 
+_BRACKETED = re.compile(r"[\(\[]\s*(?:[a-z]{2,5}\s*[\(\[:=]\s*)?(?:n\s*=\s*)?$")
 # "(54.8%) in the IVIg group", "for the placebo group": an arm named after its count
 _ARM_AFTER = re.compile(
     r"\s*(?:\([^()]{0,20}\))?\s*,?\s*(?:in|for|with|among|on|of)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?$"
@@ -221,15 +235,27 @@ _ARM_AFTER = re.compile(
 def _arm(view: DocView, low: int, start: int, end: int, high: int) -> str | None:
     """The arm a count belongs to: one named just after it with a preposition ("32/49 in
     the IVIg group"), else the intervention or control named nearest it before (since the
-    previous count: "receiving IVIg (32/49)") or just after ("5/25 (20%) for controls")."""
+    previous count: "receiving IVIg (32/49)", never across a "versus": "15.5% (50/322) in
+    nontreated versus 35.7% (10/28)") or just after ("5/25 (20%) for controls")."""
     markers = [(h.start, h.end, h.concept) for h in view.mentions_in(low, high) if h.type == "intervention"]
     markers += [(s, e, "control") for s, e, c in view.cues_in(low, high) if c == "control_arm"]
+    if (sole := _sole_intervention(view)) is not None:
+        markers += [(s, e, sole) for s, e, c in view.cues_in(low, high) if c == "treated_arm"]
+    turns = [s for s, _, c in view.cues_in(low, start) if c == "comparison"]
+    before = [(start - e, arm) for s, e, arm in markers if e <= start and not any(e <= t for t in turns)]
+    if before and _BRACKETED.search(view.lower, max(low, start - 12), start):
+        return min(before)[1]  # "receiving IVIg (32/49; 65.3%)": a bracketed count is of what precedes it
     after = sorted((s, arm) for s, e, arm in markers if s >= end and s - end <= 40)
     if after and _ARM_AFTER.match(view.lower[end : after[0][0]]):
         return after[0][1]
-    before = [(start - e, arm) for s, e, arm in markers if e <= start]
     near = before + [(s - end, arm) for s, arm in after]
     return min(near)[1] if near else None
+
+
+def _sole_intervention(view: DocView) -> str | None:
+    """The one intervention an abstract names, which "the treated" can only mean."""
+    named = {h.concept for h in view.mentions if h.type == "intervention"}
+    return named.pop() if len(named) == 1 else None
 
 
 def _compared(view: DocView, start: int, end: int) -> tuple[str | None, str | None]:
@@ -269,6 +295,14 @@ def _outcomes(view: DocView, start: int, end: int) -> list[Hit]:
 
 def _distinct(items: Any) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _percent(view: DocView, count: re.Match[str]) -> float | None:
+    """The percentage written right beside a count, if any."""
+    found = _PERCENT_AFTER.match(view.cased, count.end()) or _PERCENT_BEFORE.search(
+        view.cased, max(0, count.start() - 16), count.start()
+    )
+    return float(found.group("p").replace("·", ".")) if found else None
 
 
 def _looks_like_date(first: str, second: str) -> bool:

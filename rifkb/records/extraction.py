@@ -70,6 +70,8 @@ class EventRate:
     # subgroup it is about, where the sentence says so
     group: str | None = None
     subgroup: str | None = None
+    # the percentage written beside the count ("32/49; 65.3%", "65.3% (32/49)"), if any
+    percent: float | None = None
 
 
 def describe_rif(min_failed_transfers: int | None, min_embryos: int | None,

@@ -1,7 +1,6 @@
 """Figures for a review, as PNG and SVG (matplotlib, no display needed):
 
-- a forest plot of the effect estimates by outcome for one intervention (ratios on a
-  log scale, differences on a linear one);
+- a forest plot per intervention and outcome, as RevMan draws them (`rifkb.review.forest`);
 - an evidence map: interventions x outcomes, marker size the number of studies, colour
   the direction their findings point;
 - the spread of RIF definitions: minimum failed transfers by study and year.
@@ -11,19 +10,20 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only: never open a window
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from rifkb.files import output_folder, write_atomic  # noqa: E402
 from rifkb.kb.graph import Paper  # noqa: E402
-from rifkb.records import DIFFERENCE_MEASURES, no_effect  # noqa: E402
-from rifkb.review.tables import study_label  # noqa: E402
+from rifkb.review.forest import forest_plot  # noqa: E402
+from rifkb.review.labels import study_label  # noqa: E402
+from rifkb.review.synthesis import Analysis  # noqa: E402
 
 DIRECTION_COLOURS = {
     "increase": "#1b9e77",
@@ -33,63 +33,7 @@ DIRECTION_COLOURS = {
 }
 # Same inputs, same bytes: no creation date, fixed SVG element ids.
 plt.rcParams["svg.hashsalt"] = "rifkb"
-_RATIO_TICKS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 _METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
-
-
-def main_intervention(papers: list[Paper]) -> str | None:
-    """IVIg, rifkb's first intervention, when its studies report estimates; else the
-    intervention with the most estimates."""
-    counts = Counter(
-        i for p in papers for i in p.extraction.concepts()["intervention"] for _ in p.extraction.effects
-    )
-    if not counts:
-        return None
-    return "ivig" if counts["ivig"] else max(counts, key=lambda i: (counts[i], i))
-
-
-def forest_plot(papers: list[Paper], intervention: str, directory: Path,
-                labels: Mapping[str, str] | None = None) -> list[Path]:  # fmt: skip
-    name = _namer(labels)
-    rows = [
-        (f"{study_label(p)} · {name(e.outcome) if e.outcome else 'outcome n/a'}", e)
-        for p in papers
-        if intervention in p.extraction.concepts()["intervention"]
-        for e in p.extraction.effects
-        if e.ci_low is not None
-    ]
-    rows.sort(key=lambda r: (r[1].outcome or "~", r[0]))
-    ratios = [r for r in rows if r[1].measure not in DIFFERENCE_MEASURES]
-    differences = [r for r in rows if r[1].measure in DIFFERENCE_MEASURES]
-    panels = [(ratios, True), (differences, False)]
-    panels = [(rows_, log) for rows_, log in panels if rows_] or [([], True)]
-    heights = [max(len(rows_), 1) for rows_, _ in panels]
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 1.5 + 0.35 * sum(heights)),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)  # fmt: skip
-    for ax, (panel, log) in zip(axes[:, 0], panels, strict=True):
-        _forest_panel(ax, panel, log)
-    axes[0, 0].set_title(f"Effect estimates for {name(intervention)}, by outcome")
-    return _save(fig, directory / f"forest_{intervention}")
-
-
-def _forest_panel(ax: plt.Axes, rows: list, log: bool) -> None:
-    if not rows:
-        ax.text(0.5, 0.5, "no effect estimates with an interval", ha="center", va="center")
-        ax.set_axis_off()
-        return
-    for y, (_, e) in enumerate(rows):
-        ax.plot([e.ci_low, e.ci_high], [y, y], color="black", lw=1)
-        ax.plot(e.value, y, "s", color=DIRECTION_COLOURS["increase" if e.excludes_null else "no_difference"])
-    ax.axvline(no_effect(rows[0][1].measure), color="grey", ls="--", lw=0.8)
-    ax.set_yticks(range(len(rows)), [f"{label} ({e.measure})" for label, e in rows], fontsize=8)
-    ax.invert_yaxis()
-    if log and all(e.ci_low > 0 for _, e in rows):
-        ax.set_xscale("log")
-        low, high = min(e.ci_low for _, e in rows), max(e.ci_high for _, e in rows)
-        ax.xaxis.set_major_locator(FixedLocator([t for t in _RATIO_TICKS if low / 1.5 <= t <= high * 1.5]))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.set_xlabel("ratio (log scale)" if log else "difference")
 
 
 def evidence_map(papers: list[Paper], directory: Path, labels: Mapping[str, str] | None = None) -> list[Path]:
@@ -147,16 +91,16 @@ def rif_definitions_plot(papers: list[Paper], directory: Path) -> list[Path]:
     return _save(fig, directory / "rif_definitions")
 
 
-def write_figures(papers: list[Paper], directory: Path, intervention: str | None = None,
-                  labels: Mapping[str, str] | None = None) -> list[Path]:  # fmt: skip
-    """Every figure; `labels` (concept id -> label, from concepts.tsv) names concepts."""
+def write_figures(
+    papers: list[Paper], directory: Path, analyses: Sequence[Analysis] = (),
+    labels: Mapping[str, str] | None = None, harms: frozenset[str] = frozenset(),
+) -> list[Path]:  # fmt: skip
+    """Every figure: a RevMan-style forest plot per analysis (see `forest`), the evidence map
+    and the spread of RIF definitions; `labels` (concept id -> label, from concepts.tsv)
+    names concepts, `harms` are the outcomes less of which is better."""
     output_folder(directory)
-    chosen = intervention or main_intervention(papers) or "ivig"
-    return [
-        *forest_plot(papers, chosen, directory, labels),
-        *evidence_map(papers, directory, labels),
-        *rif_definitions_plot(papers, directory),
-    ]
+    plots = [path for a in analyses for path in forest_plot(a, directory, labels, harms)]
+    return [*plots, *evidence_map(papers, directory, labels), *rif_definitions_plot(papers, directory)]
 
 
 def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - id -> label

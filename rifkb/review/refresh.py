@@ -61,6 +61,7 @@ def refresh(
     from rifkb.kb.graph import build_graph, papers_from_store, write_graph
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
+    from rifkb.review.synthesis import synthesize
     from rifkb.review.tables import review_tables, write_tables
 
     say = progress or (lambda _message: None)
@@ -70,20 +71,29 @@ def refresh(
     report = extract_corpus(corpus, store, rules_dir=rules_dir, workers=workers)
     papers = papers_from_store(store)
     say("building the graph")
-    concepts = _rules(corpus, store, rules_dir, bool(papers)).concepts
+    rules = _rules(corpus, store, rules_dir, bool(papers))
+    concepts = rules.concepts
     graph = build_graph(papers, concepts)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
     written.append(_write(outputs / "extractions.jsonl", _jsonl(store.extractions())))
+    say("pooling estimates")
+    analyses = synthesize(papers)
+    written.append(_write(outputs / "synthesis.json", _synthesis_json(analyses)))
     say("writing tables")
-    written += write_tables(review_tables(papers), outputs / "tables")
+    written += write_tables(review_tables(papers, analyses), outputs / "tables")
     say("drawing figures")
-    written += write_figures(papers, outputs / "figures", labels={c.id: c.label for c in concepts.values()})
+    labels = {c.id: c.label for c in concepts.values()}
+    written += write_figures(papers, outputs / "figures", analyses, labels, rules.with_role("harm"))
     changes = _changes(store, papers)
     summary = summarize(corpus, runs, report.extracted, changes, fetch_error)
     written.append(_write(outputs / "refresh.md", summary))
     return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
                          changes, len(papers), summary, fetch_error)  # fmt: skip
+
+
+def _synthesis_json(analyses: list) -> str:
+    return json.dumps({"analyses": [a.to_json() for a in analyses]}, indent=2, ensure_ascii=False) + "\n"
 
 
 def _fetch(fetch: Callable[[], Iterable[Run]] | None) -> tuple[tuple[Run, ...], FetchError | None]:

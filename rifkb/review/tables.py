@@ -14,26 +14,20 @@ temporary name and moved into place.
 from __future__ import annotations
 
 import re
-import textwrap
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from rifkb.files import output_folder, write_atomic, xml_safe
+from rifkb.kb.audit import audit
 from rifkb.kb.graph import Paper, format_effect
-from rifkb.records import describe_rif
+from rifkb.records import Extraction, describe_rif
+from rifkb.review.labels import study_label
+from rifkb.review.synthesis import SYNTHESIS_COLUMNS, Analysis, synthesis_rows
 
 ARROWS = {"increase": "↑", "decrease": "↓", "no_difference": "="}
-
-
-def study_label(paper: Paper) -> str:
-    """'Ahmadi 2017' as tables cite a study; the journal when the record names no
-    author, the id when it names neither."""
-    r = paper.record
-    journal = textwrap.shorten(r.journal_iso or r.journal or "", 28, placeholder="…")
-    who = (r.first_author or "").split(" ")[0] or journal
-    return f"{who or paper.extraction.doc_id} {r.year or ''}".strip()
 
 
 def rif_text(paper: Paper) -> str:
@@ -55,6 +49,8 @@ def evidence_table(papers: list[Paper]) -> pd.DataFrame:
             "mechanisms": ", ".join(concepts["mechanism"]),
             "outcomes": ", ".join(concepts["outcome"]),
             "key_estimates": "; ".join(_estimate(e) for e in x.effects[:4]),
+            "event_rates_by_arm": _arms(x),
+            "audit_flags": "; ".join(f.message for f in audit(x)),
             "direction": "; ".join(f"{f.subject}→{f.object} {ARROWS[f.direction]}"
                                    + ("*" if f.significant else "") for f in x.findings),
             "retracted": p.record.retracted,
@@ -62,6 +58,27 @@ def evidence_table(papers: list[Paper]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=_columns(rows, "study")).sort_values(
         ["year", "study"], na_position="last"
     )
+
+
+def _arms(x: Extraction) -> str:
+    """'live birth: ivig 32/49, control 32/94': the study's counts by arm."""
+    parts = []
+    for outcome in dict.fromkeys(r.outcome for r in x.event_rates if r.group):
+        arms = [f"{r.group} {r.events}/{r.total}" + (f" ({r.subgroup})" if r.subgroup else "")
+                for r in x.event_rates if r.outcome == outcome and r.group]  # fmt: skip
+        parts.append(f"{outcome or 'outcome not named'}: {', '.join(arms)}")
+    return "; ".join(parts)
+
+
+def audit_table(papers: list[Paper]) -> pd.DataFrame:
+    """One row per inconsistency the audit found (`rifkb.kb.audit`)."""
+    rows = [
+        {"study": study_label(p), "doc_id": p.extraction.doc_id, "pmid": p.record.pmid, "kind": f.kind,
+         "message": f.message, "sentence": f.sentence}
+        for p in papers for f in audit(p.extraction)
+    ]  # fmt: skip
+    columns = ["study", "doc_id", "pmid", "kind", "message", "sentence"]
+    return pd.DataFrame(rows, columns=columns).sort_values(["doc_id", "kind"])
 
 
 def _estimate(effect: object) -> str:
@@ -119,15 +136,17 @@ def mechanism_outcome_matrix(papers: list[Paper]) -> pd.DataFrame:
     return frame
 
 
-INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryos", "max_age")
+INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryos", "max_age", "k")
 
 
-def review_tables(papers: list[Paper]) -> dict[str, pd.DataFrame]:
+def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = ()) -> dict[str, pd.DataFrame]:
     tables = {
         "evidence": evidence_table(papers),
         "findings": findings_table(papers),
         "rif_definitions": rif_definitions_table(papers),
         "mechanism_outcome": mechanism_outcome_matrix(papers),
+        "synthesis": pd.DataFrame(synthesis_rows(analyses), columns=SYNTHESIS_COLUMNS),
+        "audit": audit_table(papers),
     }
     # Counts stay whole numbers where some are missing (pandas would make them 143.0).
     return {

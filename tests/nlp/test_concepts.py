@@ -10,7 +10,11 @@ CASES = [
     ("Fifty-one couples with repeated unexplained IVF failure were enrolled.", {"rif"}, set()),
     ("Therapies for repeated embryo implantation failure: a meta-analysis.", {"rif"}, set()),
     ("Subgroups such as patients with recurrent miscarriage or implantation failure.", {"rif", "rpl"}, set()),
-    ("NK cells in women with recurrent pregnancy loss, implantation failure and preeclampsia.", {"rif", "rpl"}, set()),
+    (
+        "NK cells in women with recurrent pregnancy loss, implantation failure and preeclampsia.",
+        {"rif", "rpl"},
+        set(),
+    ),
     ("Women with previous implantation failure were included.", set(), {"rif"}),
     # notations and terms of the field
     ("Cytokines of peripheral blood CD3(+) CD4(+) lymphocytes were measured.", {"t_cells"}, set()),

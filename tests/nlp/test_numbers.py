@@ -234,6 +234,22 @@ ARMS = [
         [(20, 29, "ivig", "patients with severe RIF"), (5, 25, "control", "patients with severe RIF")],
     ),
     (
+        # an unnamed treated arm after "versus" is the abstract's one intervention, not the
+        # control named before the "versus"; the sentence opens on an age group: a subgroup
+        "Heparin in RIF. In women over 36 years of age the pregnancy rate was 15.53% (50/322) in nontreated "
+        "versus 35.71% (10/28) in treated cycles (p = 0.007).",
+        [
+            (50, 322, "control", "women over 36 years of age"),
+            (10, 28, "heparin", "women over 36 years of age"),
+        ],
+    ),
+    (
+        # with two interventions named, "treated" names neither
+        "IVIg or intralipid in RIF. The pregnancy rate was 15% (5/33) in untreated versus 36% (10/28) in "
+        "treated women.",
+        [(5, 33, "control", None), (10, 28, None, None)],
+    ),
+    (
         "The implantation rate was 59% (50/85) and 47% (21/45) for groups I and II.",
         [(50, 85, None, None), (21, 45, None, None)],
     ),
