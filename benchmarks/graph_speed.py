@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rifkb.corpus.folder import load_corpus  # noqa: E402
-from rifkb.kb.graph import Paper, build_graph, papers_from_store  # noqa: E402
+from rifkb.kb.graph import build_graph  # noqa: E402
+from rifkb.kb.papers import Paper, papers_from_store  # noqa: E402
 from rifkb.kb.query import query_links  # noqa: E402
 from rifkb.kb.runs import extract_corpus  # noqa: E402
 from rifkb.review.tables import review_tables, write_tables  # noqa: E402

@@ -8,7 +8,8 @@ import pytest
 
 from rifkb.corpus.folder import load_corpus
 from rifkb.errors import BadInputError
-from rifkb.kb.graph import GRAPH_FORMATS, build_graph, papers_from_store, read_graph, write_graph
+from rifkb.kb.graph import GRAPH_FORMATS, build_graph, read_graph, write_graph
+from rifkb.kb.papers import papers_from_store
 from rifkb.kb.query import concept_summary, query_links, resolve_concept
 from rifkb.kb.runs import extract_corpus
 from rifkb.rules import load_rules

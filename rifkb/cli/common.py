@@ -24,11 +24,16 @@ CorpusOption = Annotated[
     typer.Option("--corpus", "-c", envvar="RIFKB_CORPUS", help="Corpus folder.", show_default=True),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="One JSON object.")]
+ReviewerOption = Annotated[
+    str | None,
+    typer.Option(envvar="RIFKB_REVIEWER", help="Who decides or corrects (default: your login name)."),
+]
 CsvOption = Annotated[bool, typer.Option("--csv", help="CSV rows.")]
 
 __all__ = [
     "DEFAULT_CORPUS", "OUTPUTS", "CorpusOption", "CsvOption", "JsonOption", "LazyProgress",
-    "echo_csv", "fail", "handles_errors", "open_corpus", "print_runs", "progress_bar",
+    "ReviewerOption", "echo_csv", "fail", "handles_errors", "open_corpus", "print_runs", "progress_bar",
+    "reviewer_name",
 ]  # fmt: skip
 
 
@@ -48,6 +53,18 @@ def handles_errors(command: F) -> F:
             raise fail(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def reviewer_name(given: str | None) -> str:
+    """--reviewer, else $RIFKB_REVIEWER (typer reads it), else the login name."""
+    if given and given.strip():
+        return given.strip()
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
 
 
 def open_corpus(corpus_dir: Path):  # noqa: ANN201 - returns (Corpus, Store)

@@ -26,13 +26,14 @@ app.add_typer(query_app, name="query")
 
 def _graph(corpus_dir: Path):  # noqa: ANN202 - (graph, rules)
     """The graph of the corpus's extractions, with the rule set that made them."""
-    from rifkb.kb.graph import build_graph, papers_from_store
+    from rifkb.kb.graph import build_graph
+    from rifkb.kb.papers import papers_from_store
     from rifkb.kb.rulesets import rules_of_extraction
 
     corpus, store = open_corpus(corpus_dir)
     with store:
         rules = rules_of_extraction(corpus, store)
-        papers = papers_from_store(store)
+        papers = papers_from_store(store, corpus.unscreened_included)
     return build_graph(papers, rules.concepts), rules
 
 

@@ -59,7 +59,7 @@ def synthesis_of(corpus_dir: Path, intervention: str | None, outcome: str | None
     """(analyses, the rules of the extraction, papers) of a corpus, options checked."""
     from rifkb.cli.common import open_corpus
     from rifkb.errors import BadInputError
-    from rifkb.kb.graph import papers_from_store
+    from rifkb.kb.papers import papers_from_store
     from rifkb.kb.query import resolve_concept
     from rifkb.kb.rulesets import rules_of_extraction
     from rifkb.review.meta import METHODS
@@ -72,7 +72,7 @@ def synthesis_of(corpus_dir: Path, intervention: str | None, outcome: str | None
     corpus, store = open_corpus(corpus_dir)
     with store:
         rules = rules_of_extraction(corpus, store)
-        papers = papers_from_store(store)
+        papers = papers_from_store(store, corpus.unscreened_included)
     chosen = {k: resolve_concept(v, rules) if v else None for k, v in
               (("intervention", intervention), ("outcome", outcome))}  # fmt: skip
     analyses = synthesize(papers, **chosen, population=population, by=by, method=method,

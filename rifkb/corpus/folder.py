@@ -1,5 +1,6 @@
 """A corpus is a folder: `corpus.toml` (name, description, saved searches, and optionally
-the corpus's own rules folder), its SQLite store, and optionally `snapshot.jsonl`,
+the corpus's own rules folder and whether unscreened records count as included), its
+SQLite store, and optionally `snapshot.jsonl`,
 records the store loads on first use so that a bundled corpus works offline out of the
 box.
 """
@@ -72,6 +73,9 @@ class Corpus:
     description: str
     searches: tuple[SavedSearch, ...]
     rules_dir: Path | None = None  # `rules` of corpus.toml: extract with these, not rifkb's own
+    # `[screening] unscreened` of corpus.toml: whether records nobody has screened yet count
+    # as included in the outputs (flagged as unscreened) or are left out until included
+    unscreened_included: bool = True
 
     @property
     def store_path(self) -> Path:
@@ -118,7 +122,20 @@ def load_corpus(path: Path) -> Corpus:
         raise CorpusError(f"{config_path}: {exc}") from None
     searches = _searches(config.get("searches", []), config_path)
     name, description = str(config.get("name", path.name)), str(config.get("description", ""))
-    return Corpus(path, name, description, searches, _rules_dir(config.get("rules"), path, config_path))
+    return Corpus(path, name, description, searches, _rules_dir(config.get("rules"), path, config_path),
+                  _unscreened_included(config.get("screening", {}), config_path))  # fmt: skip
+
+
+def _unscreened_included(value: object, config_path: Path) -> bool:
+    """`[screening] unscreened = "include" | "exclude"` (default include)."""
+    if not isinstance(value, dict):
+        raise CorpusError(f"{config_path}: screening must be a [screening] table")
+    setting = value.get("unscreened", "include")
+    if setting not in ("include", "exclude"):
+        raise CorpusError(
+            f'{config_path}: [screening] unscreened must be "include" or "exclude", not {setting!r}'
+        )
+    return setting == "include"
 
 
 def _searches(value: object, config_path: Path) -> tuple[SavedSearch, ...]:

@@ -63,5 +63,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE merges ADD COLUMN same_source INTEGER NOT NULL DEFAULT 0;
     """,
+    # What reviewers decide and correct: append-only histories, the latest row counting,
+    # kept apart from the extractions so that a re-extraction never touches them.
+    """
+    CREATE TABLE screening (
+        id INTEGER PRIMARY KEY, uid TEXT NOT NULL, decision TEXT NOT NULL, reason TEXT,
+        reviewer TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE INDEX screening_uid ON screening(uid);
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY, uid TEXT NOT NULL, op TEXT NOT NULL, target TEXT NOT NULL,
+        value TEXT, was TEXT, reason TEXT, reviewer TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE INDEX corrections_uid ON corrections(uid);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

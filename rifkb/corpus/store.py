@@ -191,6 +191,15 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
 
+    def now(self) -> str:
+        """The time a write is stamped with (the store's clock: tests fix it)."""
+        return self._clock()
+
+    def rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """The rows of one read-only query, for the modules that keep their own tables
+        here (`rifkb.corpus.reviews`); writes go through `transaction()`."""
+        return self._conn.execute(sql, params).fetchall()
+
     # --- meta ----------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
@@ -344,7 +353,7 @@ class Store:
     def _rekey(self, old: str, new: str) -> None:
         """A record that gained a better key (a DOI-only record now has a PMID) moves to it."""
         for table in ("records", "record_versions", "provenance", "merges", "extractions",
-                      "extraction_failures"):  # fmt: skip
+                      "extraction_failures", "screening", "corrections"):  # fmt: skip
             self._conn.execute(f"UPDATE {table} SET uid = ? WHERE uid = ?", (new, old))
         self._conn.execute("UPDATE aliases SET uid = ? WHERE uid = ?", (new, old))
         self._conn.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (old, new))
@@ -522,6 +531,12 @@ class Store:
         """Every stored extraction, in key order."""
         for (data,) in self._conn.execute("SELECT data FROM extractions ORDER BY uid"):
             yield Extraction.from_json(json.loads(data))
+
+    def extraction(self, uid: str) -> Extraction | None:
+        """The stored extraction of one record (any of its ids), None if it has none yet."""
+        key = self.get(uid).uid
+        row = self._conn.execute("SELECT data FROM extractions WHERE uid = ?", (key,)).fetchone()
+        return Extraction.from_json(json.loads(row[0])) if row else None
 
     def extraction_failures(self) -> list[ExtractionFailure]:
         rows = self._conn.execute("SELECT uid, message FROM extraction_failures ORDER BY uid")

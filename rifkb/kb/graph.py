@@ -14,30 +14,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
-from rifkb.corpus.store import Store
 from rifkb.files import xml_safe
 from rifkb.kb.audit import audit
-from rifkb.records import EffectEstimate, Evidence, Extraction, Record, RifDefinition
+from rifkb.kb.papers import Paper
+from rifkb.records import EffectEstimate, Evidence, RifDefinition
 from rifkb.rules import Concept
 
 GRAPH_FORMATS = ("graphml", "gexf", "json", "cytoscape")
-
-
-@dataclass(frozen=True)
-class Paper:
-    record: Record
-    extraction: Extraction
-
-
-def papers_from_store(store: Store) -> list[Paper]:
-    """Every record that has an extraction, with it, in key order."""
-    extractions = {x.doc_id: x for x in store.extractions()}
-    return [Paper(record, extractions[record.uid]) for record in store.records() if record.uid in extractions]
 
 
 def concept_node(concept: Concept | str, ctype: str | None = None) -> str:

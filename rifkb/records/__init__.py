@@ -3,7 +3,9 @@
 - bibliographic: `Record`, one item as a source describes it (PubMed XML, MEDLINE, RIS,
   JSON Lines), with its authors, abstract sections, MeSH and corrections;
 - extraction: `Extraction`, what the pipeline read in one record, every fact with its
-  `Evidence` (document, span, sentence, rule), or the `ExtractionFailure` in its place.
+  `Evidence` (document, span, sentence, rule), or the `ExtractionFailure` in its place;
+- review: what reviewers decide (`ScreeningDecision`) and correct (`Correction`, and the
+  `Conflict` of a correction with a newer reading).
 """
 
 from rifkb.records.bibliographic import (
@@ -32,10 +34,20 @@ from rifkb.records.extraction import (
     describe_rif,
     no_effect,
 )
+from rifkb.records.review import (
+    DECISIONS,
+    EXCLUDE,
+    INCLUDE,
+    UNSCREENED,
+    Conflict,
+    Correction,
+    ScreeningDecision,
+)
 
 __all__ = [
     "CONCEPT_TYPES", "DIFFERENCE_MEASURES", "RETRACTED_PUBLICATION_TYPE", "AbstractSection",
     "Author", "CommentCorrection", "EffectEstimate", "EventRate", "Evidence", "Extraction",
     "ExtractionFailure", "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record", "RifDefinition",
     "clean_doi", "describe_rif", "no_effect", "normalise_doi", "normalise_title",
+    "DECISIONS", "EXCLUDE", "INCLUDE", "UNSCREENED", "Conflict", "Correction", "ScreeningDecision",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from rifkb.files import output_folder, write_atomic  # noqa: E402
-from rifkb.kb.graph import Paper  # noqa: E402
+from rifkb.kb.papers import Paper  # noqa: E402
 from rifkb.review.forest import forest_plot  # noqa: E402
 from rifkb.review.labels import study_label  # noqa: E402
 from rifkb.review.synthesis import Analysis  # noqa: E402

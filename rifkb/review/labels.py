@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from rifkb.kb.graph import Paper
+from rifkb.kb.papers import Paper
 
 
 def study_label(paper: Paper) -> str:

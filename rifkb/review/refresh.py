@@ -9,6 +9,7 @@ new says so.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,9 @@ from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import Run, Store
 from rifkb.errors import FetchError
 from rifkb.files import output_folder, write_text_atomic
+from rifkb.kb.papers import Reviewed
 from rifkb.kb.rulesets import rules_of_extraction, rules_to_extract_with
-from rifkb.records import Extraction
+from rifkb.records import INCLUDE, Extraction
 from rifkb.rules import RuleSet, load_rules
 
 STATE_KEY = "last_refresh"
@@ -58,7 +60,8 @@ def refresh(
     with `rules_dir`, else the corpus's own rules, else rifkb's. When fetching fails
     (no network), the outputs are still rebuilt from what is stored, and the report says
     why nothing new came (`fetch_error`)."""
-    from rifkb.kb.graph import build_graph, papers_from_store, write_graph
+    from rifkb.kb.graph import build_graph, write_graph
+    from rifkb.kb.papers import reviewed_papers
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
     from rifkb.review.synthesis import synthesize
@@ -69,14 +72,16 @@ def refresh(
     runs, fetch_error = _fetch(fetch)
     say("extracting")
     report = extract_corpus(corpus, store, rules_dir=rules_dir, workers=workers)
-    papers = papers_from_store(store)
+    reviewed = reviewed_papers(store, corpus.unscreened_included)
+    papers = reviewed.papers
     say("building the graph")
     rules = _rules(corpus, store, rules_dir, bool(papers))
     concepts = rules.concepts
     graph = build_graph(papers, concepts)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
-    written.append(_write(outputs / "extractions.jsonl", _jsonl(store.extractions())))
+    # the readings as the reviewers corrected them, of the records not excluded
+    written.append(_write(outputs / "extractions.jsonl", _jsonl(p.extraction for p in papers)))
     say("pooling estimates")
     analyses = synthesize(papers)
     written.append(_write(outputs / "synthesis.json", _synthesis_json(analyses)))
@@ -86,7 +91,7 @@ def refresh(
     labels = {c.id: c.label for c in concepts.values()}
     written += write_figures(papers, outputs / "figures", analyses, labels, rules.with_role("harm"))
     changes = _changes(store, papers)
-    summary = summarize(corpus, runs, report.extracted, changes, fetch_error)
+    summary = summarize(corpus, runs, report.extracted, changes, fetch_error, reviewed)
     written.append(_write(outputs / "refresh.md", summary))
     return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
                          changes, len(papers), summary, fetch_error)  # fmt: skip
@@ -164,6 +169,7 @@ def summarize(
     extracted: int,
     changes: Changes,
     fetch_error: FetchError | None = None,
+    reviewed: Reviewed | None = None,
 ) -> str:
     lines = [f"# Refresh of {corpus.name}", ""]
     if fetch_error is not None:
@@ -182,7 +188,27 @@ def summarize(
         lines += [f"  - new finding in {d}: {f}" for d, f in changes.new_findings[:50]]
         lines += [f"  - estimates changed in {d}: {'; '.join(old) or 'none'} → {'; '.join(new) or 'none'}"
                   for d, old, new in changes.changed_estimates[:50]]  # fmt: skip
+    if reviewed is not None:
+        lines += _screening_lines(reviewed)
     return "\n".join(lines) + "\n"
+
+
+def _screening_lines(reviewed: Reviewed) -> list[str]:
+    """What screening and corrections did to the outputs, with what waits for a reviewer."""
+    included = sum(p.screening == INCLUDE for p in reviewed.papers)
+    if reviewed.unscreened_left_out:
+        unscreened = f"{len(reviewed.unscreened_left_out)} unscreened (left out until screened)"
+    else:
+        unscreened = f"{len(reviewed.papers) - included} unscreened (in the outputs, flagged)"
+    reasons = Counter(d.reason for _, d in reviewed.excluded)
+    why = "; ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items()))
+    lines = [f"- screening: {included} included, {unscreened}, {len(reviewed.excluded)} excluded"
+             + (f" ({why})" if why else "")]  # fmt: skip
+    corrected = sum(p.corrected for p in reviewed.papers)
+    if corrected or reviewed.conflicts:
+        lines.append(f"- corrections: {corrected} records corrected by reviewers; {len(reviewed.conflicts)} "
+                     "corrections over a reading that has changed (rifkb correct --conflicts)")  # fmt: skip
+    return lines
 
 
 def fetch_problem(error: FetchError, now: bool = False) -> str:

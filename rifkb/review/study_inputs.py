@@ -22,7 +22,7 @@ import warnings
 from dataclasses import dataclass, replace
 
 from rifkb.kb.audit import AuditFlag
-from rifkb.kb.graph import Paper
+from rifkb.kb.papers import Paper
 from rifkb.records import DIFFERENCE_MEASURES, EffectEstimate, EventRate
 
 RATIO_MEASURES = ("OR", "RR", "HR")

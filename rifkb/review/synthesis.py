@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from rifkb.kb.audit import audit
-from rifkb.kb.graph import Paper
+from rifkb.kb.papers import Paper
 from rifkb.records import DIFFERENCE_MEASURES
 from rifkb.review.labels import study_label
 from rifkb.review.meta import Pooled, SubgroupTest, pool, subgroup_test

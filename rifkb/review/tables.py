@@ -22,7 +22,8 @@ import pandas as pd
 
 from rifkb.files import output_folder, write_atomic, xml_safe
 from rifkb.kb.audit import audit
-from rifkb.kb.graph import Paper, format_effect
+from rifkb.kb.graph import format_effect
+from rifkb.kb.papers import Paper
 from rifkb.records import Extraction, describe_rif
 from rifkb.review.labels import study_label
 from rifkb.review.synthesis import SYNTHESIS_COLUMNS, Analysis, synthesis_rows
@@ -54,6 +55,8 @@ def evidence_table(papers: list[Paper]) -> pd.DataFrame:
             "direction": "; ".join(f"{f.subject}→{f.object} {ARROWS[f.direction]}"
                                    + ("*" if f.significant else "") for f in x.findings),
             "retracted": p.record.retracted,
+            "screening": p.screening,  # "include", or "unscreened" when those count as included
+            "corrected": p.corrected,
         })  # fmt: skip
     return pd.DataFrame(rows, columns=_columns(rows, "study")).sort_values(
         ["year", "study"], na_position="last"
