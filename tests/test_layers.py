@@ -23,6 +23,7 @@ LAYERS = (
     ("rifkb.nlp",),
     ("rifkb.kb",),
     ("rifkb.review",),
+    ("rifkb.web",),
     ("rifkb.cli",),
 )
 
@@ -82,7 +83,10 @@ def test_every_module_has_a_layer():
     assert all(_layer(module) >= 0 for module in _graph())
 
 
-@pytest.mark.parametrize("heavy", ["spacy", "pandas", "matplotlib", "networkx", "Bio", "scispacy"])
+@pytest.mark.parametrize(
+    "heavy",
+    ["spacy", "pandas", "matplotlib", "networkx", "Bio", "scispacy", "sklearn", "starlette", "jinja2"],
+)
 def test_the_cli_imports_no_heavy_library_before_a_command_runs(heavy):
     code = f"import sys, rifkb.cli; print({heavy!r} in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
