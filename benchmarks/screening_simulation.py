@@ -23,6 +23,11 @@ abstract studies and in whom. Two review questions:
 - any treatment in RIF: any intervention and a RIF population (54 of 110).
 
     python benchmarks/screening_simulation.py [--seeds 10] [--dev ../shared/corpus/dev.jsonl]
+
+With `--speed N`, it times instead `screening_queue` (what `rifkb screen` and the web app
+call) on a store of the dev records repeated to N, 5 included and 5 excluded.
+
+    python benchmarks/screening_simulation.py --speed 10000
 """
 
 from __future__ import annotations
@@ -32,20 +37,25 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rifkb.records import Record  # noqa: E402
+from rifkb.corpus.reviews import decide  # noqa: E402
+from rifkb.corpus.store import Provenance, Store  # noqa: E402
+from rifkb.records import Record, ScreeningDecision  # noqa: E402
 from rifkb.review.screening import (  # noqa: E402
     MIN_EXCLUDED,
     MIN_INCLUDED,
     by_date,
     record_text,
     relevance_scores,
+    screening_queue,
     tfidf_features,
 )
 
@@ -113,13 +123,37 @@ def measures(screened: list[bool]) -> dict[str, float]:
     return out
 
 
+def queue_speed(records: list[Record], labels: list[bool], count: int) -> None:
+    """Seconds `screening_queue` takes on `count` records (median of 3), per model."""
+    # each copy its own record: no PMID or DOI, a title of its own (else they merge as duplicates)
+    copies = [replace(r, pmid=None, doi=None, source_id=f"copy{n}:{r.uid}", title=f"{r.title or ''} ({n})")
+              for n in range(count // len(records) + 1) for r in records][:count]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "store.sqlite") as store:
+        store.add_records(copies, Provenance("import", "copies"))
+        chosen = [i for i, y in enumerate(labels) if y][:5] + [i for i, y in enumerate(labels) if not y][:5]
+        decide(store, [ScreeningDecision(copies[i].uid, "include" if labels[i] else "exclude", "proxy",
+                                         "benchmark", "") for i in chosen])  # fmt: skip
+        print(f"screening_queue on {store.count()} records, 5 included and 5 excluded (median of 3):")
+        for model in ("nb", "logistic"):
+            times = []
+            for _ in range(3):
+                started = time.perf_counter()
+                screening_queue(store, model)
+                times.append(time.perf_counter() - started)
+            print(f"  {model:9} {statistics.median(times):.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dev", type=Path, default=SHARED / "dev.jsonl")
     parser.add_argument("--gold", type=Path, default=SHARED / "dev-gold.jsonl")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--speed", type=int, metavar="N", help="time the queue on N records instead")
     args = parser.parse_args()
     records, golds = load(args.dev, args.gold)
+    if args.speed:
+        queue_speed(records, [QUESTIONS["immunotherapy in RIF"](g) for g in golds], args.speed)
+        return
     features = tfidf_features([record_text(r) for r in records])
     for question, is_included in QUESTIONS.items():
         labels = [is_included(g) for g in golds]
