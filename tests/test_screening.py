@@ -166,6 +166,26 @@ def test_decisions_survive_an_export_and_an_import_into_a_fresh_copy(store, tmp_
         assert (again.imported, again.unchanged) == (0, 110)
 
 
+@pytest.mark.parametrize(
+    ("time", "imported", "older"),
+    [
+        ("2026-01-15 10:00:00", 0, 1),
+        ("2026-03-01T08:00:00Z", 0, 1),
+        ("2026-04-01 10:00:00", 1, 0),
+        ("", 1, 0),
+    ],
+)
+def test_an_old_export_read_back_does_not_undo_a_later_decision(store, tmp_path, time, imported, older):
+    """Decided on 1 March (CLOCK); a file dated before that is older than the decision."""
+    decide(store, [ScreeningDecision("pmid:38365988", "include", None, "ana", "")])
+    path = tmp_path / "old.csv"
+    path.write_text("record_id,pmid,doi,title,decision,reason,reviewer,time\n"
+                    f"pmid:38365988,38365988,,,exclude,not RIF,ben,{time}\n", encoding="utf-8")  # fmt: skip
+    done = import_decisions(store, path, reviewer="importer")
+    assert (done.imported, done.older) == (imported, older)
+    assert current_decisions(store)["pmid:38365988"].decision == ("exclude" if imported else "include")
+
+
 def state(store: Store) -> dict[str, tuple]:
     return {uid: (d.decision, d.reason, d.reviewer, d.at) for uid, d in current_decisions(store).items()}
 

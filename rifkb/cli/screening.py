@@ -159,12 +159,17 @@ def _export(store: Any, path: Path) -> None:
     typer.echo(f"wrote {count} records ({screened} screened) to {path}")
 
 
+def _older(count: int) -> str:
+    return f", {count} older than a decision made since (kept out)" if count else ""
+
+
 def _import(store: Any, path: Path, who: str, fmt: str) -> None:
     from rifkb.corpus.decision_files import import_decisions
 
     done = import_decisions(store, path, who, fmt)
-    typer.echo(f"{path} ({done.flavour}): {done.imported} decisions imported, {done.unchanged} unchanged, "
-               f"{done.unlabelled} without a decision, {done.unmatched} matching no record")  # fmt: skip
+    typer.echo(f"{path} ({done.flavour}): {done.imported} decisions imported, "
+               f"{done.unchanged} unchanged, {done.unlabelled} without a decision, "
+               f"{done.unmatched} matching no record" + _older(done.older))  # fmt: skip
     for row in done.unmatched_rows:
         typer.echo(f"  no record for {row}")
     if done.unmatched > len(done.unmatched_rows):

@@ -85,6 +85,7 @@ class DecisionImport:
     unlabelled: int
     unmatched: int
     unmatched_rows: list[str] = field(default_factory=list)
+    older: int = 0  # rows dated before the record's current decision: kept out, it is newer
 
 
 # --- export --------------------------------------------------------------------------------
@@ -116,8 +117,9 @@ def import_decisions(store: Store, path: Path, reviewer: str, fmt: str = "auto")
     the record's current one. `reviewer` signs rows of rifkb's CSV that name nobody."""
     parsed = read_decisions(path, fmt)
     index = _RecordIndex(store)
-    current = {uid: (d.decision, d.reason or None) for uid, d in current_decisions(store).items()}
-    new, unchanged, unmatched = [], 0, []
+    latest = current_decisions(store)
+    current = {uid: (d.decision, d.reason or None) for uid, d in latest.items()}
+    new, unchanged, unmatched, older = [], 0, [], 0
     for row in parsed.rows:
         uid = index.find(row, by_record_id=parsed.flavour == "rifkb")
         if uid is None:
@@ -126,6 +128,9 @@ def import_decisions(store: Store, path: Path, reviewer: str, fmt: str = "auto")
         if current.get(uid, (UNSCREENED, None)) == (row.decision, row.reason):
             unchanged += 1
             continue
+        if uid in latest and _before(row.time, latest[uid].at):
+            older += 1  # an old export read back must not undo a decision made since
+            continue
         current[uid] = (row.decision, row.reason)
         new.append(ScreeningDecision(uid, row.decision, row.reason, row.reviewer or reviewer, row.time or ""))
     try:
@@ -133,7 +138,20 @@ def import_decisions(store: Store, path: Path, reviewer: str, fmt: str = "auto")
     except BadInputError as exc:  # a checked row cannot fail here; say where if one does
         raise BadInputError(f"{parsed.path}: {exc}") from None
     return DecisionImport(parsed.flavour, len(new), unchanged, parsed.unlabelled, len(unmatched),
-                          unmatched[:SHOWN_UNMATCHED])  # fmt: skip
+                          unmatched[:SHOWN_UNMATCHED], older)  # fmt: skip
+
+
+def _before(time: str | None, than: str) -> bool:
+    """Whether a row's time is before a stored decision's; a time without a zone is UTC,
+    and a row without a (readable) time is taken as new."""
+    if not time:
+        return False
+    try:
+        moments = [datetime.fromisoformat(t.strip().replace("Z", "+00:00")) for t in (time, than)]
+    except ValueError:
+        return False
+    row, stored = (m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments)
+    return row < stored
 
 
 def read_decisions(path: Path, fmt: str = "auto") -> DecisionFile:
