@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from rifkb.cli import app
@@ -12,10 +13,18 @@ from tests.conftest import copy_bundled_corpus
 from tests.eutils_server import make_articles
 
 runner = CliRunner()
-COMMANDS = [
-    ["init"], ["import"], ["fetch"], ["status"], ["show"], ["extract"], ["refresh"], ["graph"],
-    ["query", "links"], ["query", "concept"], ["export", "bib"], ["export", "tables"], ["export", "figures"],
-]  # fmt: skip
+
+
+def _commands(group, path=()):  # noqa: ANN001, ANN202
+    """Every command of the app, read from the app itself: a new one cannot be missed."""
+    for name, command in sorted(group.commands.items()):
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+        else:
+            yield [*path, name]
+
+
+COMMANDS = list(_commands(typer.main.get_command(app)))
 
 
 @pytest.fixture
