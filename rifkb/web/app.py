@@ -46,7 +46,8 @@ Fallback = Callable[[Site, dict[str, str]], View]
 def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Iterable[str] = LOCAL_HOSTS,
                secret: bytes | None = None) -> Starlette:  # fmt: skip
     """The app of one corpus; decisions and corrections are made as `reviewer` (default:
-    the login name). Raises CorpusError now if the folder is not a corpus."""
+    the login name). `secret` signs the session cookies (default: drawn anew, so a
+    restart ends every session). Raises CorpusError now if the folder is not a corpus."""
     corpus = load_corpus(Path(corpus_dir))
     site = Site(Path(corpus_dir), corpus.name, reviewer or _login_name())
     app = Starlette(

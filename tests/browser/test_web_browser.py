@@ -45,7 +45,7 @@ def requests_made(page) -> list[str]:
 
 
 def _shot(page, name: str) -> None:
-    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header is drawn where the page was scrolled to
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header is drawn where the page was scrolled
     page.screenshot(path=str(SHOTS / f"web-{name}.png"), full_page=True)
 
 
@@ -92,7 +92,8 @@ def test_screening_by_keyboard_and_by_click(page, served, corpus, requests_made)
 
     page.click("nav.filters a:has-text('excluded')")
     assert {e.get_attribute("data-uid") for e in page.locator("article.entry").all()} == {second, third}
-    assert "population not RIF: healthy donors" in page.locator(f"article[data-uid='{third}'] .badge").inner_text()
+    badge = page.locator(f"article[data-uid='{third}'] .badge").inner_text()
+    assert badge == "excluded: population not RIF: healthy donors"
     _shot(page, "queue-excluded")
     assert all(u.startswith(served) for u in requests_made), requests_made
 
