@@ -19,12 +19,7 @@ from rifkb.records import (
     Record,
     RifDefinition,
 )
-
-
-def document_text(record: Record) -> tuple[str, int]:
-    """The text read: the title, a blank line, the abstract; and where the title ends."""
-    title = (record.title or "").strip()
-    return f"{title}\n\n{record.abstract_text}", len(title)
+from rifkb.records.bibliographic import document_text
 
 
 def record_doc(nlp: Language, record: Record) -> Doc:

@@ -199,6 +199,14 @@ def normalise_doi(doi: str | None) -> str | None:
     return cleaned.lower() if cleaned else None
 
 
+def document_text(record: Record) -> tuple[str, int]:
+    """The text the pipeline reads, in which every evidence span counts its characters:
+    the title, a blank line, the abstract; and where the title ends. (Here, beside the
+    record, so that the web app can place evidence spans without loading spaCy.)"""
+    title = (record.title or "").strip()
+    return f"{title}\n\n{record.abstract_text}", len(title)
+
+
 # --- JSON form -------------------------------------------------------------------------
 
 _SCALARS = (

@@ -1,0 +1,169 @@
+"""The local web app (`rifkb serve`): screening, corrections, the evidence map, the forest
+plots and the links query of one corpus, in a browser on 127.0.0.1.
+
+Pages are GET and read only. Every write is a POST of a form carrying the session's
+CSRF token (refused with 403 without it), made by the same library calls as the CLI
+(`rifkb.corpus.reviews.decide`, `rifkb.kb.corrections`), each in a transaction, then
+redirected to a page that shows it (POST-redirect-GET). An expected failure
+(`RifkbError`: an exclusion without a reason, a sample size of "abc") shows the page
+again with the message in one line and status 400; anything else is a bug, answered
+with a bare 500 (never a traceback in the page).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from rifkb.corpus.folder import load_corpus
+from rifkb.errors import RifkbError
+from rifkb.web import figures, links, queue, record
+from rifkb.web.highlight import Segment
+from rifkb.web.security import CSRF_FIELD, Sessions, csrf_ok, csrf_token, flash, take_flashes
+from rifkb.web.views import Done, Site, View, record_url
+
+# Host names the app answers to: a page of another site that gets its name resolved to
+# 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+ViewFunction = Callable[[Site, Request], View]
+Action = Callable[[Site, dict[str, str]], Done]
+Fallback = Callable[[Site, dict[str, str]], View]
+
+
+def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Iterable[str] = LOCAL_HOSTS,
+               secret: bytes | None = None) -> Starlette:  # fmt: skip
+    """The app of one corpus; decisions and corrections are made as `reviewer` (default:
+    the login name). `secret` signs the session cookies (default: drawn anew, so a
+    restart ends every session). Raises CorpusError now if the folder is not a corpus."""
+    corpus = load_corpus(Path(corpus_dir))
+    site = Site(Path(corpus_dir), corpus.name, reviewer or _login_name())
+    app = Starlette(
+        routes=[
+            Route("/", page(queue.queue_view), name="queue"),
+            Route("/record/{uid:path}", page(record.record_view), name="record"),
+            Route("/evidence-map", page(figures.evidence_map_view), name="evidence_map"),
+            Route("/forest", page(figures.forest_view), name="forest"),
+            Route("/links", page(links.links_view), name="links"),
+            Route("/decide", action(queue.decide, queue.decide_again), methods=["POST"]),
+            *(
+                Route(f"/correct/{name}", action(act, record.record_again), methods=["POST"])
+                for name, act in record.ACTIONS.items()
+            ),
+            Mount("/static", StaticFiles(packages=[("rifkb.web", "static")]), name="static"),
+        ],  # fmt: skip
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)),
+            Middleware(Sessions, secret=secret),
+        ],
+    )
+    app.state.site = site
+    app.state.templates = _templates()
+    return app
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "unknown"
+
+
+def _templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("rifkb.web", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )  # fmt: skip
+    env.filters["record_url"] = record_url
+    env.filters["marked"] = marked
+    env.filters["num"] = lambda value, digits=2: "" if value is None else f"{value:.{digits}f}"
+    env.filters["brief"] = brief
+    env.filters["when"] = lambda at: at[:16].replace("T", " ") if at else ""  # '2026-11-22 04:49' (UTC)
+    return Jinja2Templates(env=env)
+
+
+def marked(pieces: list[Segment]) -> Markup:
+    """Segments of highlighted text as HTML: a marked piece is a <span> with its classes,
+    what was read there as its title, and its offset in the text read."""
+    out = []
+    for s in pieces:
+        if not s.css:
+            out.append(escape(s.text))
+            continue
+        note = f' title="{escape("; ".join(s.notes))}"' if s.notes else ""
+        out.append(f'<span class="hl {" ".join(s.css)}"{note} data-start="{s.start}">{escape(s.text)}</span>')
+    return Markup("".join(out))
+
+
+def brief(value: object) -> str:
+    """A correction's value or `was` in a table cell: an item's fields without its evidence."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items() if k != "evidence" and v not in (None, False))
+    return "—" if value is None else str(value)
+
+
+# --- requests ----------------------------------------------------------------------------
+
+
+def page(view: ViewFunction) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        return await run_in_threadpool(show, request, lambda site: view(site, request))
+
+    return endpoint
+
+
+def action(act: Action, again: Fallback) -> Callable[[Request], Awaitable[Response]]:
+    """A form's POST: its token checked, the write done, then a redirect; on a RifkbError
+    the page the form was on, again, with the message (400)."""
+
+    async def endpoint(request: Request) -> Response:
+        async with request.form() as form:
+            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        if not csrf_ok(request, fields.get(CSRF_FIELD)):
+            message = "the form's security token is missing or out of date: reload the page and post it again"
+            return render(request, View("message.html", {"title": "Refused"}, 403), message)
+        return await run_in_threadpool(_act, request, act, again, fields)
+
+    return endpoint
+
+
+def _act(request: Request, act: Action, again: Fallback, fields: dict[str, str]) -> Response:
+    try:
+        done = act(request.app.state.site, fields)
+    except RifkbError as exc:
+        return show(request, lambda site: again(site, fields), str(exc), 400)
+    flash(request, done.kind, done.message)
+    return RedirectResponse(done.url, status_code=303)
+
+
+def show(request: Request, make: Callable[[Site], View], error: str | None = None,
+         status: int | None = None) -> Response:  # fmt: skip
+    """A page made in this thread (the store is opened and closed here); a RifkbError
+    while making it is the message of a page of its own (400)."""
+    try:
+        view = make(request.app.state.site)
+    except RifkbError as exc:
+        view, error, status = View("message.html", {"title": "Cannot show this page"}, 400), str(exc), None
+    return render(request, view, error, status)
+
+
+def render(request: Request, view: View, error: str | None = None, status: int | None = None) -> Response:
+    site: Site = request.app.state.site
+    errors = [e for e in (view.error, error) if e]
+    flashes = take_flashes(request) + [{"kind": "error", "text": e} for e in errors]
+    context = {**view.context, "site": site, "csrf": csrf_token(request), "flashes": flashes,
+               "path": request.url.path}  # fmt: skip
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(request, view.template, context, status_code=status or view.status)

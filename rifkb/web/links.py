@@ -1,0 +1,48 @@
+"""The links query (`/links`): what links two concepts in the knowledge graph (a mechanism,
+an intervention, an outcome), directly and through paths, with the papers and their
+sentences; `rifkb query links` in a form. Concepts are named by id, label or any name
+of the lexicon, resolved as the CLI resolves them.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from rifkb.errors import RifkbError
+from rifkb.kb.graph import build_graph
+from rifkb.kb.papers import reviewed_papers
+from rifkb.kb.query import Step, query_links, resolve_concept
+from rifkb.kb.rulesets import rules_of_extraction
+from rifkb.web.views import Site, View
+
+EXAMPLES = (("nk_uterine", "live birth"), ("chronic endometritis", "clinical pregnancy"), ("th1_th2", "ivig"))
+MAX_PATHS = 25
+
+
+def links_view(site: Site, request: Request) -> View:
+    asked = {k: request.query_params.get(k, "").strip() for k in ("from", "to")}
+    steps = request.query_params.get("steps", "3")
+    steps = int(steps) if steps in ("2", "3", "4") else 3
+    with site.open() as (corpus, store):
+        rules = rules_of_extraction(corpus, store)
+        papers = reviewed_papers(store, corpus.unscreened_included).papers
+    concepts = sorted((c.type, c.label, c.id) for c in rules.concepts.values())
+    context = {"title": "Links", "asked": asked, "steps": steps, "concepts": concepts, "examples": EXAMPLES,
+               "links": None, "names": {c.id: c.label for c in rules.concepts.values()},
+               "max_paths": MAX_PATHS, "arrow": arrow}  # fmt: skip
+    if not (asked["from"] and asked["to"]):
+        return View("links.html", context)
+    try:
+        source, target = resolve_concept(asked["from"], rules), resolve_concept(asked["to"], rules)
+        found = query_links(build_graph(papers, rules.concepts), source, target, steps)
+    except RifkbError as exc:
+        return View("links.html", context, 400, str(exc))
+    return View("links.html", {**context, "links": found})
+
+
+def arrow(step: Step) -> str:
+    """'—evidence (3 papers)→', pointing as the edge points."""
+    label = (
+        f"{step.relation.replace('_', ' ')} ({len(step.papers)} paper{'s' if len(step.papers) != 1 else ''})"
+    )
+    return f"←{label}—" if step.backwards else f"—{label}→"

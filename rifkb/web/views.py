@@ -1,0 +1,114 @@
+"""What the pages share: the site (corpus folder and reviewer), a page to render and a
+write done, the store opened for one request, and links.
+
+The store is opened for each request and closed after it, in the thread that serves
+the request: SQLite connections are not shared between threads, and a write by another
+rifkb command (an extract, a refresh) shows at the next page.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rifkb.corpus.folder import Corpus, load_corpus
+from rifkb.corpus.reviews import corrections
+from rifkb.corpus.store import Store
+from rifkb.errors import RifkbError
+from rifkb.kb.corrections import apply_corrections
+from rifkb.kb.rulesets import rules_of_extraction
+from rifkb.records import Conflict, Extraction, Record
+from rifkb.rules import RuleSet
+
+# The reasons reviewers give most (PRISMA 2020 counts exclusions by reason); any other
+# can be typed. Numbered: after `x`, a digit picks one.
+EXCLUSION_REASONS = (
+    "population not RIF",
+    "intervention not of interest",
+    "no outcome of interest",
+    "wrong study design",
+    "animal or laboratory study",
+    "duplicate",
+    "not in English",
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    corpus_dir: Path
+    name: str  # the corpus's
+    reviewer: str
+
+    @contextmanager
+    def open(self) -> Iterator[tuple[Corpus, Store]]:
+        corpus = load_corpus(self.corpus_dir)
+        with corpus.open_store() as store:
+            yield corpus, store
+
+
+@dataclass(frozen=True)
+class View:
+    """A page: its template, what it shows, and the status it is sent with."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+    error: str | None = None  # a message for the reviewer, in one line (status 400)
+
+
+@dataclass(frozen=True)
+class Done:
+    """A write done: the message to flash and the page to go to (POST-redirect-GET)."""
+
+    message: str
+    url: str
+    kind: str = "ok"  # "ok" | "info"
+
+
+def rules_or_none(corpus: Corpus, store: Store) -> RuleSet | None:
+    """The rules the corpus was extracted with; None before its first extraction."""
+    try:
+        return rules_of_extraction(corpus, store)
+    except RifkbError:
+        return None
+
+
+def concept_labels(rules: RuleSet | None) -> dict[str, str]:
+    return {cid: c.label for cid, c in rules.concepts.items()} if rules else {}
+
+
+def corrected_extraction(store: Store, uid: str) -> tuple[Extraction | None, list[Conflict]]:
+    """A record's extraction as the reviewers corrected it (None: not extracted yet)."""
+    automatic = store.extraction(uid)
+    if automatic is None:
+        return None, []
+    return apply_corrections(automatic, corrections(store, uid))
+
+
+def record_url(uid: str) -> str:
+    return "/record/" + urllib.parse.quote(uid, safe=":/")
+
+
+def pubmed_url(record: Record) -> str | None:
+    return f"https://pubmed.ncbi.nlm.nih.gov/{record.pmid}/" if record.pmid else None
+
+
+def doi_url(record: Record) -> str | None:
+    return "https://doi.org/" + urllib.parse.quote(record.doi, safe="/:;()") if record.doi else None
+
+
+def authors_line(record: Record, most: int = 6) -> str:
+    """'Peero EK, Banjar S, ... et al.' as PubMed lists authors."""
+    names = [a.display for a in record.authors if a.display]
+    return ", ".join(names[:most]) + (", et al." if len(names) > most else "")
+
+
+def local_url(text: str | None, default: str = "/") -> str:
+    """A page of this app to go back to; anything else (another site) is refused for the default."""
+    if not text or not text.startswith("/") or text.startswith("//") or "\\" in text:
+        return default
+    return text
