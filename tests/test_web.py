@@ -88,7 +88,7 @@ def test_every_page_renders(reader, url):
 
 def test_the_queue_shows_its_order_keys_and_decisions(reader):
     page = reader.get("/").text
-    assert "ranked by <b>date (newest first)</b>" in page
+    assert "ranked by <b>date (newest first: first seen in this corpus" in page
     assert page.count('<article class="entry') == 20 and "page 1 of 6" in page
     assert "<kbd>x</kbd> exclude, then <kbd>1</kbd>–<kbd>7</kbd> a reason" in page
     assert 'value="wrong study design">4 · wrong study design</option>' in page
