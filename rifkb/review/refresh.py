@@ -1,5 +1,6 @@
 """One command for a review author: fetch new records, extract them, rebuild the graph,
-the review tables and the figures, and say what changed since the last refresh.
+the review tables and the figures (the PRISMA flow among them), and say what changed
+since the last refresh.
 
 What changed is measured against the state the last refresh left in the store (its
 records, their findings and their effect estimates), so a refresh that brings nothing
@@ -64,6 +65,7 @@ def refresh(
     from rifkb.kb.papers import reviewed_papers
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
+    from rifkb.review.prisma import prisma_flow
     from rifkb.review.synthesis import synthesize
     from rifkb.review.tables import review_tables, write_tables
 
@@ -89,7 +91,8 @@ def refresh(
     written += write_tables(review_tables(papers, analyses), outputs / "tables")
     say("drawing figures")
     labels = {c.id: c.label for c in concepts.values()}
-    written += write_figures(papers, outputs / "figures", analyses, labels, rules.with_role("harm"))
+    flow = prisma_flow(corpus, store, reviewed, analyses)
+    written += write_figures(papers, outputs / "figures", analyses, labels, rules.with_role("harm"), flow)
     changes = _changes(store, papers)
     summary = summarize(corpus, runs, report.extracted, changes, fetch_error, reviewed)
     written.append(_write(outputs / "refresh.md", summary))
