@@ -37,7 +37,7 @@ def test_refresh_writes_everything(refreshed):
     for name in ("graph.graphml", "graph.json", "extractions.jsonl", "tables/evidence.csv",
                  "tables/review_tables.xlsx", "tables/review_tables.md", "figures/evidence_map.svg",
                  "figures/forest_ivig_live_birth.png", "figures/rif_definitions.png",
-                 "figures/prisma_flow.png", "figures/prisma_flow.svg"):  # fmt: skip
+                 "figures/prisma_flow.png", "figures/prisma_flow.svg", "report.html"):  # fmt: skip
         assert (out / name).stat().st_size > 200, name
 
 

@@ -117,8 +117,8 @@ def refresh_command(
         int, typer.Option(min=0, max=20, help="Retries of a failed request, with exponential backoff.")
     ] = 5,
 ) -> None:
-    """Fetch new records (unless --offline), extract, rebuild the graph, the review tables and
-    the figures, and say what changed since the last refresh.
+    """Fetch new records (unless --offline), extract, rebuild the graph, the review tables, the
+    figures and report.html, and say what changed since the last refresh.
 
     Example: rifkb refresh --offline
     """
