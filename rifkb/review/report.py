@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
@@ -106,22 +106,33 @@ def _evidence_map(reviewed: Reviewed, labels: dict[str, str]) -> Markup:
     return _figure(svg_text(evidence_map_figure(reviewed.papers, labels)), "map", alt)
 
 
+@dataclass(frozen=True)
+class ForestView:
+    """One analysis in the report: its heading, its forest plot, the pooled estimate in
+    words, and its studies linked to their details."""
+
+    anchor: str
+    heading: str
+    analysis: Analysis
+    figure: Markup
+    pooled: str
+    studies: tuple[StudyView, ...]
+    left_out: tuple[tuple[StudyView | None, str], ...]  # (study, why)
+
+
 def _syntheses(analyses: Sequence[Analysis], labels: dict[str, str], harms: frozenset[str],
-               studies: dict[str, StudyView]) -> list[dict[str, Any]]:  # fmt: skip
-    """Per analysis: its heading, its forest plot, the pooled estimate in words, and its
-    studies linked to their details."""
+               studies: dict[str, StudyView]) -> list[ForestView]:  # fmt: skip
     out = []
-    name = lambda concept: labels.get(concept, concept)  # noqa: E731
     for i, a in enumerate(analyses):
-        heading = f"{name(a.intervention)} versus control: {name(a.outcome)}"
-        out.append({
-            "anchor": f"forest-{_slug(a.intervention)}-{_slug(a.outcome)}", "heading": heading, "analysis": a,
-            "figure": _figure(svg_text(forest_figure(a, labels, harms)), f"forest{i}",
-                              f"Forest plot: {heading}; {_pooled_text(a)}"),
-            "pooled": _pooled_text(a),
-            "studies": [studies[s.doc_id] for s in a.studies if s.doc_id in studies],
-            "left_out": [(studies.get(doc), why) for doc, why in a.left_out],
-        })  # fmt: skip
+        intervention, outcome = (labels.get(c, c) for c in (a.intervention, a.outcome))
+        heading = f"{intervention} versus control: {outcome}"
+        figure = _figure(svg_text(forest_figure(a, labels, harms)), f"forest{i}",
+                         f"Forest plot: {heading}; {_pooled_text(a)}")  # fmt: skip
+        out.append(ForestView(
+            f"forest-{_slug(a.intervention)}-{_slug(a.outcome)}", heading, a, figure, _pooled_text(a),
+            tuple(studies[s.doc_id] for s in a.studies if s.doc_id in studies),
+            tuple((studies.get(doc), why) for doc, why in a.left_out),
+        ))  # fmt: skip
     return out
 
 
@@ -148,7 +159,7 @@ def _figure(svg: str, prefix: str, alt: str) -> Markup:
     svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.DOTALL)
     svg = re.sub(r'(\bid="|href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{prefix}-{m.group(2)}", svg)
     opening = f'<svg role="img" aria-label="{Markup.escape(alt)}" class="plot"'
-    return Markup(svg.replace("<svg", opening, 1))  # noqa: S704 - matplotlib's SVG, escaped as above
+    return Markup(svg.replace("<svg", opening, 1))
 
 
 def _slug(text: str) -> str:

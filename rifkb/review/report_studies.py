@@ -65,7 +65,8 @@ class StudyView:
     journal: str
     year: int | None
     link: str | None  # PubMed, else the DOI resolver
-    link_text: str
+    link_text: str  # "PMID 38365988", "doi:10.1007/..."
+    link_site: str  # "PubMed", "DOI"
     design: str | None
     n: int | None
     n_studies: int | None
@@ -80,6 +81,7 @@ class StudyView:
     screening: str  # "include" | "unscreened"
     corrected: bool
     retracted: bool
+    search: str = ""  # what the table's filter also matches: the title, concepts as written
 
     @property
     def included(self) -> bool:
@@ -107,23 +109,30 @@ def _view(p: Paper, labels: Mapping[str, str], anchor: str) -> StudyView:
                                              _quote(rif.evidence, text))  # fmt: skip
     read = (*zip(x.effects, estimates, strict=True), *zip(x.event_rates, rates, strict=True))
     numbers = {reading.evidence.start: item.anchor for reading, item in read}  # where audit flags point
-    link, link_text = _link(r.pmid, r.doi)
+    link, link_text, link_site = _link(r.pmid, r.doi)
     return StudyView(
         anchor=anchor, doc_id=x.doc_id, label=study_label(p), title=r.title or "", journal=r.journal or "",
-        year=r.year, link=link, link_text=link_text, design=x.study_design, n=x.sample_size,
-        n_studies=x.n_studies, rif=rif_item,
+        year=r.year, link=link, link_text=link_text, link_site=link_site, design=x.study_design,
+        n=x.sample_size, n_studies=x.n_studies, rif=rif_item,
         interventions=tuple(name(c) for c in concepts["intervention"]),
         mechanisms=tuple(name(c) for c in concepts["mechanism"]),
         outcomes=tuple(name(c) for c in concepts["outcome"]),
         estimates=estimates, rates=rates,
         findings=tuple(_finding(f, f"{anchor}-f{i}", text, name) for i, f in enumerate(x.findings)),
         flags=tuple((f.message, numbers.get(f.start)) for f in audit(x)),
-        screening=p.screening, corrected=p.corrected, retracted=r.retracted,
+        screening=p.screening, corrected=p.corrected, retracted=r.retracted, search=_search(p),
     )  # fmt: skip
 
 
+def _search(p: Paper) -> str:
+    """The words a reader may filter a study by that its row does not show: its title, and
+    its concepts as the abstract writes them ('IVIg') and by id ('ivig', 'live_birth')."""
+    words = {m.text for m in p.extraction.mentions} | {m.concept for m in p.extraction.mentions}
+    return " ".join([p.record.title or "", *sorted(words)])
+
+
 def _anchor(doc_id: str, taken: set[str]) -> str:
-    """'pmid-38365988' from 'pmid:38365988': an id a URL fragment carries as it is."""
+    """'study-pmid-38365988' from 'pmid:38365988': an id a URL fragment carries as it is."""
     base = "study-" + (re.sub(r"[^A-Za-z0-9]+", "-", doc_id).strip("-").lower() or "x")
     anchor, n = base, 1
     while anchor in taken:
@@ -133,12 +142,13 @@ def _anchor(doc_id: str, taken: set[str]) -> str:
     return anchor
 
 
-def _link(pmid: str | None, doi: str | None) -> tuple[str | None, str]:
+def _link(pmid: str | None, doi: str | None) -> tuple[str | None, str, str]:
+    """(url, what it names, the site): PubMed for a PMID, else the DOI resolver."""
     if pmid:
-        return PUBMED.format(urllib.parse.quote(pmid, safe="")), f"PMID {pmid}"
+        return PUBMED.format(urllib.parse.quote(pmid, safe="")), f"PMID {pmid}", "PubMed"
     if doi:
-        return DOI.format(urllib.parse.quote(doi, safe="/:;()._-")), f"doi:{doi}"
-    return None, ""
+        return DOI.format(urllib.parse.quote(doi, safe="/:;()._-")), f"doi:{doi}", "DOI"
+    return None, "", ""
 
 
 def _estimate(e: EffectEstimate, anchor: str, text: str, name) -> Item:  # noqa: ANN001

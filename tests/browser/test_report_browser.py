@@ -68,6 +68,8 @@ def test_typing_in_the_filter_hides_rows(opened):
     opened.fill("#filter", "Peero")
     assert [row.split()[:2] for row in _visible_rows(opened)] == [["Peero", "2024"]]
     assert opened.text_content("#shown") == f"1 of {len(everything)} studies shown"
+    opened.fill("#filter", "IVIg live birth")  # as abstracts write it; the table says "intravenous ..."
+    assert "Peero 2024" in " ".join(_visible_rows(opened)) and len(_visible_rows(opened)) < 15
     opened.fill("#filter", "")
     opened.select_option("#design-filter", "rct")
     designs = opened.eval_on_selector_all(

@@ -14,7 +14,7 @@
     var wanted = words.value.toLowerCase().split(/\s+/).filter(Boolean);
     var count = 0;
     rows.forEach(function (row) {
-      var text = row.textContent.toLowerCase();
+      var text = (row.textContent + " " + row.getAttribute("data-search")).toLowerCase();
       var keep = wanted.every(function (w) { return text.indexOf(w) !== -1; }) &&
         (!design.value || row.getAttribute("data-design") === design.value) &&
         (!screening.value || row.getAttribute("data-screening") === screening.value);
