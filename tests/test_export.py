@@ -36,7 +36,8 @@ def test_refresh_writes_everything(refreshed):
     assert (out / "refresh.md").read_text().startswith("# Refresh of rif-ivig\n")
     for name in ("graph.graphml", "graph.json", "extractions.jsonl", "tables/evidence.csv",
                  "tables/review_tables.xlsx", "tables/review_tables.md", "figures/evidence_map.svg",
-                 "figures/forest_ivig_live_birth.png", "figures/rif_definitions.png"):  # fmt: skip
+                 "figures/forest_ivig_live_birth.png", "figures/rif_definitions.png",
+                 "figures/prisma_flow.png", "figures/prisma_flow.svg", "report.html"):  # fmt: skip
         assert (out / name).stat().st_size > 200, name
 
 

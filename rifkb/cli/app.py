@@ -20,7 +20,9 @@ try:  # typer vendors click since 0.2x; before, it used click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
-from rifkb.cli import corpus, corrections, extract, kb, pipeline, review, screening, serve, synthesis
+from rifkb.cli import (
+    corpus, corrections, extract, kb, pipeline, report, review, screening, serve, synthesis,
+)  # fmt: skip
 
 
 class OneLineErrors(TyperGroup):
@@ -60,7 +62,7 @@ app = typer.Typer(
     add_completion=False,
 )
 export_app = typer.Typer(help="Write the corpus out in standard formats.", no_args_is_help=True)
-for group in (corpus, extract, kb, review, synthesis, corrections, screening, serve, pipeline):
+for group in (corpus, extract, kb, review, synthesis, report, corrections, screening, serve, pipeline):
     app.add_typer(group.app)
 for group in (corpus, review):
     export_app.add_typer(group.export_app)

@@ -58,8 +58,8 @@ def export_figures(
     population: PopulationOption = "rif",
     method: MethodOption = "dl",
 ) -> None:
-    """Forest plots as RevMan draws them (one per intervention and outcome), the evidence map
-    and the RIF-definition spread, as PNG (300 dpi) and SVG.
+    """Forest plots as RevMan draws them (one per intervention and outcome), the evidence map,
+    the RIF-definition spread and the PRISMA 2020 flow diagram, as PNG (300 dpi) and SVG.
 
     Example: rifkb export figures --intervention intralipid -o outputs/figures
     """
@@ -67,6 +67,7 @@ def export_figures(
     from rifkb.kb.query import resolve_concept
     from rifkb.kb.rulesets import rules_of_extraction
     from rifkb.review.figures import write_figures
+    from rifkb.review.prisma import prisma_flow
 
     if intervention:
         corpus, store = open_corpus(corpus_dir)
@@ -76,7 +77,10 @@ def export_figures(
     by = "rif_definition"
     analyses, rules, papers = synthesis_of(corpus_dir, intervention, None, population, by, method)
     labels = {c.id: c.label for c in rules.concepts.values()}
-    for path in write_figures(papers, output, analyses, labels, rules.with_role("harm")):
+    corpus, store = open_corpus(corpus_dir)
+    with store:  # the studies in the synthesis: those of every analysis, whichever are drawn
+        flow = prisma_flow(corpus, store, analyses=None if intervention else analyses)
+    for path in write_figures(papers, output, analyses, labels, rules.with_role("harm"), flow):
         typer.echo(f"wrote {path}")
 
 
@@ -113,8 +117,8 @@ def refresh_command(
         int, typer.Option(min=0, max=20, help="Retries of a failed request, with exponential backoff.")
     ] = 5,
 ) -> None:
-    """Fetch new records (unless --offline), extract, rebuild the graph, the review tables and
-    the figures, and say what changed since the last refresh.
+    """Fetch new records (unless --offline), extract, rebuild the graph, the review tables, the
+    figures and report.html, and say what changed since the last refresh.
 
     Example: rifkb refresh --offline
     """

@@ -57,3 +57,15 @@ def _searches(corpus: Corpus, store: Store, by_source: list[SourceCount]) -> tup
         for s in corpus.searches
         for run in [state.get(s.name, never_run)]
     )
+
+
+def last_change(store: Store) -> str | None:
+    """When the corpus last changed, by the store's clock: its newest record, extraction,
+    screening decision or correction; None for an empty corpus. Outputs that name the
+    state they show (the HTML report) use it, never the time they were written at."""
+    (newest,) = store.rows(
+        "SELECT max(t) FROM (SELECT max(last_seen) AS t FROM records UNION ALL "
+        "SELECT max(extracted_at) FROM extractions UNION ALL SELECT max(at) FROM screening "
+        "UNION ALL SELECT max(at) FROM corrections)"
+    )
+    return newest[0]

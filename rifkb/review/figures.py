@@ -3,7 +3,11 @@
 - a forest plot per intervention and outcome, as RevMan draws them (`rifkb.review.forest`);
 - an evidence map: interventions x outcomes, marker size the number of studies, colour
   the direction their findings point;
-- the spread of RIF definitions: minimum failed transfers by study and year.
+- the spread of RIF definitions: minimum failed transfers by study and year;
+- the PRISMA 2020 flow diagram (`rifkb.review.prisma`).
+
+Each is drawn by a `*_figure` function and written by its namesake (PNG and SVG), or
+given as SVG text for the HTML report (`rifkb.review.drawing.svg_text`).
 """
 
 from __future__ import annotations
@@ -13,17 +17,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")  # files only: never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from rifkb.files import output_folder, write_atomic  # noqa: E402
-from rifkb.kb.papers import Paper  # noqa: E402
-from rifkb.review.forest import forest_plot  # noqa: E402
-from rifkb.review.labels import study_label  # noqa: E402
-from rifkb.review.synthesis import Analysis  # noqa: E402
+from rifkb.files import output_folder
+from rifkb.kb.papers import Paper
+from rifkb.review.drawing import save_figure
+from rifkb.review.forest import forest_plot
+from rifkb.review.labels import study_label
+from rifkb.review.prisma import PrismaFlow, prisma_figure
+from rifkb.review.synthesis import Analysis
 
 DIRECTION_COLOURS = {
     "increase": "#1b9e77",
@@ -31,12 +34,13 @@ DIRECTION_COLOURS = {
     "no_difference": "#7f7f7f",
     "mixed": "#7570b3",
 }
-# Same inputs, same bytes: no creation date, fixed SVG element ids.
-plt.rcParams["svg.hashsalt"] = "rifkb"
-_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 
 
 def evidence_map(papers: list[Paper], directory: Path, labels: Mapping[str, str] | None = None) -> list[Path]:
+    return _save(evidence_map_figure(papers, labels), directory / "evidence_map")
+
+
+def evidence_map_figure(papers: list[Paper], labels: Mapping[str, str] | None = None) -> plt.Figure:
     name = _namer(labels)
     cells: dict[tuple[str, str], list[str]] = {}
     studies: dict[tuple[str, str], set[str]] = {}
@@ -63,10 +67,15 @@ def evidence_map(papers: list[Paper], directory: Path, labels: Mapping[str, str]
     ax.set_title("Evidence map: interventions × outcomes (size = studies)")
     if not cells:
         ax.text(0.5, 0.5, "no treatment findings", ha="center", va="center", transform=ax.transAxes)
-    return _save(fig, directory / "evidence_map")
+    fig.tight_layout()
+    return fig
 
 
 def rif_definitions_plot(papers: list[Paper], directory: Path) -> list[Path]:
+    return _save(rif_definitions_figure(papers), directory / "rif_definitions")
+
+
+def rif_definitions_figure(papers: list[Paper]) -> plt.Figure:
     points = [
         (p.record.year, rif.min_failed_transfers, study_label(p))
         for p in papers
@@ -88,19 +97,25 @@ def rif_definitions_plot(papers: list[Paper], directory: Path) -> list[Path]:
     ax.set_title(f"RIF definitions in {len(points)} studies")
     if not points:
         ax.text(0.5, 0.5, "no RIF definitions", ha="center", va="center", transform=ax.transAxes)
-    return _save(fig, directory / "rif_definitions")
+    fig.tight_layout()
+    return fig
 
 
 def write_figures(
     papers: list[Paper], directory: Path, analyses: Sequence[Analysis] = (),
     labels: Mapping[str, str] | None = None, harms: frozenset[str] = frozenset(),
+    prisma: PrismaFlow | None = None,
 ) -> list[Path]:  # fmt: skip
-    """Every figure: a RevMan-style forest plot per analysis (see `forest`), the evidence map
-    and the spread of RIF definitions; `labels` (concept id -> label, from concepts.tsv)
-    names concepts, `harms` are the outcomes less of which is better."""
+    """Every figure: a RevMan-style forest plot per analysis (see `forest`), the evidence map,
+    the spread of RIF definitions and, given the counts, the PRISMA flow diagram;
+    `labels` (concept id -> label, from concepts.tsv) names concepts, `harms` are the
+    outcomes less of which is better."""
     output_folder(directory)
     plots = [path for a in analyses for path in forest_plot(a, directory, labels, harms)]
-    return [*plots, *evidence_map(papers, directory, labels), *rif_definitions_plot(papers, directory)]
+    plots += [*evidence_map(papers, directory, labels), *rif_definitions_plot(papers, directory)]
+    if prisma is not None:
+        plots += prisma_figure(prisma, directory)
+    return plots
 
 
 def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - id -> label
@@ -110,10 +125,4 @@ def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - id -> label
 
 
 def _save(fig: plt.Figure, stem: Path) -> list[Path]:
-    fig.tight_layout()
-    paths = []
-    for ext in ("png", "svg"):
-        save = lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=150, metadata=_METADATA[ext])  # noqa: E731
-        paths.append(write_atomic(stem.with_suffix(f".{ext}"), save))
-    plt.close(fig)
-    return paths
+    return save_figure(fig, stem, dpi=150)

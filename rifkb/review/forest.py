@@ -52,6 +52,13 @@ class _Row:
 def forest_plot(analysis: Analysis, directory: Path, labels: Mapping[str, str] | None = None,
                 harms: frozenset[str] = frozenset()) -> list[Path]:  # fmt: skip
     """forest_<intervention>_<outcome>.png and .svg."""
+    stem = directory / f"forest_{analysis.intervention}_{analysis.outcome}"
+    return _save(forest_figure(analysis, labels, harms), stem)
+
+
+def forest_figure(analysis: Analysis, labels: Mapping[str, str] | None = None,
+                  harms: frozenset[str] = frozenset()) -> plt.Figure:  # fmt: skip
+    """The forest plot of one analysis, drawn (`forest_plot` writes it)."""
     name = _namer(labels)
     rows = _rows(analysis)
     height = 1.9 + _ROW * (len(rows) + len(_footer(analysis, name)))
@@ -66,8 +73,7 @@ def forest_plot(analysis: Analysis, directory: Path, labels: Mapping[str, str] |
     fig.suptitle(f"{title} ({_population(analysis.population)})", x=0.01, ha="left", fontsize=11,
                  weight="bold")  # fmt: skip
     _write_footer(fig, analysis, name, bottom)
-    stem = directory / f"forest_{analysis.intervention}_{analysis.outcome}"
-    return _save(fig, stem)
+    return fig
 
 
 def _rows(a: Analysis) -> list[_Row]:

@@ -1,5 +1,6 @@
 """One command for a review author: fetch new records, extract them, rebuild the graph,
-the review tables and the figures, and say what changed since the last refresh.
+the review tables, the figures (the PRISMA flow among them) and the HTML report, and say
+what changed since the last refresh.
 
 What changed is measured against the state the last refresh left in the store (its
 records, their findings and their effect estimates), so a refresh that brings nothing
@@ -56,7 +57,7 @@ def refresh(
     progress: Callable[[str], None] | None = None,
     rules_dir: Path | None = None,
 ) -> RefreshReport:
-    """fetch (when given) -> extract -> graph -> tables -> figures -> changes. Extracts
+    """fetch (when given) -> extract -> graph -> tables -> figures -> report -> changes. Extracts
     with `rules_dir`, else the corpus's own rules, else rifkb's. When fetching fails
     (no network), the outputs are still rebuilt from what is stored, and the report says
     why nothing new came (`fetch_error`)."""
@@ -64,6 +65,8 @@ def refresh(
     from rifkb.kb.papers import reviewed_papers
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
+    from rifkb.review.prisma import prisma_flow
+    from rifkb.review.report import write_report
     from rifkb.review.synthesis import synthesize
     from rifkb.review.tables import review_tables, write_tables
 
@@ -89,7 +92,11 @@ def refresh(
     written += write_tables(review_tables(papers, analyses), outputs / "tables")
     say("drawing figures")
     labels = {c.id: c.label for c in concepts.values()}
-    written += write_figures(papers, outputs / "figures", analyses, labels, rules.with_role("harm"))
+    flow = prisma_flow(corpus, store, reviewed, analyses)
+    written += write_figures(papers, outputs / "figures", analyses, labels, rules.with_role("harm"), flow)
+    say("writing the report")
+    written.append(write_report(corpus, store, outputs / "report.html", reviewed=reviewed, analyses=analyses,
+                                rules=rules))  # fmt: skip
     changes = _changes(store, papers)
     summary = summarize(corpus, runs, report.extracted, changes, fetch_error, reviewed)
     written.append(_write(outputs / "refresh.md", summary))

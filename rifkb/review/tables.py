@@ -58,9 +58,9 @@ def evidence_table(papers: list[Paper]) -> pd.DataFrame:
             "screening": p.screening,  # "include", or "unscreened" when those count as included
             "corrected": p.corrected,
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=_columns(rows, "study")).sort_values(
-        ["year", "study"], na_position="last"
-    )
+    frame = pd.DataFrame(rows, columns=_columns(rows, "study"))
+    # an empty corpus has no year column to sort by (refresh of a corpus with no records)
+    return frame.sort_values(["year", "study"], na_position="last") if rows else frame
 
 
 def _arms(x: Extraction) -> str:

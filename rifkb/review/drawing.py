@@ -1,0 +1,48 @@
+"""What every figure shares: matplotlib without a display, deterministic files (no creation
+date, fixed SVG ids), PNG and SVG written atomically, and SVG as text for the HTML report."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rifkb.files import write_atomic  # noqa: E402
+
+# Same inputs, same bytes: no creation date, fixed SVG element ids.
+plt.rcParams["svg.hashsalt"] = "rifkb"
+METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
+# Inline in a page, an SVG needs no Dublin Core block (which names purl.org and
+# creativecommons.org namespaces) and no XML prolog or DOCTYPE (which names w3.org's DTD).
+_INLINE_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
+_OPENING = re.compile(r"<svg\b[^>]*>")
+
+
+def save_figure(fig: plt.Figure, stem: Path, dpi: int = 300) -> list[Path]:
+    """stem.png (at `dpi`) and stem.svg, each written atomically; the figure is closed."""
+    paths = []
+    for ext in ("png", "svg"):
+        save = lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=dpi, metadata=METADATA[ext])  # noqa: E731
+        paths.append(write_atomic(stem.with_suffix(f".{ext}"), save))
+    plt.close(fig)
+    return paths
+
+
+def svg_text(fig: plt.Figure, title: str | None = None) -> str:
+    """The figure as one `<svg>` element to put in an HTML page (no prolog, no metadata,
+    glyphs drawn as paths so that it looks the same without the font), with `title` as
+    its `<title>` (what a screen reader says, and a tooltip); the figure is closed."""
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata=_INLINE_METADATA)
+    plt.close(fig)
+    svg = _PROLOG.sub("", buffer.getvalue(), count=1).strip() + "\n"
+    if title:  # matplotlib's own Title would bring the Dublin Core block back
+        svg = _OPENING.sub(lambda m: f"{m.group()}\n <title>{escape(title)}</title>", svg, count=1)
+    return svg
