@@ -21,7 +21,16 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_errors  # type: ignore[no-redef]
 
 from rifkb.cli import (
-    corpus, corrections, extract, kb, pipeline, report, review, screening, serve, synthesis,
+    corpus,
+    corrections,
+    extract,
+    kb,
+    pipeline,
+    report,
+    review,
+    screening,
+    serve,
+    synthesis,
 )  # fmt: skip
 
 
