@@ -172,6 +172,33 @@ def test_forest_plots_as_revman_draws_them(corpus, tmp_path):
     assert (again / "forest_ivig_live_birth.svg").read_text(encoding="utf-8") == svg
 
 
+def test_every_png_figure_is_300_dpi(corpus, tmp_path):
+    out = tmp_path / "figures"
+    assert runner.invoke(app, ["export", "figures", "-c", str(corpus), "-o", str(out)]).exit_code == 0
+    pngs = sorted(out.glob("*.png"))
+    assert {p.stem for p in pngs} >= {
+        "evidence_map",
+        "rif_definitions",
+        "prisma_flow",
+        "forest_ivig_live_birth",
+    }
+    assert [p.name for p in pngs if b"pHYs\x00\x00.#\x00\x00.#" not in p.read_bytes()] == []
+
+
+def test_a_dollar_in_a_label_is_a_dollar(corpus):
+    """Labels come from records and rule files: matplotlib must not read "$...$" as maths."""
+    from rifkb.corpus.folder import load_corpus
+    from rifkb.kb.papers import papers_from_store
+    from rifkb.review.drawing import svg_text
+    from rifkb.review.figures import evidence_map_figure
+
+    with load_corpus(corpus).open_store() as store:
+        papers = papers_from_store(store)
+    svg = svg_text(evidence_map_figure(papers, {"ivig": "IVIg at $500 or $800 a dose"}))
+    assert "<!-- IVIg at $500 or $800 a dose -->" in svg
+    assert "Oblique" not in svg  # mathtext would set "500 or " in italics
+
+
 def test_the_readme_shows_what_the_bundled_corpus_gives(corpus):
     """The README quotes `rifkb synthesize` on the bundled corpus and shows its forest
     plot: both must stay what the corpus gives."""

@@ -17,6 +17,9 @@ from rifkb.files import write_atomic  # noqa: E402
 
 # Same inputs, same bytes: no creation date, fixed SVG element ids.
 plt.rcParams["svg.hashsalt"] = "rifkb"
+# Labels come from records and rule files: a "$" in one is a dollar, never mathtext (which
+# would garble the label or fail to parse it).
+plt.rcParams["text.parse_math"] = False
 METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 # Inline in a page, an SVG needs no Dublin Core block (which names purl.org and
 # creativecommons.org namespaces) and no XML prolog or DOCTYPE (which names w3.org's DTD).

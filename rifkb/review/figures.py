@@ -125,4 +125,4 @@ def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - id -> label
 
 
 def _save(fig: plt.Figure, stem: Path) -> list[Path]:
-    return save_figure(fig, stem, dpi=150)
+    return save_figure(fig, stem)

@@ -28,13 +28,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
 
-from rifkb.files import write_atomic  # noqa: E402
+from rifkb.review.drawing import save_figure  # noqa: E402
 from rifkb.review.meta import Pooled  # noqa: E402
 from rifkb.review.study_inputs import StudyInput  # noqa: E402
 from rifkb.review.synthesis import Analysis, PublishedSynthesis, Stratum  # noqa: E402
 
-plt.rcParams["svg.hashsalt"] = "rifkb"  # same inputs, same bytes
-_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
 _RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 _ROW = 0.26  # inches a row
 _COLUMNS = {"study": 0.0, "treated": 0.48, "control": 0.61, "weight": 0.73, "estimate": 1.0}
@@ -279,9 +277,4 @@ def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202
 
 
 def _save(fig: plt.Figure, stem: Path) -> list[Path]:
-    paths = []
-    for ext, dpi in (("png", 300), ("svg", 72)):
-        save = lambda tmp, ext=ext, dpi=dpi: fig.savefig(tmp, format=ext, dpi=dpi, metadata=_METADATA[ext])  # noqa: E731
-        paths.append(write_atomic(stem.with_suffix(f".{ext}"), save))
-    plt.close(fig)
-    return paths
+    return save_figure(fig, stem)
