@@ -166,6 +166,8 @@ def test_forest_plots_as_revman_draws_them(corpus, tmp_path):
     assert "<!-- ivig" not in svg and "live_birth" not in svg.replace("forest_ivig_live_birth", "")
     png = (out / "forest_ivig_live_birth.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and b"pHYs\x00\x00.#\x00\x00.#" in png  # 300 dpi = 11811 px/m
+    heparin = (out / "forest_heparin_pregnancy.svg").read_text(encoding="utf-8")
+    assert "<!-- Favours heparin -->" in heparin  # the first of 'heparin / low-molecular-weight heparin'
     again = tmp_path / "again"
     runner.invoke(app, ["export", "figures", "-c", str(corpus), "-o", str(again)])
     assert (again / "forest_ivig_live_birth.png").read_bytes() == png

@@ -268,8 +268,9 @@ def _clip(text: str, width: int) -> str:
 
 def _short(label: str) -> str:
     """A label short enough for a column head: 'intravenous immunoglobulin', not its
-    parenthesised alternatives."""
-    return _clip(re.sub(r"\s*\(.*?\)", "", label), 28)
+    parenthesised alternatives; of alternatives written 'heparin / low-molecular-weight
+    heparin', the first."""
+    return _clip(re.sub(r"\s*\(.*?\)", "", label).split(" / ")[0], 28)
 
 
 def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202
