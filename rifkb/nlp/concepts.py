@@ -28,7 +28,7 @@ from bisect import bisect_left
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config, remember_mentions
 from rifkb.nlp.text import PhraseIndex, fold
 from rifkb.rules import RuleSet, Term
 
@@ -55,7 +55,9 @@ class ConceptTagger(RuleComponent):
     def __call__(self, doc: Doc) -> Doc:
         view = DocView(doc)
         hits = self.find(doc, view) if len(doc) else []
-        doc.spans[MENTIONS] = _spans(doc, hits)
+        spans, mentions = _spans(doc, hits)
+        doc.spans[MENTIONS] = spans
+        remember_mentions(doc, doc.spans[MENTIONS], mentions)
         return doc
 
     def find(self, doc: Doc, view: DocView) -> list[Hit]:
@@ -220,9 +222,11 @@ def _longest(hits: list[Hit]) -> list[Hit]:
     return sorted((h for group in chosen.values() for h in group), key=lambda h: (h.start, h.end))
 
 
-def _spans(doc: Doc, hits: list[Hit]) -> list[Span]:
-    """Mentions as Spans, each (token span, concept) once."""
+def _spans(doc: Doc, hits: list[Hit]) -> tuple[list[Span], list[Hit]]:
+    """Mentions as Spans, each (token span, concept) once; and as the components after
+    this one read them (`DocView.mentions`: the spans' offsets, concept and type)."""
     spans: dict[tuple[int, int, str], Span] = {}
+    mentions = []
     for h in hits:
         span = doc.char_span(h.start, h.end, label=h.type, alignment_mode="expand")
         if span is None:
@@ -232,7 +236,8 @@ def _spans(doc: Doc, hits: list[Hit]) -> list[Span]:
             span.id_ = h.concept
             span._.rifkb_rule = h.rule
             spans[key] = span
-    return list(spans.values())
+            mentions.append(Hit(span.start_char, span.end_char, h.concept, h.type, ""))
+    return list(spans.values()), mentions
 
 
 @Language.factory(

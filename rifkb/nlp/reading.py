@@ -8,7 +8,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import MENTIONS, DocView, register_extensions
+from rifkb.nlp.base import MENTIONS, DocView, register_extensions, remember_text
 from rifkb.records import (
     EffectEstimate,
     EventRate,
@@ -28,6 +28,7 @@ def record_doc(nlp: Language, record: Record) -> Doc:
     register_extensions()
     text, title_end = document_text(record)
     doc = nlp.make_doc(text)
+    remember_text(doc, text)
     doc._.rifkb_doc_id = record.uid
     doc._.rifkb_title_end = title_end
     doc._.rifkb_publication_types = list(record.publication_types)

@@ -28,9 +28,17 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "κ": "kappa"}
 _MAX_SEPARATOR_VARIANTS = 4
 
 
+# (pairs for `fold`: str.replace of each character present is several times faster
+# than str.translate with a table on the texts of abstracts, which hold few of them)
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD_CASE.items())
+_FOLD_ASCII = tuple((c, v) for c, v in _FOLD_PAIRS if c.isascii())
+
+
 def fold(text: str, keep_case: bool = False) -> str:
     """The text with dashes and spaces unified (and lower-cased), same length."""
-    text = text.translate(_FOLD_CASE)
+    for char, replacement in _FOLD_ASCII if text.isascii() else _FOLD_PAIRS:
+        if char in text:
+            text = text.replace(char, replacement)
     if keep_case:
         return text
     lowered = text.lower()
