@@ -157,6 +157,12 @@ class Hit(NamedTuple):
     unless: str | None = None
 
 
+# 'İ' and 'ı' match "i", 'ſ' matches "s" in Python's re ignoring case; no other character
+# matches an ASCII letter other than its lower case (tests/nlp/test_speed.py checks every
+# code point).
+IGNORED_CASE_EXTRAS = "\u0130\u0131\u017f"
+
+
 class _Memo:
     """What is worked out once per Doc and shared by every component that reads it: the
     text and its two folded copies (lower case with dashes and spaces unified, and the
@@ -168,13 +174,14 @@ class _Memo:
     and cues when `doc.spans["rifkb_mentions"]` or `doc._.rifkb_cues` was set again or
     grew."""
 
-    __slots__ = ("text", "lower", "cased", "sentences", "mentions", "cues")
+    __slots__ = ("text", "lower", "cased", "plain", "sentences", "mentions", "cues")
 
     def __init__(self, text: str):
         self.text = text
         self.cased = fold(text, keep_case=True)
         lowered = self.cased.lower()
         self.lower = lowered if len(lowered) == len(text) else fold(text)
+        self.plain = not any(c in text for c in IGNORED_CASE_EXTRAS)
         self.sentences: tuple[tuple[int, bool], list[tuple[int, int]], list[int]] | None = None
         self.mentions: tuple[object, int, list[Hit], list[int]] | None = None
         self.cues: tuple[object, int, list[tuple[int, int, str]], list[int]] | None = None
@@ -200,12 +207,18 @@ def remember_text(doc: Doc, text: str) -> None:
 
 class DocView:
     """What a component reads of a Doc: the text folded for matching, sentence offsets,
-    mentions and cues, worked out once per Doc (see `_Memo`) and never stored on it."""
+    mentions and cues, worked out once per Doc (see `_Memo`) and never stored on it.
+
+    `plain`: a regular expression of lower-case ASCII letters, digits and symbols finds
+    in `lower` exactly what it finds in `cased` ignoring case, which Python's re does
+    several times more slowly (it folds the case of every character it tries), unless the
+    text holds one of the three characters that re, ignoring case, takes for an ASCII
+    letter that is not their lower case (`IGNORED_CASE_EXTRAS`)."""
 
     def __init__(self, doc: Doc):
         self.doc = doc
         self._memo = memo = _memo(doc)
-        self.text, self.lower, self.cased = memo.text, memo.lower, memo.cased
+        self.text, self.lower, self.cased, self.plain = memo.text, memo.lower, memo.cased, memo.plain
 
     @cached_property
     def sentences(self) -> list[tuple[int, int]]:
@@ -278,7 +291,7 @@ class DocView:
         """Mentions that start within [start, end)."""
         return _between(self.mentions, self._mention_starts, start, end)
 
-    @property
+    @cached_property
     def title_end(self) -> int:
         return self.doc._.rifkb_title_end or 0
 
