@@ -137,7 +137,7 @@ def time_workers(records: list[Record], workers: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--abstracts", type=int, default=3000, help="records for the workers' runs")
+    parser.add_argument("--abstracts", type=int, default=10_000, help="records for the workers' runs")
     parser.add_argument("--no-workers", action="store_true", help="skip the runs with worker processes")
     args = parser.parse_args()
     warnings.simplefilter("ignore", FutureWarning)
@@ -146,7 +146,7 @@ def main() -> None:
     texts = [document_text(r)[0] for r in records]
     n = len(records)
     print(f"{n} distinct abstracts ({from_dev} dev, {from_samples} from ../shared/samples), "
-          f"{args.repeats} runs, {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f}")  # fmt: skip
+          f"{args.repeats} runs, {os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f}")  # fmt: skip
 
     reference, whole, build = [], [], []
     for repeat in range(args.repeats):
@@ -162,9 +162,8 @@ def main() -> None:
     print("\nabstracts/s, one process (median; runs)")
     print(f"  scispaCy tokenizer + abbreviation detector  {ref:6.0f}  ({_runs(reference)})")
     print(f"  whole rifkb pipeline + Extraction records  {rif:6.0f}  ({_runs(whole)})")
-    print(
-        f"  ratio {rif / ref:.2f}  (building the rifkb pipeline: {1000 * statistics.median(build):.0f} ms, once)"
-    )
+    built = 1000 * statistics.median(build)
+    print(f"  ratio {rif / ref:.2f}  (building the rifkb pipeline: {built:.0f} ms, once)")
 
     spent: dict[str, list[float]] = defaultdict(list)
     for _ in range(args.repeats):

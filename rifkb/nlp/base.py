@@ -205,6 +205,11 @@ def remember_text(doc: Doc, text: str) -> None:
     _memo(doc, text)
 
 
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, which spaCy joins from the tokens at every call, read once per Doc."""
+    return _memo(doc).text
+
+
 class DocView:
     """What a component reads of a Doc: the text folded for matching, sentence offsets,
     mentions and cues, worked out once per Doc (see `_Memo`) and never stored on it.
