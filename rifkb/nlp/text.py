@@ -15,7 +15,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 P = TypeVar("P")
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212\u2012\ufe63\uff0d"
@@ -110,8 +110,7 @@ def _trie_node(node: dict) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
-@dataclass(frozen=True)
-class PhraseHit(Generic[P]):
+class PhraseHit(NamedTuple, Generic[P]):  # a named tuple: one is made per name found
     start: int
     end: int
     payloads: tuple[P, ...]
