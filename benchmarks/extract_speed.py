@@ -16,9 +16,11 @@ third-party samples in ../shared/samples when that folder is there, each text on
    timed apart: it happens once per process, not per abstract. The two alternate which
    runs first.
 2. Components: ms per abstract of each component, with a fresh pipeline per repeat.
-3. Workers: `extract_records` over `--abstracts` records (the distinct abstracts over
-   and over), with 1 process and with 2 worker processes, the same records; worker
-   start-up (importing spaCy and building the pipeline in each) is included.
+3. Workers: what `rifkb extract --workers N` runs (`extract_corpus`, storing every
+   extraction) on a corpus of `--abstracts` records (the distinct abstracts over and
+   over, each copy with its own PMID and its number in the title), with 1 process and
+   with 2 worker processes, alternately; starting the workers (building the pipeline
+   in each) is included.
 
 Medians of `--repeats` runs are printed, with the load average before and after: the
 machine's other work slows every figure, workers most.
@@ -31,9 +33,11 @@ import itertools
 import os
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,13 +129,31 @@ def time_components(records: list[Record]) -> dict[str, float]:
     return spent
 
 
-def time_workers(records: list[Record], workers: int) -> float:
-    from rifkb.kb.runs import extract_records
+def corpus_of(records: list[Record], size: int, folder: Path):  # noqa: ANN201 - a Corpus
+    """A corpus of `size` records: the records over and over, each copy its own."""
+    from rifkb.corpus.folder import init_corpus
+    from rifkb.corpus.rows import Provenance
 
-    start = time.perf_counter()
-    count = sum(1 for _ in extract_records(records, workers=workers))
-    assert count == len(records)
-    return time.perf_counter() - start
+    copies = [
+        replace(r, source_id=None, pmid=str(90_000_000 + i), pmcid=None, doi=None, title=f"{r.title} [{i}]")
+        for i, r in zip(range(size), itertools.cycle(records), strict=False)
+    ]
+    corpus = init_corpus(folder)
+    with corpus.open_store() as store:
+        store.add_records(copies, Provenance("import", "benchmark"))
+        assert store.count() == size
+    return corpus
+
+
+def time_workers(corpus, workers: int) -> float:  # noqa: ANN001 - a Corpus
+    from rifkb.kb.runs import extract_corpus
+
+    with corpus.open_store() as store:
+        start = time.perf_counter()
+        report = extract_corpus(corpus, store, workers=workers, force=True)
+        seconds = time.perf_counter() - start
+    assert not report.failures
+    return seconds
 
 
 def main() -> None:
@@ -177,13 +199,14 @@ def main() -> None:
     print(f"  {'rifkb own (no abbreviations)':28s} {own_total:6.3f}")
 
     if not args.no_workers:
-        many = list(itertools.islice(itertools.cycle(records), args.abstracts))
         runs: dict[int, list[float]] = {1: [], 2: []}
-        for repeat in range(args.repeats):
-            for workers in (1, 2) if repeat % 2 == 0 else (2, 1):
-                runs[workers].append(len(many) / time_workers(many, workers))
+        with tempfile.TemporaryDirectory(prefix="rifkb-extract-bench-") as tmp:
+            corpus = corpus_of(records, args.abstracts, Path(tmp) / "corpus")
+            for repeat in range(args.repeats):
+                for workers in (1, 2) if repeat % 2 == 0 else (2, 1):
+                    runs[workers].append(args.abstracts / time_workers(corpus, workers))
         one, two = statistics.median(runs[1]), statistics.median(runs[2])
-        print(f"\nextract_records, {len(many)} records (abstracts/s, median; runs)")
+        print(f"\nrifkb extract (extract_corpus), {args.abstracts} records (abstracts/s, median; runs)")
         print(f"  1 process  {one:6.0f}  ({_runs(runs[1])})")
         print(f"  2 workers  {two:6.0f}  ({_runs(runs[2])})")
         print(f"  speed-up of 2 workers: {two / one:.2f}x")

@@ -33,7 +33,7 @@ from rifkb.corpus.rows import (
 )
 from rifkb.corpus.schema import MIGRATIONS, SCHEMA_VERSION
 from rifkb.errors import CorpusError, DiskFullError, StoreBusyError
-from rifkb.records import Extraction, ExtractionFailure, Record, normalise_doi
+from rifkb.records import Extraction, ExtractionFailure, ExtractionText, Record, normalise_doi
 
 __all__ = [
     "MIGRATIONS",
@@ -480,7 +480,7 @@ class Store:
 
     def save_extractions(
         self,
-        results: Iterable[Extraction | ExtractionFailure],
+        results: Iterable[Extraction | ExtractionText | ExtractionFailure],
         stamps: Mapping[str, ExtractionStamp],
         rules: RuleSetRef,
     ) -> None:
@@ -625,7 +625,9 @@ def _dump(record: Record) -> str:
     return json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True)
 
 
-def _dump_extraction(extraction: Extraction) -> str:
+def _dump_extraction(extraction: Extraction | ExtractionText) -> str:
+    if isinstance(extraction, ExtractionText):
+        return extraction.data
     return json.dumps(extraction.to_json(), sort_keys=True)
 
 
