@@ -236,10 +236,10 @@ class DocView:
 
     def _sentences(self) -> tuple[list[tuple[int, int]], list[int]]:
         memo, doc = self._memo, self.doc
-        key = (len(doc), doc.has_annotation("SENT_START"))
+        key = _sentences_key(doc)
         if memo.sentences is None or memo.sentences[0] != key:
-            found = _read_sentences(doc, len(self.text))
-            memo.sentences = (key, found, [s for s, _ in found])
+            remember_sentences(doc, _read_sentences(doc, len(self.text)))
+        assert memo.sentences is not None
         return memo.sentences[1], memo.sentences[2]
 
     def sentence_of(self, char: int) -> tuple[int, int]:
@@ -299,6 +299,16 @@ class DocView:
     @cached_property
     def title_end(self) -> int:
         return self.doc._.rifkb_title_end or 0
+
+
+def _sentences_key(doc: Doc) -> tuple[int, bool]:
+    return (len(doc), doc.has_annotation("SENT_START"))
+
+
+def remember_sentences(doc: Doc, sentences: list[tuple[int, int]]) -> None:
+    """Keep the (start, end) character offsets of the sentences the Doc's boundaries make
+    (the component that sets them knows them)."""
+    _memo(doc).sentences = (_sentences_key(doc), sentences, [s for s, _ in sentences])
 
 
 def remember_mentions(doc: Doc, group: object, hits: list[Hit]) -> None:

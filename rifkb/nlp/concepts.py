@@ -48,6 +48,7 @@ class ConceptTagger(RuleComponent):
         terms = [(t.text, t) for t in rules.terms]
         self.folded_names = PhraseIndex([(n, t) for n, t in terms if not t.case_sensitive], False)
         self.cased_names = PhraseIndex([(n, t) for n, t in terms if t.case_sensitive], True)
+        self.required_words = sorted({word for p in rules.patterns for word in p.requires})
         self.concept_stems: dict[str, set[str]] = {}
         for t in rules.terms:
             self.concept_stems.setdefault(t.concept, set()).update(_stems(fold(t.text)))
@@ -83,7 +84,8 @@ class ConceptTagger(RuleComponent):
 
     def _patterns(self, view: DocView) -> list[Hit]:
         # One scan per pattern (an alternation of them all is slower in Python's re), and
-        # only when the text holds one of the pattern's required words.
+        # only when the text holds one of the pattern's required words (each looked for once).
+        present = {word for word in self.required_words if word in view.lower}
         return [
             Hit(
                 *m.span("mention" if "mention" in p.regex.groupindex else 0),
@@ -92,7 +94,7 @@ class ConceptTagger(RuleComponent):
                 p.source,
             )
             for p in self.rules.patterns
-            if not p.requires or any(word in view.lower for word in p.requires)
+            if not p.requires or not present.isdisjoint(p.requires)
             for m in p.regex.finditer(view.cased)
         ]
 

@@ -38,14 +38,15 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
-from rifkb.nlp.text import number_words, parse_number
+from rifkb.nlp.text import alternation, number_words, parse_number
 from rifkb.rules import RuleSet
 
 # A number: "1,221" or "143", not part of a decimal, a date, a ratio or a percentage.
 # (The first digit comes first, then what may not precede it, so that re skips to digits
 # instead of trying the look-behind at every character: the same matches.)
 _DIGITS = re.compile(r"\d(?<![\w.,/%-]\d)(?:\d{0,2}(?:,\d{3})+(?![\w.,/]\d)|\d*(?![\w./]|,\d|\s?%))")
-_GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b|\bn\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b", re.I)
+# (read in lower-cased text)
+_GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b|\bn\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b")
 _MODIFIER = re.compile(r"\s*(?:\([^()]{0,40}\)\s*)?([\w'-]+)")
 _WORD_BEFORE = re.compile(r"([a-z]+)\s*$")
 _MAX_MODIFIERS = 4
@@ -280,7 +281,7 @@ def _join(view: DocView, counts: list[Count]) -> list[Count]:
 
 
 def _words(phrases: tuple[str, ...]) -> str:
-    return "|".join(sorted(map(re.escape, phrases), key=len, reverse=True))
+    return alternation(phrases)
 
 
 def _before(phrases: tuple[str, ...], passive: bool = False) -> re.Pattern[str]:

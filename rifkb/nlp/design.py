@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
-from rifkb.nlp.text import PhraseIndex
+from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import RuleSet
 
 CASE_CONTROL_PRIORITY = 68  # above "retrospective" (65): RIF vs fertile controls
@@ -45,7 +45,7 @@ class DesignClassifier(RuleComponent):
         self.conditions, self.controls = rules.with_role("condition"), rules.with_role("control")
         # "randomized studies", "cohort studies", "randomized controlled trials": other
         # people's studies (or a review's included ones), not the design of this one
-        studies = "|".join(sorted(map(re.escape, rules.nouns["study"]), key=len, reverse=True))
+        studies = alternation(rules.nouns["study"])
         self.others = re.compile(rf"(?:[\s-]+(?!{_PREPOSITIONS})[a-z][\w-]*){{0,2}}?\s+(?:{studies})\b")
 
     def read(self, doc: Doc, view: DocView) -> None:

@@ -17,7 +17,7 @@ from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, RuleComponent, factory_config, remember_sentences
 from rifkb.rules import RuleSet
 
 _ENDS = {".", "?", "!"}
@@ -44,10 +44,11 @@ class SentenceSplitter(RuleComponent):
         idx, length = doc.to_array([IDX, LENGTH]).T
         starts_at, ends_at = idx.tolist(), (idx + length).tolist()
         starts = numpy.full((len(doc), 1), -1, dtype="int32")
-        for i in _sentence_starts(text, starts_at, ends_at, self._ends):
-            starts[i, 0] = 1
-        starts[0, 0] = 1
+        first = sorted(_sentence_starts(text, starts_at, ends_at, self._ends) | {0})
+        starts[first, 0] = 1
         doc.from_array([SENT_START], starts.astype("uint64"))
+        last = [i - 1 for i in first[1:]] + [len(doc) - 1]
+        remember_sentences(doc, [(starts_at[a], ends_at[b]) for a, b in zip(first, last, strict=True)])
 
     def _ends(self, text: str, starts_at: list[int], ends_at: list[int], i: int, following: int) -> bool:
         """Whether token i, a word ending in '.', '?' or '!', ends its sentence before the

@@ -102,6 +102,16 @@ def trie_pattern(strings: Iterable[str]) -> str:
     return _trie_node(trie) or "(?!)"
 
 
+def alternation(strings: Iterable[str]) -> str:
+    """A regular expression for any of the strings, the longest first: what
+    `"|".join(sorted(map(re.escape, strings), key=len, reverse=True))` matches, shaped as
+    a trie (Python's re tries every alternative of a flat one at every position it
+    reaches; a trie, one character). Used with re.IGNORECASE, the strings must be in
+    lower case (two branches "O..." and "o..." would both match one character)."""
+    strings = list(strings)
+    return trie_pattern(strings) if strings else ""
+
+
 def _trie_node(node: dict) -> str:
     alternatives = [re.escape(ch) + _trie_node(child) for ch, child in sorted(node.items()) if ch]
     if not alternatives:
@@ -143,7 +153,7 @@ class PhraseIndex(Generic[P]):
 def number_words(numbers: dict[str, int]) -> str:
     """A regular expression for numbers written in words ("Fifty-one", "one hundred and
     six"), from the words of rules/numbers.tsv."""
-    words = "|".join(sorted(map(re.escape, numbers), key=len, reverse=True))
+    words = alternation({word.lower() for word in numbers})  # used ignoring case
     return rf"\b(?:{words})(?:(?:\s+and\s+|\s+|-)(?:{words}))*\b"
 
 
