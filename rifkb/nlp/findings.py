@@ -224,6 +224,8 @@ class FindingReader(RuleComponent):
                 # "higher in the PRP group; however, the difference was not significant"
                 results = [r for r in results if r not in previous]
                 found = [replace(r, direction="no_difference", significant=False) for r in previous]
+            elif not clause.cues and not clause.effects and not _p_above_005(text, clause):
+                found = []  # no word, estimate or p-value in it states a direction (`_direction`)
             else:
                 subjects, level = self._subjects_of(text, clause, sentence_subjects, study)
                 found = self._clause(text, clause, subjects, study.focus, implied)
@@ -504,6 +506,11 @@ def _before_p(text: str, clause: _Clause, objects: dict[str, Hit]) -> dict[str, 
 def _coordinated(text: str, a: Hit, b: Hit) -> bool:
     first, second = sorted((a, b), key=lambda h: h.start)
     return grammar.coordinated(text, first.end, second.start)
+
+
+def _p_above_005(text: str, clause: _Clause) -> bool:
+    p = grammar.p_values(text[clause.start : clause.end])
+    return bool(p) and min(p) > 0.05
 
 
 def _says_not_significant(cues: list) -> bool:

@@ -140,7 +140,7 @@ class PhraseIndex(Generic[P]):
         self._table = {k: tuple(v) for k, v in table.items()}
         word = "A-Za-z0-9" if keep_case else "a-z0-9"
         after = word.replace("0-9", "") if digit_after else word
-        self._regex = re.compile(f"(?<![{word}])(?:{trie_pattern(self._table)})(?![{after}])")
+        self._regex = re.compile(_whole_words(self._table, word, after))
 
     def finditer(self, folded: str) -> Iterator[PhraseHit[P]]:
         for match in self._regex.finditer(folded):
@@ -148,6 +148,29 @@ class PhraseIndex(Generic[P]):
 
     def __len__(self) -> int:
         return len(self._table)
+
+
+def _whole_words(strings: Iterable[str], word: str, after: str) -> str:
+    """Any of the strings, not preceded by a `word` character nor followed by an `after`
+    one, the longest first. Python's re tries a pattern that opens with a look-behind at
+    every character; one that opens with a few possible first characters it skips to
+    (its "charset" prefix), faster when those are rare in prose, as capitals are and most
+    lower-case letters are not: then each string's first character comes first and the
+    look-behind, two characters wide, after it."""
+    trie: dict = {}
+    for s in strings:
+        node = trie
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    firsts = [ch for ch in trie if ch]
+    if not firsts or sum(ch.islower() for ch in firsts) > _FEW_COMMON_FIRSTS:
+        return f"(?<![{word}])(?:{_trie_node(trie) or '(?!)'})(?![{after}])"
+    branches = (f"{re.escape(ch)}(?<![{word}][\\s\\S]){_trie_node(trie[ch])}" for ch in sorted(firsts))
+    return f"(?:{'|'.join(branches)})(?![{after}])"
+
+
+_FEW_COMMON_FIRSTS = 3  # lower-case first characters: more, and the look-behind first is faster
 
 
 def number_words(numbers: dict[str, int]) -> str:
