@@ -56,8 +56,10 @@ BOTH_GROUPS = re.compile(
 # of strata, not of the treatment the study is about
 STRATA = re.compile(r"\bstratif(?:ied|ying|ication)\b")
 
-P = re.compile(r"\bp\s*(?:-?\s*value\s*)?([<>=≤≥:]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
-P_NS = re.compile(r"\bp\s*[=:]\s*n\.?s\b", re.IGNORECASE)
+# "p" first, then the look-behind that makes it a word's start (what "\bp" says): re
+# skips to the letter p rather than trying the word boundary at every character
+P = re.compile(r"p(?<!\wp)\s*(?:-?\s*value\s*)?([<>=≤≥:]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
+P_NS = re.compile(r"p(?<!\wp)\s*[=:]\s*n\.?s\b", re.IGNORECASE)
 # "decreased ratio of FOXP3+/FOXP3-CD45RA+ ...": a direction word, a measure of, the mechanism
 _MEASURED = re.compile(
     r"^\s+(?:\w+\s+)?(?:levels?|ratios?|numbers?|percentages?|proportions?|expressions?|counts?"
