@@ -32,7 +32,9 @@ from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config
 from rifkb.nlp.text import PhraseIndex, fold
 from rifkb.rules import RuleSet, Term
 
-_RATE_WORD = re.compile(r"\brates?\b(\s+of\s+)?")
+# ("rate" first and then the look-behind for a word's start, "\b" before it: re then
+# skips from one "rate" to the next)
+_RATE_WORD = re.compile(r"rate(?<!\wrate)s?\b(\s+of\s+)?")
 _LIST_END = re.compile(r"[.;:]|\s(?:in|with|between|was|were|when|compared|after|among|for)\s")
 _LIST_START = re.compile(r"[.;:()]|\s(?:in|of|the|with|that|were|was|and the|by|on)\s")
 _PARENTHESES = re.compile(r"\([^()]*\)")

@@ -45,8 +45,8 @@ from rifkb.rules import RuleSet
 # (The first digit comes first, then what may not precede it, so that re skips to digits
 # instead of trying the look-behind at every character: the same matches.)
 _DIGITS = re.compile(r"\d(?<![\w.,/%-]\d)(?:\d{0,2}(?:,\d{3})+(?![\w.,/]\d)|\d*(?![\w./]|,\d|\s?%))")
-# (read in lower-cased text)
-_GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b|\bn\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b")
+# (read in lower-cased text; "n(?<!\wn)" is "\bn" with the letter first, which re skips to)
+_GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b|n(?<!\wn)\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b")
 _MODIFIER = re.compile(r"\s*(?:\([^()]{0,40}\)\s*)?([\w'-]+)")
 _WORD_BEFORE = re.compile(r"([a-z]+)\s*$")
 _MAX_MODIFIERS = 4

@@ -33,7 +33,9 @@ _CITED = re.compile(r"^\W*(?:of|by|from)\s+[A-Z][\w-]+\s+et\s+al", re.UNICODE)
 _CLAUSE = 100  # characters: how far a call for future work reaches from a design phrase
 _PREPOSITIONS = r"(?:of|in|on|with|for|from|by|to)\b"  # "meta-analysis of 11 studies" is this one
 _CLAUSE_BREAK = re.compile(r"[,;:.]")
-_STATISTICS = re.compile(r"\bp\s*[<>=≤]|\d\s*%|\b\d+\s*/\s*\d+\b", re.IGNORECASE)
+# ("\bp" and "\b\d" written with the character first and the word start after it: re
+# skips to the characters that can open a match)
+_STATISTICS = re.compile(r"p(?<!\wp)\s*[<>=≤]|\d\s*%|\d(?<!\w\d)\d*\s*/\s*\d+\b", re.IGNORECASE)
 
 
 class DesignClassifier(RuleComponent):
