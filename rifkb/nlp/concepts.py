@@ -23,8 +23,9 @@ whole) is widened to the token, as Spans must align with tokens.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
+from spacy.attrs import IDX, LENGTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -230,18 +231,46 @@ def _spans(doc: Doc, hits: list[Hit]) -> tuple[list[Span], list[Hit]]:
     """Mentions as Spans, each (token span, concept) once; and as the components after
     this one read them (`DocView.mentions`: the spans' offsets, concept and type)."""
     spans: dict[tuple[int, int, str], Span] = {}
-    mentions = []
+    mentions: list[Hit] = []
+    if not hits:
+        return [], mentions
+    tokens = _TokenOffsets(doc)
     for h in hits:
-        span = doc.char_span(h.start, h.end, label=h.type, alignment_mode="expand")
-        if span is None:
+        found = tokens.expand(h.start, h.end)
+        if found is None:
             continue
-        key = (span.start, span.end, h.concept)
+        key = (*found, h.concept)
         if key not in spans:
-            span.id_ = h.concept
+            span = Span(doc, *found, label=h.type, span_id=h.concept)
             span._.rifkb_rule = h.rule
             spans[key] = span
-            mentions.append(Hit(span.start_char, span.end_char, h.concept, h.type, ""))
+            mentions.append(Hit(tokens.starts[found[0]], tokens.ends[found[1] - 1], h.concept, h.type, ""))
     return list(spans.values()), mentions
+
+
+class _TokenOffsets:
+    """Where a Doc's tokens start and end, read once: `doc.char_span(...,
+    alignment_mode="expand")` without the Token objects it makes to find them."""
+
+    def __init__(self, doc: Doc):
+        starts, lengths, spaces = doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
+        self.starts = starts
+        self.ends = [s + n for s, n in zip(starts, lengths, strict=True)]
+        self.reach = [e + w for e, w in zip(self.ends, spaces, strict=True)]  # with the trailing space
+
+    def _token_at(self, char: int) -> int:
+        """spaCy's token_by_char: the token whose text or trailing space holds `char`."""
+        i = bisect_right(self.starts, char) - 1
+        return i if char >= 0 and i >= 0 and char < self.reach[i] else -1
+
+    def expand(self, start: int, end: int) -> tuple[int, int] | None:
+        """The tokens `doc.char_span(start, end, alignment_mode="expand")` spans."""
+        first, last = self._token_at(start), self._token_at(end - 1)
+        if first < 0 or last < 0:
+            return None
+        if start == self.ends[first]:  # in the first token's trailing space
+            first += 1
+        return first, last + 1
 
 
 @Language.factory(
