@@ -4,6 +4,7 @@ whole corpus, storing results as they come."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 from spacy.language import Language
 
 from rifkb.corpus.folder import Corpus
-from rifkb.corpus.store import ExtractionStamp, RuleSetRef, Store, record_hash
+from rifkb.corpus.store import ExtractionStamp, RuleSetRef, Store, text_hash
 from rifkb.errors import DiskFullError
 from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
@@ -142,13 +143,17 @@ def extract_corpus(
     version = pipeline_fingerprint(model, str(folder))
     rules = rule_set_ref(corpus, folder)
     state = store.extraction_state()
-    records = list(store.records())
-    stamps = {r.uid: ExtractionStamp(version, record_hash(r)) for r in records}
-    todo = [r for r in records if force or state.get(r.uid) != stamps[r.uid]]
+    # Which records to read is decided on the stored texts; a record is decoded only as it
+    # is sent to the pipeline, while the workers already read the ones before it (decoding
+    # all of them first would leave 2 workers waiting for a twentieth of the run).
+    texts = store.record_texts()
+    stamps = {uid: ExtractionStamp(version, text_hash(data)) for uid, data in texts}
+    todo = [data for uid, data in texts if force or state.get(uid) != stamps[uid]]
+    records = (Record.from_json(json.loads(data)) for data in todo)
     done, failures, batch = 0, [], []
     # the JSON the store keeps is made with each extraction (in the workers), not by the
     # one process that stores them all: it would hold back 2 workers by a tenth
-    with contextlib.closing(_results(todo, model, str(folder), workers, as_text=True)) as results:
+    with contextlib.closing(_results(records, model, str(folder), workers, as_text=True)) as results:
         for result in results:
             batch.append(result)
             if isinstance(result, ExtractionFailure):
@@ -163,8 +168,8 @@ def extract_corpus(
     store.relocate_rules(version, rules)  # unchanged records keep their extraction, read from here now
     # records stored while this run went on (an import at the same time) were not read:
     # they are neither extracted nor unchanged, and the next run reads them
-    arrived = max(0, store.count() - len(records))
-    return ExtractReport(version, done - len(failures), len(records) - len(todo), tuple(failures), arrived)
+    arrived = max(0, store.count() - len(texts))
+    return ExtractReport(version, done - len(failures), len(texts) - len(todo), tuple(failures), arrived)
 
 
 def _save(store: Store, batch: list, stamps: dict, rules: RuleSetRef, saved: int) -> None:
