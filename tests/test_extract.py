@@ -84,6 +84,17 @@ def test_two_workers_give_the_same_records(data):
     assert one == two
 
 
+def test_a_corpus_extracted_by_two_workers_stores_what_one_process_stores(dev_corpus, tmp_path):
+    # the workers send the stored JSON (ExtractionText), one process the Extractions
+    with dev_corpus.open_store() as store:
+        extract_corpus(dev_corpus, store)
+        one = {e.doc_id: e.to_json() for e in store.extractions()}
+        report = extract_corpus(dev_corpus, store, workers=2, force=True)
+        two = {e.doc_id: e.to_json() for e in store.extractions()}
+    assert report.extracted == 110 and len(one) == 110
+    assert one == two
+
+
 def test_cli_extract_writes_the_contract(dev_corpus, tmp_path):
     out = tmp_path / "pred.jsonl"
     result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path), "--jsonl", str(out)])

@@ -33,13 +33,14 @@ from rifkb.corpus.rows import (
 )
 from rifkb.corpus.schema import MIGRATIONS, SCHEMA_VERSION
 from rifkb.errors import CorpusError, DiskFullError, StoreBusyError
-from rifkb.records import Extraction, ExtractionFailure, Record, normalise_doi
+from rifkb.records import Extraction, ExtractionFailure, ExtractionText, Record, normalise_doi
 
 __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Store",
     "record_hash",
+    "text_hash",
     "utc_now",
     "ExtractionStamp",
     "Merge",
@@ -396,6 +397,11 @@ class Store:
             )
         ]
 
+    def record_texts(self) -> list[tuple[str, str]]:
+        """(uid, the record's JSON text as stored) of every record, in key order: what
+        `records()` decodes, read at once, for a caller that decodes only some."""
+        return self._conn.execute("SELECT uid, data FROM records ORDER BY uid").fetchall()
+
     def records(self) -> Iterator[Record]:
         """Every record, in key order (deterministic exports)."""
         for (data,) in self._conn.execute("SELECT data FROM records ORDER BY uid"):
@@ -480,7 +486,7 @@ class Store:
 
     def save_extractions(
         self,
-        results: Iterable[Extraction | ExtractionFailure],
+        results: Iterable[Extraction | ExtractionText | ExtractionFailure],
         stamps: Mapping[str, ExtractionStamp],
         rules: RuleSetRef,
     ) -> None:
@@ -607,7 +613,13 @@ def _disk_problem(exc: BaseException, path: Path, what: str = "") -> DiskFullErr
 
 def record_hash(record: Record) -> str:
     """What extraction depends on in a record: a changed record is extracted again."""
-    return hashlib.sha256(_dump(record).encode()).hexdigest()[:16]
+    return text_hash(_dump(record))
+
+
+def text_hash(stored: str) -> str:
+    """`record_hash` of a record from its text as the store keeps it (`_dump` of it: a
+    record read back is dumped to the same text)."""
+    return hashlib.sha256(stored.encode()).hexdigest()[:16]
 
 
 def _record_columns(record: Record) -> tuple:
@@ -625,7 +637,9 @@ def _dump(record: Record) -> str:
     return json.dumps(record.to_json(), ensure_ascii=False, sort_keys=True)
 
 
-def _dump_extraction(extraction: Extraction) -> str:
+def _dump_extraction(extraction: Extraction | ExtractionText) -> str:
+    if isinstance(extraction, ExtractionText):
+        return extraction.data
     return json.dumps(extraction.to_json(), sort_keys=True)
 
 

@@ -4,6 +4,7 @@ whole corpus, storing results as they come."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import threading
@@ -11,18 +12,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
+from typing import Any
 
 from spacy.language import Language
 
 from rifkb.corpus.folder import Corpus
-from rifkb.corpus.store import ExtractionStamp, RuleSetRef, Store, record_hash
+from rifkb.corpus.store import ExtractionStamp, RuleSetRef, Store, text_hash
 from rifkb.errors import DiskFullError
 from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
 from rifkb.nlp.reading import extract_record
-from rifkb.records import Extraction, ExtractionFailure, Record
+from rifkb.records import Extraction, ExtractionFailure, ExtractionText, Record
 from rifkb.rules import load_rules
 
 CHUNK = 64  # records sent to a worker at a time
@@ -36,10 +38,17 @@ def extract_records(
     workers: int = 1,
 ) -> Iterator[Extraction | ExtractionFailure]:
     """Extractions in the order of the records; a failing record yields an ExtractionFailure."""
+    return _results(records, model, rules_dir, workers, as_text=False)
+
+
+def _results(records: Iterable[Record], model: str | None, rules_dir: str | None, workers: int,
+             as_text: bool) -> Iterator[Any]:  # fmt: skip
+    """Extractions (or, `as_text`, ExtractionTexts, made where the extraction is) in the
+    order of the records."""
     if workers <= 1:
         nlp = build_pipeline(model, rules_dir)
         for record in records:
-            yield _safe(nlp, record)
+            yield _safe(nlp, record, as_text)
         return
     # Fail here, with one clear error, rather than in every worker: the rules compile in
     # milliseconds; a model has to be loaded to know it loads.
@@ -49,7 +58,8 @@ def extract_records(
         load_rules(Path(rules_dir) if rules_dir else None)
     pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir))
     try:
-        for results in pool.map(_extract_chunk, _chunks(records, CHUNK)):
+        chunks = _chunks(records, CHUNK)
+        for results in pool.map(_extract_chunk, chunks, repeat(as_text)):
             yield from results
     except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped reading: stop at once
         _stop(pool)
@@ -67,9 +77,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
-def _safe(nlp: Language, record: Record) -> Extraction | ExtractionFailure:
+def _safe(nlp: Language, record: Record, as_text: bool = False) -> Any:
     try:
-        return extract_record(nlp, record)
+        extraction = extract_record(nlp, record)
+        return ExtractionText.of(extraction) if as_text else extraction
     except Exception as exc:  # one bad document must not stop a corpus run
         return ExtractionFailure(record.uid, f"{type(exc).__name__}: {exc}")
 
@@ -96,9 +107,9 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _extract_chunk(records: list[Record]) -> list[Extraction | ExtractionFailure]:
+def _extract_chunk(records: list[Record], as_text: bool) -> list[Any]:
     assert _worker_nlp is not None
-    return [_safe(_worker_nlp, r) for r in records]
+    return [_safe(_worker_nlp, r, as_text) for r in records]
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -132,11 +143,17 @@ def extract_corpus(
     version = pipeline_fingerprint(model, str(folder))
     rules = rule_set_ref(corpus, folder)
     state = store.extraction_state()
-    records = list(store.records())
-    stamps = {r.uid: ExtractionStamp(version, record_hash(r)) for r in records}
-    todo = [r for r in records if force or state.get(r.uid) != stamps[r.uid]]
+    # Which records to read is decided on the stored texts; a record is decoded only as it
+    # is sent to the pipeline, while the workers already read the ones before it (decoding
+    # all of them first would leave 2 workers waiting for a twentieth of the run).
+    texts = store.record_texts()
+    stamps = {uid: ExtractionStamp(version, text_hash(data)) for uid, data in texts}
+    todo = [data for uid, data in texts if force or state.get(uid) != stamps[uid]]
+    records = (Record.from_json(json.loads(data)) for data in todo)
     done, failures, batch = 0, [], []
-    with contextlib.closing(extract_records(todo, model, str(folder), workers)) as results:
+    # the JSON the store keeps is made with each extraction (in the workers), not by the
+    # one process that stores them all: it would hold back 2 workers by a tenth
+    with contextlib.closing(_results(records, model, str(folder), workers, as_text=True)) as results:
         for result in results:
             batch.append(result)
             if isinstance(result, ExtractionFailure):
@@ -151,8 +168,8 @@ def extract_corpus(
     store.relocate_rules(version, rules)  # unchanged records keep their extraction, read from here now
     # records stored while this run went on (an import at the same time) were not read:
     # they are neither extracted nor unchanged, and the next run reads them
-    arrived = max(0, store.count() - len(records))
-    return ExtractReport(version, done - len(failures), len(records) - len(todo), tuple(failures), arrived)
+    arrived = max(0, store.count() - len(texts))
+    return ExtractReport(version, done - len(failures), len(texts) - len(todo), tuple(failures), arrived)
 
 
 def _save(store: Store, batch: list, stamps: dict, rules: RuleSetRef, saved: int) -> None:

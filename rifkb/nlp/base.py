@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy
 from spacy.attrs import IDX, LENGTH, SENT_START
@@ -144,9 +144,10 @@ class RuleComponent:
 # --- a Doc as components read it -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A concept mention: character span, concept id and type, and the rule behind it."""
+class Hit(NamedTuple):
+    """A concept mention: character span, concept id and type, and the rule behind it.
+    (A named tuple: components make and compare thousands of them per abstract, and a
+    frozen dataclass costs three times as much to make.)"""
 
     start: int
     end: int
@@ -156,47 +157,90 @@ class Hit:
     unless: str | None = None
 
 
-# A Doc's text never changes, but spaCy joins it from its tokens on every access of
-# Doc.text, and every component reads it (with its two folded copies: lower case with
-# dashes and spaces unified, and the same with case kept, each of the text's length).
-# They are kept here per Doc, only as long as the Doc lives: never on the Doc (they are
-# not readings) and never serialised.
-_TEXTS: weakref.WeakKeyDictionary[Doc, tuple[str, str, str]] = weakref.WeakKeyDictionary()
+# 'İ' and 'ı' match "i", 'ſ' matches "s" in Python's re ignoring case; no other character
+# matches an ASCII letter other than its lower case (tests/nlp/test_speed.py checks every
+# code point).
+IGNORED_CASE_EXTRAS = "\u0130\u0131\u017f"
 
 
-def _texts(doc: Doc) -> tuple[str, str, str]:
-    found = _TEXTS.get(doc)
+class _Memo:
+    """What is worked out once per Doc and shared by every component that reads it: the
+    text and its two folded copies (lower case with dashes and spaces unified, and the
+    same with case kept, each of the text's length); and, each with what it was read
+    from, the sentences, mentions and cues. A Doc's text never changes (spaCy joins it
+    from its tokens on every access of Doc.text); the rest is read again whenever what
+    it came from changed: the sentences when the tokens did (a retokenizer) or when
+    boundaries were first set, mentions
+    and cues when `doc.spans["rifkb_mentions"]` or `doc._.rifkb_cues` was set again or
+    grew."""
+
+    __slots__ = ("text", "lower", "cased", "plain", "sentences", "mentions", "cues")
+
+    def __init__(self, text: str):
+        self.text = text
+        self.cased = fold(text, keep_case=True)
+        lowered = self.cased.lower()
+        self.lower = lowered if len(lowered) == len(text) else fold(text)
+        self.plain = not any(c in text for c in IGNORED_CASE_EXTRAS)
+        self.sentences: tuple[tuple[int, bool], list[tuple[int, int]], list[int]] | None = None
+        self.mentions: tuple[object, int, list[Hit], list[int]] | None = None
+        self.cues: tuple[object, int, list[tuple[int, int, str]], list[int]] | None = None
+
+
+# Kept per Doc only as long as the Doc lives: never on the Doc (none of it is a reading)
+# and never serialised, so nothing of one Doc can reach another.
+_MEMOS: weakref.WeakKeyDictionary[Doc, _Memo] = weakref.WeakKeyDictionary()
+
+
+def _memo(doc: Doc, text: str | None = None) -> _Memo:
+    found = _MEMOS.get(doc)
     if found is None:
-        text = doc.text
-        found = _TEXTS[doc] = (text, fold(text), fold(text, keep_case=True))
+        found = _MEMOS[doc] = _Memo(doc.text if text is None else text)
     return found
 
 
+def remember_text(doc: Doc, text: str) -> None:
+    """Spare the components joining a new Doc's text from its tokens: `text` is the
+    string the tokenizer made the Doc of, which spaCy's tokenizers keep whole."""
+    _memo(doc, text)
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, which spaCy joins from the tokens at every call, read once per Doc."""
+    return _memo(doc).text
+
+
 class DocView:
-    """What a component reads of a Doc, worked out once per call and never stored on the
-    Doc: the text folded for matching, sentence offsets, mentions and cues."""
+    """What a component reads of a Doc: the text folded for matching, sentence offsets,
+    mentions and cues, worked out once per Doc (see `_Memo`) and never stored on it.
+
+    `plain`: a regular expression of lower-case ASCII letters, digits and symbols finds
+    in `lower` exactly what it finds in `cased` ignoring case, which Python's re does
+    several times more slowly (it folds the case of every character it tries), unless the
+    text holds one of the three characters that re, ignoring case, takes for an ASCII
+    letter that is not their lower case (`IGNORED_CASE_EXTRAS`)."""
 
     def __init__(self, doc: Doc):
         self.doc = doc
-        self.text, self.lower, self.cased = _texts(doc)
+        self._memo = memo = _memo(doc)
+        self.text, self.lower, self.cased, self.plain = memo.text, memo.lower, memo.cased, memo.plain
 
     @cached_property
     def sentences(self) -> list[tuple[int, int]]:
-        """(start, end) character offsets of the sentences, as `doc.sents` gives them, read
-        from the Doc's arrays: `doc.sents` walks every token in Python, and each component
-        needs the sentences of every Doc."""
-        if not self.doc.has_annotation("SENT_START"):
-            return [(0, len(self.text))]
-        starts_at, idx, length = self.doc.to_array([SENT_START, IDX, LENGTH]).T
-        first = numpy.flatnonzero(starts_at == 1).tolist()
-        if not first or first[0] != 0:
-            first.insert(0, 0)
-        last = [*(i - 1 for i in first[1:]), len(self.doc) - 1]
-        return [(int(idx[a]), int(idx[b] + length[b])) for a, b in zip(first, last, strict=True)]
+        """(start, end) character offsets of the sentences, as `doc.sents` gives them."""
+        return self._sentences()[0]
 
     @cached_property
     def _sentence_starts(self) -> list[int]:
-        return [s for s, _ in self.sentences]
+        return self._sentences()[1]
+
+    def _sentences(self) -> tuple[list[tuple[int, int]], list[int]]:
+        memo, doc = self._memo, self.doc
+        key = _sentences_key(doc)
+        if memo.sentences is None or memo.sentences[0] != key:
+            remember_sentences(doc, _read_sentences(doc, len(self.text)))
+        assert memo.sentences is not None
+        return memo.sentences[1], memo.sentences[2]
 
     def sentence_of(self, char: int) -> tuple[int, int]:
         """(start, end) of the sentence holding a character offset."""
@@ -212,15 +256,36 @@ class DocView:
     @cached_property
     def mentions(self) -> list[Hit]:
         """Concept mentions in text order."""
-        spans = self.doc.spans.get(MENTIONS, ())
-        # (a span's rule is evidence, read where evidence is written: `s._` is slow)
-        hits = [Hit(s.start_char, s.end_char, s.id_, s.label_, "") for s in spans]
-        return sorted(hits, key=lambda h: (h.start, h.end))
+        return self._mentions()[0]
+
+    @cached_property
+    def _mention_starts(self) -> list[int]:
+        return self._mentions()[1]
+
+    def _mentions(self) -> tuple[list[Hit], list[int]]:
+        memo, group = self._memo, self.doc.spans.get(MENTIONS)
+        size = -1 if group is None else len(group)
+        if memo.mentions is None or memo.mentions[0] is not group or memo.mentions[1] != size:
+            remember_mentions(self.doc, group, _read_mentions(group or ()))
+        assert memo.mentions is not None
+        return memo.mentions[2], memo.mentions[3]
 
     @cached_property
     def cues(self) -> list[tuple[int, int, str]]:
         """(start, end, category) of every cue phrase found by rifkb_cues_v1, in order."""
-        return sorted((s, e, c) for s, e, c in self.doc._.rifkb_cues or ())
+        return self._cues()[0]
+
+    @cached_property
+    def _cue_starts(self) -> list[int]:
+        return self._cues()[1]
+
+    def _cues(self) -> tuple[list[tuple[int, int, str]], list[int]]:
+        memo, found = self._memo, self.doc._.rifkb_cues
+        size = -1 if found is None else len(found)
+        if memo.cues is None or memo.cues[0] is not found or memo.cues[1] != size:
+            cues = sorted((s, e, c) for s, e, c in found or ())
+            memo.cues = (found, size, cues, [c[0] for c in cues])
+        return memo.cues[2], memo.cues[3]
 
     def cues_in(self, start: int, end: int) -> list[tuple[int, int, str]]:
         """Cues that start within [start, end), found by bisection (a long text has many
@@ -232,16 +297,46 @@ class DocView:
         return _between(self.mentions, self._mention_starts, start, end)
 
     @cached_property
-    def _cue_starts(self) -> list[int]:
-        return [c[0] for c in self.cues]
-
-    @cached_property
-    def _mention_starts(self) -> list[int]:
-        return [h.start for h in self.mentions]
-
-    @property
     def title_end(self) -> int:
         return self.doc._.rifkb_title_end or 0
+
+
+def _sentences_key(doc: Doc) -> tuple[int, bool]:
+    return (len(doc), doc.has_annotation("SENT_START"))
+
+
+def remember_sentences(doc: Doc, sentences: list[tuple[int, int]]) -> None:
+    """Keep the (start, end) character offsets of the sentences the Doc's boundaries make
+    (the component that sets them knows them)."""
+    _memo(doc).sentences = (_sentences_key(doc), sentences, [s for s, _ in sentences])
+
+
+def remember_mentions(doc: Doc, group: object, hits: list[Hit]) -> None:
+    """Keep the mentions of `doc.spans["rifkb_mentions"]` (the SpanGroup `group`) as the
+    Hits `hits` read from it, sorted (the component that sets them knows them)."""
+    ordered = sorted(hits, key=lambda h: (h.start, h.end))
+    size = -1 if group is None else len(group)  # type: ignore[arg-type]
+    _memo(doc).mentions = (group, size, ordered, [h.start for h in ordered])
+
+
+def _read_mentions(spans: Iterable[Span]) -> list[Hit]:
+    # (a span's rule is evidence, read where evidence is written: `s._` is slow)
+    return [Hit(s.start_char, s.end_char, s.id_, s.label_, "") for s in spans]
+
+
+def _read_sentences(doc: Doc, length: int) -> list[tuple[int, int]]:
+    """Sentence offsets read from the Doc's arrays: `doc.sents` walks every token in
+    Python, and each component needs the sentences of every Doc."""
+    if not doc.has_annotation("SENT_START"):
+        return [(0, length)]
+    starts_at, idx, size = doc.to_array([SENT_START, IDX, LENGTH]).T
+    first = numpy.flatnonzero(starts_at == 1).tolist()
+    if not first or first[0] != 0:
+        first.insert(0, 0)
+    last = [*(i - 1 for i in first[1:]), len(doc) - 1]
+    ends = (idx + size).tolist()
+    idx = idx.tolist()
+    return [(idx[a], ends[b]) for a, b in zip(first, last, strict=True)]
 
 
 def _between(items: list, starts: list[int], start: int, end: int) -> list:

@@ -54,10 +54,14 @@ BOTH_GROUPS = re.compile(
 )
 # "When stratified by fresh or frozen cycles, ... not significantly different": a comparison
 # of strata, not of the treatment the study is about
-STRATA = re.compile(r"\bstratif(?:ied|ying|ication)\b")
+# (a word first, then the look-behind for its start, "\b" before it: re skips from one
+# occurrence of the word to the next, here and in _GROUP and P below)
+STRATA = re.compile(r"stratif(?<!\wstratif)(?:ied|ying|ication)\b")
 
-P = re.compile(r"\bp\s*(?:-?\s*value\s*)?([<>=≤≥:]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
-P_NS = re.compile(r"\bp\s*[=:]\s*n\.?s\b", re.IGNORECASE)
+# "p" first, then the look-behind that makes it a word's start (what "\bp" says): re
+# skips to the letter p rather than trying the word boundary at every character
+P = re.compile(r"p(?<!\wp)\s*(?:-?\s*value\s*)?([<>=≤≥:]+)\s*(\d*\.\d+|\d)", re.IGNORECASE)
+P_NS = re.compile(r"p(?<!\wp)\s*[=:]\s*n\.?s\b", re.IGNORECASE)
 # "decreased ratio of FOXP3+/FOXP3-CD45RA+ ...": a direction word, a measure of, the mechanism
 _MEASURED = re.compile(
     r"^\s+(?:\w+\s+)?(?:levels?|ratios?|numbers?|percentages?|proportions?|expressions?|counts?"
@@ -210,7 +214,7 @@ def p_values(text: str) -> list[float]:
 
 # --- groups named by a label: "group I vs group IV", "Low group" -------------------------
 
-_GROUP = re.compile(r"\bgroups?\b")
+_GROUP = re.compile(r"group(?<!\wgroup)s?\b")
 _NUMBERED = re.compile(r"\s+((?:[ivx]+|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|\d)\b)*)")  # after it
 _LEVELS = re.compile(r"\b((?:(?:low|middle|intermediate|high)\s*(?:,\s*)?(?:and\s+|or\s+)?)+)$")  # before it
 _LABEL_PART = re.compile(r"[ivx]+|\d|low|middle|intermediate|high")

@@ -23,16 +23,19 @@ whole) is widened to the token, as Spans must align with tokens.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
+from spacy.attrs import IDX, LENGTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config, remember_mentions
 from rifkb.nlp.text import PhraseIndex, fold
 from rifkb.rules import RuleSet, Term
 
-_RATE_WORD = re.compile(r"\brates?\b(\s+of\s+)?")
+# ("rate" first and then the look-behind for a word's start, "\b" before it: re then
+# skips from one "rate" to the next)
+_RATE_WORD = re.compile(r"rate(?<!\wrate)s?\b(\s+of\s+)?")
 _LIST_END = re.compile(r"[.;:]|\s(?:in|with|between|was|were|when|compared|after|among|for)\s")
 _LIST_START = re.compile(r"[.;:()]|\s(?:in|of|the|with|that|were|was|and the|by|on)\s")
 _PARENTHESES = re.compile(r"\([^()]*\)")
@@ -48,6 +51,7 @@ class ConceptTagger(RuleComponent):
         terms = [(t.text, t) for t in rules.terms]
         self.folded_names = PhraseIndex([(n, t) for n, t in terms if not t.case_sensitive], False)
         self.cased_names = PhraseIndex([(n, t) for n, t in terms if t.case_sensitive], True)
+        self.required_words = sorted({word for p in rules.patterns for word in p.requires})
         self.concept_stems: dict[str, set[str]] = {}
         for t in rules.terms:
             self.concept_stems.setdefault(t.concept, set()).update(_stems(fold(t.text)))
@@ -55,7 +59,9 @@ class ConceptTagger(RuleComponent):
     def __call__(self, doc: Doc) -> Doc:
         view = DocView(doc)
         hits = self.find(doc, view) if len(doc) else []
-        doc.spans[MENTIONS] = _spans(doc, hits)
+        spans, mentions = _spans(doc, hits)
+        doc.spans[MENTIONS] = spans
+        remember_mentions(doc, doc.spans[MENTIONS], mentions)
         return doc
 
     def find(self, doc: Doc, view: DocView) -> list[Hit]:
@@ -81,7 +87,8 @@ class ConceptTagger(RuleComponent):
 
     def _patterns(self, view: DocView) -> list[Hit]:
         # One scan per pattern (an alternation of them all is slower in Python's re), and
-        # only when the text holds one of the pattern's required words.
+        # only when the text holds one of the pattern's required words (each looked for once).
+        present = {word for word in self.required_words if word in view.lower}
         return [
             Hit(
                 *m.span("mention" if "mention" in p.regex.groupindex else 0),
@@ -90,7 +97,7 @@ class ConceptTagger(RuleComponent):
                 p.source,
             )
             for p in self.rules.patterns
-            if not p.requires or any(word in view.lower for word in p.requires)
+            if not p.requires or not present.isdisjoint(p.requires)
             for m in p.regex.finditer(view.cased)
         ]
 
@@ -220,19 +227,50 @@ def _longest(hits: list[Hit]) -> list[Hit]:
     return sorted((h for group in chosen.values() for h in group), key=lambda h: (h.start, h.end))
 
 
-def _spans(doc: Doc, hits: list[Hit]) -> list[Span]:
-    """Mentions as Spans, each (token span, concept) once."""
+def _spans(doc: Doc, hits: list[Hit]) -> tuple[list[Span], list[Hit]]:
+    """Mentions as Spans, each (token span, concept) once; and as the components after
+    this one read them (`DocView.mentions`: the spans' offsets, concept and type)."""
     spans: dict[tuple[int, int, str], Span] = {}
+    mentions: list[Hit] = []
+    if not hits:
+        return [], mentions
+    tokens = _TokenOffsets(doc)
     for h in hits:
-        span = doc.char_span(h.start, h.end, label=h.type, alignment_mode="expand")
-        if span is None:
+        found = tokens.expand(h.start, h.end)
+        if found is None:
             continue
-        key = (span.start, span.end, h.concept)
+        key = (*found, h.concept)
         if key not in spans:
-            span.id_ = h.concept
+            span = Span(doc, *found, label=h.type, span_id=h.concept)
             span._.rifkb_rule = h.rule
             spans[key] = span
-    return list(spans.values())
+            mentions.append(Hit(tokens.starts[found[0]], tokens.ends[found[1] - 1], h.concept, h.type, ""))
+    return list(spans.values()), mentions
+
+
+class _TokenOffsets:
+    """Where a Doc's tokens start and end, read once: `doc.char_span(...,
+    alignment_mode="expand")` without the Token objects it makes to find them."""
+
+    def __init__(self, doc: Doc):
+        starts, lengths, spaces = doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
+        self.starts = starts
+        self.ends = [s + n for s, n in zip(starts, lengths, strict=True)]
+        self.reach = [e + w for e, w in zip(self.ends, spaces, strict=True)]  # with the trailing space
+
+    def _token_at(self, char: int) -> int:
+        """spaCy's token_by_char: the token whose text or trailing space holds `char`."""
+        i = bisect_right(self.starts, char) - 1
+        return i if char >= 0 and i >= 0 and char < self.reach[i] else -1
+
+    def expand(self, start: int, end: int) -> tuple[int, int] | None:
+        """The tokens `doc.char_span(start, end, alignment_mode="expand")` spans."""
+        first, last = self._token_at(start), self._token_at(end - 1)
+        if first < 0 or last < 0:
+            return None
+        if start == self.ends[first]:  # in the first token's trailing space
+            first += 1
+        return first, last + 1
 
 
 @Language.factory(

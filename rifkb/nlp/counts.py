@@ -32,17 +32,21 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
-from rifkb.nlp.text import number_words, parse_number
+from rifkb.nlp.text import alternation, number_words, parse_number
 from rifkb.rules import RuleSet
 
-_DIGITS = re.compile(r"(?<![\w.,/%-])\d{1,3}(?:,\d{3})+(?![\w.,/]\d)|(?<![\w.,/%-])\d+(?![\w./]|,\d|\s?%)")
-_GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b|\bn\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b", re.I)
+# A number: "1,221" or "143", not part of a decimal, a date, a ratio or a percentage.
+# (The first digit comes first, then what may not precede it, so that re skips to digits
+# instead of trying the look-behind at every character: the same matches.)
+_DIGITS = re.compile(r"\d(?<![\w.,/%-]\d)(?:\d{0,2}(?:,\d{3})+(?![\w.,/]\d)|\d*(?![\w./]|,\d|\s?%))")
+# (read in lower-cased text; "n(?<!\wn)" is "\bn" with the letter first, which re skips to)
+_GROUP_N = re.compile(r"\(\s*n\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b|n(?<!\wn)\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b")
 _MODIFIER = re.compile(r"\s*(?:\([^()]{0,40}\)\s*)?([\w'-]+)")
 _WORD_BEFORE = re.compile(r"([a-z]+)\s*$")
 _MAX_MODIFIERS = 4
@@ -62,8 +66,7 @@ _ADJACENT = re.compile(r"^[\s,]*$")
 _BARE_SUBJECT = re.compile(r"\s+(?:were|was|had|have|met|satisfied|fulfilled|completed)\b")
 
 
-@dataclass(frozen=True)
-class Count:
+class Count(NamedTuple):  # (a named tuple: cheap to make and to copy with changes)
     value: int
     kind: str  # "participant" | "study" | "group" | "unit" (cycles, embryos, samples)
     start: int
@@ -84,6 +87,10 @@ class CountReader(RuleComponent):
 
     def compile(self, rules: RuleSet) -> None:
         self.number_words = re.compile(number_words(rules.numbers), re.IGNORECASE)
+        # the same, to read in the lower-cased text (see DocView.plain) when the words are ASCII
+        ascii_words = all(w.isascii() for w in rules.numbers)
+        self.number_words_lower = re.compile(number_words({w.lower(): v for w, v in rules.numbers.items()}))
+        self.number_words_lower = self.number_words_lower if ascii_words else None
         self.noun_kinds: dict[str, str] = {}
         for kind, nouns in rules.nouns.items():  # a noun listed twice keeps its first kind
             for noun in nouns:
@@ -112,7 +119,12 @@ class CountReader(RuleComponent):
         numbers = [
             (m.start(), m.end(), int(m.group().replace(",", ""))) for m in _DIGITS.finditer(view.cased)
         ]
-        for m in self.number_words.finditer(view.cased):
+        words = (
+            self.number_words_lower.finditer(view.lower)
+            if view.plain and self.number_words_lower
+            else self.number_words.finditer(view.cased)
+        )
+        for m in words:
             value = parse_number(m.group(), self.rules.numbers)
             if value is not None:
                 numbers.append((m.start(), m.end(), value))
@@ -124,7 +136,7 @@ class CountReader(RuleComponent):
         ends = [0] + [c.end for c in counts[:-1]]
         starts = [c.start for c in counts[1:]] + [len(view.text)]
         counts = [
-            replace(c, **self._role(view, c, e, s)) for c, e, s in zip(counts, ends, starts, strict=True)
+            c._replace(**self._role(view, c, e, s)) for c, e, s in zip(counts, ends, starts, strict=True)
         ]
         return _join(view, counts)
 
@@ -262,14 +274,14 @@ def _join(view: DocView, counts: list[Count]) -> list[Count]:
             and previous.sentence == c.sentence
             and bool(_LIST.fullmatch(view.lower[previous.end : c.start]))
         )
-        joined.append(replace(c, joined=listed))
+        joined.append(c._replace(joined=listed))
         if previous is None or c.start >= previous.end:
             previous = c
     return joined
 
 
 def _words(phrases: tuple[str, ...]) -> str:
-    return "|".join(sorted(map(re.escape, phrases), key=len, reverse=True))
+    return alternation(phrases)
 
 
 def _before(phrases: tuple[str, ...], passive: bool = False) -> re.Pattern[str]:

@@ -23,7 +23,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
-from rifkb.nlp.text import PhraseIndex
+from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import RuleSet
 
 CASE_CONTROL_PRIORITY = 68  # above "retrospective" (65): RIF vs fertile controls
@@ -33,7 +33,9 @@ _CITED = re.compile(r"^\W*(?:of|by|from)\s+[A-Z][\w-]+\s+et\s+al", re.UNICODE)
 _CLAUSE = 100  # characters: how far a call for future work reaches from a design phrase
 _PREPOSITIONS = r"(?:of|in|on|with|for|from|by|to)\b"  # "meta-analysis of 11 studies" is this one
 _CLAUSE_BREAK = re.compile(r"[,;:.]")
-_STATISTICS = re.compile(r"\bp\s*[<>=≤]|\d\s*%|\b\d+\s*/\s*\d+\b", re.IGNORECASE)
+# ("\bp" and "\b\d" written with the character first and the word start after it: re
+# skips to the characters that can open a match)
+_STATISTICS = re.compile(r"p(?<!\wp)\s*[<>=≤]|\d\s*%|\d(?<!\w\d)\d*\s*/\s*\d+\b", re.IGNORECASE)
 
 
 class DesignClassifier(RuleComponent):
@@ -45,7 +47,7 @@ class DesignClassifier(RuleComponent):
         self.conditions, self.controls = rules.with_role("condition"), rules.with_role("control")
         # "randomized studies", "cohort studies", "randomized controlled trials": other
         # people's studies (or a review's included ones), not the design of this one
-        studies = "|".join(sorted(map(re.escape, rules.nouns["study"]), key=len, reverse=True))
+        studies = alternation(rules.nouns["study"])
         self.others = re.compile(rf"(?:[\s-]+(?!{_PREPOSITIONS})[a-z][\w-]*){{0,2}}?\s+(?:{studies})\b")
 
     def read(self, doc: Doc, view: DocView) -> None:

@@ -55,6 +55,7 @@ from spacy.tokens import Doc
 from rifkb.nlp import clauses as grammar
 from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
 from rifkb.nlp.clauses import Located, Subjects
+from rifkb.nlp.text import alternation
 from rifkb.records import no_effect
 from rifkb.rules import RuleSet
 
@@ -122,13 +123,13 @@ class FindingReader(RuleComponent):
 
     def compile(self, rules: RuleSet) -> None:
         def before(category: str, most: int = 1) -> re.Pattern[str]:  # a cue, then at most `most` words
-            words = "|".join(sorted(map(re.escape, rules.cues[category]), key=len, reverse=True))
+            words = alternation(rules.cues[category])
             return re.compile(rf"\b(?:{words})\s+(?:\w+\s+){{0,{most}}}$")
 
         # "not improve", "failed to increase", "no overall significant improvement", "does not
         # appear to increase": a direction word negated is no difference
         self.negated_cue = before("negation", 3)
-        negation = "|".join(sorted(map(re.escape, rules.cues["negation"]), key=len, reverse=True))
+        negation = alternation(rules.cues["negation"])
         self.negated_subject = re.compile(rf"\b(?:{negation})\s+(?:\w+\s+){{0,2}}$|\bnon-?$")
         # "no side-effects", "failed to become pregnant": the outcome is absent, not compared
         self.absent = before("absence")
@@ -223,6 +224,8 @@ class FindingReader(RuleComponent):
                 # "higher in the PRP group; however, the difference was not significant"
                 results = [r for r in results if r not in previous]
                 found = [replace(r, direction="no_difference", significant=False) for r in previous]
+            elif not clause.cues and not clause.effects and not _p_above_005(text, clause):
+                found = []  # no word, estimate or p-value in it states a direction (`_direction`)
             else:
                 subjects, level = self._subjects_of(text, clause, sentence_subjects, study)
                 found = self._clause(text, clause, subjects, study.focus, implied)
@@ -503,6 +506,11 @@ def _before_p(text: str, clause: _Clause, objects: dict[str, Hit]) -> dict[str, 
 def _coordinated(text: str, a: Hit, b: Hit) -> bool:
     first, second = sorted((a, b), key=lambda h: h.start)
     return grammar.coordinated(text, first.end, second.start)
+
+
+def _p_above_005(text: str, clause: _Clause) -> bool:
+    p = grammar.p_values(text[clause.start : clause.end])
+    return bool(p) and min(p) > 0.05
 
 
 def _says_not_significant(cues: list) -> bool:

@@ -29,10 +29,13 @@ from spacy.tokens import Doc
 
 from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
 from rifkb.nlp.statistics import Estimate, read_estimates
-from rifkb.nlp.text import PhraseIndex
+from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import MeasureName, RuleSet
 
-_EVENT_RATE = re.compile(r"(?<![\w.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\w/]|\.\d|\s?%)")
+# (the first digit comes before what may not precede it, so that re skips to digits
+# instead of trying the look-behind at every character: the matches of
+# `(?<![\w.,/])(\d{1,6})...`)
+_EVENT_RATE = re.compile(r"(\d(?<![\w.,/]\d)\d{0,5})\s?/\s?(\d{1,6})(?![\w/]|\.\d|\s?%)")
 # a percentage beside a count: "(32/49; 65.3%)", "65.3% (32/49)"
 _PERCENT_AFTER = re.compile(r"\s*(?:[;,]\s*|\(\s*)(?P<p>\d{1,3}(?:[.·]\d+)?)\s?%")
 _PERCENT_BEFORE = re.compile(r"(?P<p>\d{1,3}(?:[.·]\d+)?)\s?%\s*[\(\[,]?\s*$")
@@ -52,7 +55,7 @@ class NumberReader(RuleComponent):
         self.measure_patterns = [m for m in rules.measures if m.pattern is not None]
         self.conditions = rules.with_role("condition")
         # "in women with RIF", "among RIF patients": the condition names who was studied
-        people = "|".join(sorted(map(re.escape, rules.nouns["participant"]), key=len, reverse=True))
+        people = alternation(rules.nouns["participant"])
         self.population = re.compile(rf"\b(?:(?:in|among)\s+(?:\w+\s+){{0,2}}|(?:{people})\s+with\s+)$")
         self.population_after = re.compile(rf"\W{{0,3}}(?:{people})\b")
         # "patients with severe uRIF", "women with ≥ 5 previous failures"

@@ -20,6 +20,7 @@ from spacy.language import Language
 
 import rifkb
 from rifkb.errors import RifkbError
+from rifkb.nlp.base import RuleComponent
 from rifkb.rules import RULES_DIR, fingerprint, load_rules
 
 PIPELINE_VERSION = "rifkb-pipeline-2"
@@ -34,12 +35,16 @@ _WITHOUT_RULES = ("rifkb_abbreviations_v1",)
 def build_pipeline(model: str | None = None, rules_dir: str | None = None) -> Language:
     """The pipeline; raises RuleFileError for a bad rule file and RifkbError if the model
     cannot be loaded."""
-    load_rules(Path(rules_dir) if rules_dir else None)  # one clear error before anything else
+    rules = load_rules(Path(rules_dir) if rules_dir else None)  # one clear error before anything else
     register_components()
     nlp = _load_model(model) if model else _blank()
     for factory in COMPONENTS:
         config = {} if factory in _WITHOUT_RULES else {"rules_dir": rules_dir}
-        nlp.add_pipe(factory, name=factory.removesuffix("_v1"), config=config)
+        component = nlp.add_pipe(factory, name=factory.removesuffix("_v1"), config=config)
+        if isinstance(component, RuleComponent):
+            # the rules just read, compiled now: not read again by each component, and
+            # not compiled while the first document waits
+            component.use_rules(rules)
     return nlp
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import MENTIONS, DocView, register_extensions
+from rifkb.nlp.base import MENTIONS, DocView, register_extensions, remember_text
 from rifkb.records import (
     EffectEstimate,
     EventRate,
@@ -28,6 +28,7 @@ def record_doc(nlp: Language, record: Record) -> Doc:
     register_extensions()
     text, title_end = document_text(record)
     doc = nlp.make_doc(text)
+    remember_text(doc, text)
     doc._.rifkb_doc_id = record.uid
     doc._.rifkb_title_end = title_end
     doc._.rifkb_publication_types = list(record.publication_types)
@@ -42,10 +43,14 @@ def to_extraction(doc: Doc) -> Extraction:
     """The extraction record of a Doc processed by rifkb's components."""
     view = DocView(doc)
     doc_id = doc._.rifkb_doc_id or ""
+    sentences: dict[tuple[int, int], str] = {}  # each sentence's text made once, shared
 
     def evidence(item: dict[str, Any]) -> Evidence:
-        s, e = view.sentence_of(item["start"])
-        return Evidence(doc_id, item["start"], item["end"], view.text[s:e].strip(), item["rule"])
+        span = view.sentence_of(item["start"])
+        sentence = sentences.get(span)
+        if sentence is None:
+            sentence = sentences[span] = view.text[span[0] : span[1]].strip()
+        return Evidence(doc_id, item["start"], item["end"], sentence, item["rule"])
 
     def fields(item: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in item.items() if k not in ("start", "end", "rule")}
@@ -60,8 +65,8 @@ def to_extraction(doc: Doc) -> Extraction:
         n_studies=counts.get("n_studies"),
         rif_definition=None if rif is None else RifDefinition(**fields(rif), evidence=evidence(rif)),
         mentions=tuple(
-            Mention(s.id_, s.label_, s.text, evidence({"start": s.start_char, "end": s.end_char,
-                                                       "rule": s._.rifkb_rule or ""}))
+            Mention(s.id_, s.label_, view.text[s.start_char : s.end_char],
+                    evidence({"start": s.start_char, "end": s.end_char, "rule": s._.rifkb_rule or ""}))
             for s in spans
         ),
         effects=tuple(EffectEstimate(**fields(x), evidence=evidence(x)) for x in _items(doc, "effects")),

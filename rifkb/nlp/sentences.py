@@ -8,15 +8,21 @@ whose parser or senter already set boundaries keeps them.
 
 from __future__ import annotations
 
-import numpy
-from spacy.attrs import SENT_START
-from spacy.language import Language
-from spacy.tokens import Doc, Token
+import re
+from bisect import bisect_right
+from collections.abc import Callable
 
-from rifkb.nlp.base import RuleComponent, factory_config
+import numpy
+from spacy.attrs import IDX, LENGTH, SENT_START
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from rifkb.nlp.base import DocView, RuleComponent, factory_config, remember_sentences
 from rifkb.rules import RuleSet
 
 _ENDS = {".", "?", "!"}
+_END = re.compile(r"[.?!]")
+_LINE = re.compile(r"\n")
 
 
 class SentenceSplitter(RuleComponent):
@@ -30,28 +36,77 @@ class SentenceSplitter(RuleComponent):
         return doc
 
     def _split(self, doc: Doc) -> None:
-        # One from_array call: setting token.is_sent_start re-checks the whole doc each time.
+        """Only the tokens that can end a sentence are looked at, found in the text: a
+        line break (in a space token, as tokenizers keep whitespace apart from words) and
+        '.', '?', '!' ending a token. A Python loop over every token would cost more than
+        the rest of the component."""
+        text = DocView(doc).text
+        idx, length = doc.to_array([IDX, LENGTH]).T
+        starts_at, ends_at = idx.tolist(), (idx + length).tolist()
         starts = numpy.full((len(doc), 1), -1, dtype="int32")
-        line_break, previous = True, None
-        for token in doc:
-            if token.is_space:
-                line_break = line_break or "\n" in token.text
-                continue
-            if line_break or (previous is not None and self._ends(previous, token)):
-                starts[token.i, 0] = 1
-            line_break, previous = False, token
-        starts[0, 0] = 1
+        first = sorted(_sentence_starts(text, starts_at, ends_at, self._ends) | {0})
+        starts[first, 0] = 1
         doc.from_array([SENT_START], starts.astype("uint64"))
+        last = [i - 1 for i in first[1:]] + [len(doc) - 1]
+        remember_sentences(doc, [(starts_at[a], ends_at[b]) for a, b in zip(first, last, strict=True)])
 
-    def _ends(self, token: Token, following: Token) -> bool:
-        text = token.text
-        if text not in _ENDS and not text.endswith("."):
+    def _ends(self, text: str, starts_at: list[int], ends_at: list[int], i: int, following: int) -> bool:
+        """Whether token i, a word ending in '.', '?' or '!', ends its sentence before the
+        word `following`."""
+        token = text[starts_at[i] : ends_at[i]]
+        if token not in _ENDS and not token.endswith("."):
             return False
-        if text in self.abbreviations or (
-            text == "." and token.i > 0 and token.nbor(-1).text + "." in self.abbreviations
+        if token in self.abbreviations or (
+            token == "." and i > 0 and text[starts_at[i - 1] : ends_at[i - 1]] + "." in self.abbreviations
         ):
             return False
-        return not following.text[:1].islower()
+        return not text[starts_at[following] : starts_at[following] + 1].islower()
+
+
+def _sentence_starts(
+    text: str,
+    starts_at: list[int],
+    ends_at: list[int],
+    ends: Callable[[str, list[int], list[int], int, int], bool],
+) -> set[int]:
+    """The tokens that start a sentence: the first word, a word after a line break, and
+    a word after a token that `ends` its sentence."""
+
+    def space(i: int) -> bool:
+        return text[starts_at[i] : ends_at[i]].isspace()
+
+    words = _Words(len(starts_at), space)
+    found = {j for j in (words.after(-1),) if j is not None}
+    for line in _LINE.finditer(text):
+        i = bisect_right(starts_at, line.start()) - 1
+        if i >= 0 and space(i) and (after := words.after(i)) is not None:
+            found.add(after)
+    words = _Words(len(starts_at), space)
+    for end in _END.finditer(text):
+        i = bisect_right(starts_at, end.start()) - 1
+        if i < 0 or ends_at[i] != end.end():
+            continue  # not a token's last character
+        after = words.after(i)
+        if after is not None and ends(text, starts_at, ends_at, i, after):
+            found.add(after)
+    return found
+
+
+class _Words:
+    """The first token after a token that is not space, asked for tokens in text order:
+    a run of space tokens is walked once, however many line breaks it holds."""
+
+    def __init__(self, size: int, space: Callable[[int], bool]):
+        self.size, self.space = size, space
+        self.asked, self.found = -2, -1  # the last token asked about, and its answer
+
+    def after(self, i: int) -> int | None:
+        if not (self.asked <= i < self.found):
+            self.asked, self.found = (
+                i,
+                next((j for j in range(i + 1, self.size) if not self.space(j)), self.size),
+            )
+        return self.found if self.found < self.size else None
 
 
 @Language.factory(

@@ -15,7 +15,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 P = TypeVar("P")
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2212\u2012\ufe63\uff0d"
@@ -28,9 +28,17 @@ _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "κ": "kappa"}
 _MAX_SEPARATOR_VARIANTS = 4
 
 
+# (pairs for `fold`: str.replace of each character present is several times faster
+# than str.translate with a table on the texts of abstracts, which hold few of them)
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _FOLD_CASE.items())
+_FOLD_ASCII = tuple((c, v) for c, v in _FOLD_PAIRS if c.isascii())
+
+
 def fold(text: str, keep_case: bool = False) -> str:
     """The text with dashes and spaces unified (and lower-cased), same length."""
-    text = text.translate(_FOLD_CASE)
+    for char, replacement in _FOLD_ASCII if text.isascii() else _FOLD_PAIRS:
+        if char in text:
+            text = text.replace(char, replacement)
     if keep_case:
         return text
     lowered = text.lower()
@@ -94,6 +102,16 @@ def trie_pattern(strings: Iterable[str]) -> str:
     return _trie_node(trie) or "(?!)"
 
 
+def alternation(strings: Iterable[str]) -> str:
+    """A regular expression for any of the strings, the longest first: what
+    `"|".join(sorted(map(re.escape, strings), key=len, reverse=True))` matches, shaped as
+    a trie (Python's re tries every alternative of a flat one at every position it
+    reaches; a trie, one character). Used with re.IGNORECASE, the strings must be in
+    lower case (two branches "O..." and "o..." would both match one character)."""
+    strings = list(strings)
+    return trie_pattern(strings) if strings else ""
+
+
 def _trie_node(node: dict) -> str:
     alternatives = [re.escape(ch) + _trie_node(child) for ch, child in sorted(node.items()) if ch]
     if not alternatives:
@@ -102,8 +120,7 @@ def _trie_node(node: dict) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
-@dataclass(frozen=True)
-class PhraseHit(Generic[P]):
+class PhraseHit(NamedTuple, Generic[P]):  # a named tuple: one is made per name found
     start: int
     end: int
     payloads: tuple[P, ...]
@@ -123,7 +140,7 @@ class PhraseIndex(Generic[P]):
         self._table = {k: tuple(v) for k, v in table.items()}
         word = "A-Za-z0-9" if keep_case else "a-z0-9"
         after = word.replace("0-9", "") if digit_after else word
-        self._regex = re.compile(f"(?<![{word}])(?:{trie_pattern(self._table)})(?![{after}])")
+        self._regex = re.compile(_whole_words(self._table, word, after))
 
     def finditer(self, folded: str) -> Iterator[PhraseHit[P]]:
         for match in self._regex.finditer(folded):
@@ -133,10 +150,33 @@ class PhraseIndex(Generic[P]):
         return len(self._table)
 
 
+def _whole_words(strings: Iterable[str], word: str, after: str) -> str:
+    """Any of the strings, not preceded by a `word` character nor followed by an `after`
+    one, the longest first. Python's re tries a pattern that opens with a look-behind at
+    every character; one that opens with a few possible first characters it skips to
+    (its "charset" prefix), faster when those are rare in prose, as capitals are and most
+    lower-case letters are not: then each string's first character comes first and the
+    look-behind, two characters wide, after it."""
+    trie: dict = {}
+    for s in strings:
+        node = trie
+        for ch in s:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    firsts = [ch for ch in trie if ch]
+    if not firsts or sum(ch.islower() for ch in firsts) > _FEW_COMMON_FIRSTS:
+        return f"(?<![{word}])(?:{_trie_node(trie) or '(?!)'})(?![{after}])"
+    branches = (f"{re.escape(ch)}(?<![{word}][\\s\\S]){_trie_node(trie[ch])}" for ch in sorted(firsts))
+    return f"(?:{'|'.join(branches)})(?![{after}])"
+
+
+_FEW_COMMON_FIRSTS = 3  # lower-case first characters: more, and the look-behind first is faster
+
+
 def number_words(numbers: dict[str, int]) -> str:
     """A regular expression for numbers written in words ("Fifty-one", "one hundred and
     six"), from the words of rules/numbers.tsv."""
-    words = "|".join(sorted(map(re.escape, numbers), key=len, reverse=True))
+    words = alternation({word.lower() for word in numbers})  # used ignoring case
     return rf"\b(?:{words})(?:(?:\s+and\s+|\s+|-)(?:{words}))*\b"
 
 

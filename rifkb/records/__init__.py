@@ -28,6 +28,7 @@ from rifkb.records.extraction import (
     Evidence,
     Extraction,
     ExtractionFailure,
+    ExtractionText,
     Finding,
     Mention,
     RifDefinition,
@@ -47,7 +48,8 @@ from rifkb.records.review import (
 __all__ = [
     "CONCEPT_TYPES", "DIFFERENCE_MEASURES", "RETRACTED_PUBLICATION_TYPE", "AbstractSection",
     "Author", "CommentCorrection", "EffectEstimate", "EventRate", "Evidence", "Extraction",
-    "ExtractionFailure", "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record", "RifDefinition",
+    "ExtractionFailure", "ExtractionText", "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record",
+    "RifDefinition",
     "clean_doi", "describe_rif", "no_effect", "normalise_doi", "normalise_title",
     "DECISIONS", "EXCLUDE", "INCLUDE", "UNSCREENED", "Conflict", "Correction", "ScreeningDecision",
 ]  # fmt: skip

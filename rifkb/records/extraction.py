@@ -7,6 +7,7 @@ contract `score.py` reads), with evidence as extra keys; `from_json` reads it ba
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -165,6 +166,20 @@ class Extraction:
             findings=tuple(_read(Finding, f) for f in obj.get("findings", [])),
             warnings=tuple(obj.get("warnings", [])),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExtractionText:
+    """An extraction as the store keeps it: `Extraction.to_json()` as JSON text (sorted
+    keys). Worker processes send this rather than the Extraction: the one process that
+    stores them then has a string to write instead of objects to rebuild and serialise."""
+
+    doc_id: str
+    data: str
+
+    @classmethod
+    def of(cls, extraction: Extraction) -> ExtractionText:
+        return cls(extraction.doc_id, json.dumps(extraction.to_json(), sort_keys=True))
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,6 @@ def test_python_calls_grow_linearly_with_the_length_of_a_text(nlp):
 def test_the_parenthesis_matcher_pairs_each_bracket_with_its_near_neighbours_only():
     nlp = spacy.blank("en")
     doc = nlp("( " * 300 + "word " + ") " * 300)
-    matches = Abbreviations(nlp).detector.matcher(doc)
+    matches = Abbreviations(nlp)._brackets(doc.to_array("ORTH"))
     # scispaCy's own pattern pairs every "(" with every later ")": 90,000 matches here
     assert len(matches) <= 600 * 9
