@@ -176,13 +176,13 @@ def _held(store: Store) -> frozenset[str]:
 @contextlib.contextmanager
 def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
     """A Dask client of the scheduler at `scheduler`, else of a local cluster of `workers`
-    single-threaded processes; RifkbError when the scheduler cannot be reached or its
-    workers run another rifkb."""
+    single-threaded processes (quiet: a failed task is reported by file, not logged);
+    RifkbError when the scheduler cannot be reached."""
     from distributed import Client, LocalCluster
 
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)  # fmt: skip
+                               dashboard_address=None, silence_logs=logging.CRITICAL)  # fmt: skip
         with cluster, Client(cluster) as client:
             yield client
         return

@@ -87,16 +87,20 @@ class PubmedScanner:
         return self._raw.digest.hexdigest()
 
     def __iter__(self) -> Iterator[ScannedArticle | Deletion]:
+        problem = None
         with open(self.path, "rb") as handle:
             self._raw = _CountingReader(handle)
             try:
                 yield from self._items(_maybe_gzip(self._raw))
             except etree.XMLSyntaxError as exc:
                 line = exc.position[0] if exc.position else "?"
-                raise BadInputError(f"{self.path}:{line}: malformed XML ({exc.msg})") from None
+                problem = f"{self.path}:{line}: malformed XML ({exc.msg})"
             except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-                raise BadInputError(f"{self.path}: damaged gzip file ({exc})") from None
-            self._raw.drain()
+                problem = f"{self.path}: damaged gzip file ({exc})"
+            else:
+                self._raw.drain()
+        if problem is not None:  # raised here, free of lxml's error (a task's error is pickled)
+            raise BadInputError(problem)
 
     def _items(self, stream: BinaryIO) -> Iterator[ScannedArticle | Deletion]:
         events = etree.iterparse(
