@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import itertools
 import json
 import random
 import zlib
@@ -171,11 +172,11 @@ def write_pubmed_file(path: Path, articles: Iterable[Article], deleted: Iterable
 def baseline_files(
     folder: Path, files: int, per_file: int, on_topic: int | None = None, seed: int = 12
 ) -> tuple[list[Path], set[str]]:
-    """`files` baseline-like files of `per_file` articles each, the dev abstracts (or the
-    first `on_topic` of them) spread over them at random places; the paths and the PMIDs
-    of the on-topic records."""
+    """`files` baseline-like files of `per_file` articles each, `on_topic` of them the dev
+    abstracts (default: all 110, once) spread over them at random places; the paths and
+    the PMIDs of the on-topic records."""
     rng = random.Random(seed)
-    topical = on_topic_articles()[:on_topic]
+    topical = _topical(on_topic)
     total = files * per_file
     places = dict(zip(rng.sample(range(total), len(topical)), topical, strict=True))
     paths = []
@@ -184,6 +185,17 @@ def baseline_files(
                     for i in range(f * per_file, (f + 1) * per_file)]  # fmt: skip
         paths.append(write_pubmed_file(folder / f"pubmed26n{f + 1:04d}.xml.gz", articles))
     return paths, {a.pmid for a in topical}
+
+
+def _topical(count: int | None) -> list[Article]:
+    """The dev articles, or the first `count` of them; more than there are cycles through
+    them again with fresh PMIDs (and the PMID in the title, so no two texts are equal)."""
+    dev = on_topic_articles()
+    if count is None or count <= len(dev):
+        return dev[:count]
+    extra = [replace(a, pmid=str(FRESH_PMIDS + 1000 + i), title=f"{a.title} [{FRESH_PMIDS + 1000 + i}]")
+             for i, a in zip(range(count - len(dev)), itertools.cycle(dev), strict=False)]  # fmt: skip
+    return dev + extra
 
 
 def revised(article: Article, title: str, date: str = "2025-06-01") -> Article:
