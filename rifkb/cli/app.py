@@ -28,6 +28,7 @@ from rifkb.cli import (
     pipeline,
     report,
     review,
+    scan,
     screening,
     serve,
     synthesis,
@@ -71,7 +72,7 @@ app = typer.Typer(
     add_completion=False,
 )
 export_app = typer.Typer(help="Write the corpus out in standard formats.", no_args_is_help=True)
-for group in (corpus, extract, kb, review, synthesis, report, corrections, screening, serve, pipeline):
+for group in (corpus, extract, scan, kb, review, synthesis, report, corrections, screening, serve, pipeline):
     app.add_typer(group.app)
 for group in (corpus, review):
     export_app.add_typer(group.export_app)

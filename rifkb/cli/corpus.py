@@ -180,7 +180,7 @@ def status(
     typer.echo(f"corpus {st.name}: {st.records} records")
     typer.echo(
         f"identified {st.identified}, duplicates removed {st.duplicates_removed}, "
-        f"retracted {len(st.retracted)}"
+        f"retracted {len(st.retracted)}" + (f", deleted by PubMed {st.deleted}" if st.deleted else "")
     )
     for c in st.by_source:
         typer.echo(f"  {c.kind:8} {c.source:32} {c.records:6d}")
@@ -199,6 +199,7 @@ def _status_json(st: Any) -> dict[str, Any]:
         "records": st.records,
         "identified": st.identified,
         "duplicates_removed": st.duplicates_removed,
+        "deleted": st.deleted,
         "by_source": [asdict(c) for c in st.by_source],
         "searches": [asdict(s) for s in st.searches],
         "overlap": [asdict(o) for o in st.overlap],

@@ -77,5 +77,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX corrections_uid ON corrections(uid);
     """,
+    # `rifkb scan`: the records an update file's DeleteCitation removed (their last data
+    # is kept in record_versions), and every PubMed file scanned, so that a file already
+    # scanned with the same pipeline and rules is skipped and a killed scan resumes.
+    """
+    CREATE TABLE deletions (
+        id INTEGER PRIMARY KEY, uid TEXT NOT NULL, source TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE INDEX deletions_uid ON deletions(uid);
+    CREATE TABLE scans (
+        id INTEGER PRIMARY KEY, file TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+        sha256 TEXT NOT NULL, version TEXT NOT NULL, rules_fingerprint TEXT NOT NULL,
+        started TEXT NOT NULL, finished TEXT NOT NULL, records_read INTEGER NOT NULL,
+        kept INTEGER NOT NULL, new INTEGER NOT NULL, updated INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL, deleted INTEGER NOT NULL, failed INTEGER NOT NULL
+    );
+    CREATE INDEX scans_file ON scans(file);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rifkb.corpus.folder import Corpus
+from rifkb.corpus.scans import deleted_count
 from rifkb.corpus.store import Overlap, SearchState, SourceCount, Store
 
 
@@ -28,10 +29,11 @@ class CorpusStatus:
     searches: tuple[SearchStatus, ...]
     overlap: tuple[Overlap, ...]
     retracted: tuple[str, ...]
+    deleted: int = 0  # records an update file's DeleteCitation removed (`rifkb scan`)
 
     @property
     def duplicates_removed(self) -> int:
-        return self.identified - self.records
+        return self.identified - self.records - self.deleted
 
 
 def corpus_status(corpus: Corpus, store: Store) -> CorpusStatus:
@@ -44,6 +46,7 @@ def corpus_status(corpus: Corpus, store: Store) -> CorpusStatus:
         searches=_searches(corpus, store, by_source),
         overlap=tuple(store.search_overlap()),
         retracted=tuple(store.retracted()),
+        deleted=deleted_count(store),
     )
 
 

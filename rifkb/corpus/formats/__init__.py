@@ -9,10 +9,9 @@ Writers return the text of a whole bibliography, deterministic for the same reco
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
-from rifkb.corpus.formats.base import Chunk, Reference, Skipped
+from rifkb.corpus.formats.base import Chunk, Reference, Skipped, tidy_reference
 from rifkb.corpus.formats.bibtex import write_bibtex
 from rifkb.corpus.formats.csl_json import write_csl_json
 from rifkb.corpus.formats.csv_table import write_csv
@@ -22,7 +21,7 @@ from rifkb.corpus.formats.medline import read_medline
 from rifkb.corpus.formats.pubmed_file import read_pubmed_xml
 from rifkb.corpus.formats.ris import read_ris, write_ris
 from rifkb.errors import BadInputError
-from rifkb.records import Record, clean_doi
+from rifkb.records import Record
 
 __all__ = [
     "READ_FORMATS", "WRITE_FORMATS", "Chunk", "Reference", "Skipped", "check_path", "detect_format",
@@ -52,7 +51,7 @@ def read_references(path: Path, fmt: str) -> Iterator[Chunk]:
     found = False
     for chunk in chunks:
         found = found or bool(chunk.references or chunk.skipped)
-        yield Chunk(tuple(_tidy(ref) for ref in chunk.references), chunk.skipped)
+        yield Chunk(tuple(tidy_reference(ref) for ref in chunk.references), chunk.skipped)
     if not found:
         what = "PubmedArticle" if fmt == "pubmed-xml" else f"{fmt} records"
         raise BadInputError(f"{path}: no {what} in this file")
@@ -72,17 +71,6 @@ def write_records(records: Iterable[Record], fmt: str) -> str:
     if fmt not in _WRITERS:
         raise BadInputError(f"unknown format {fmt!r}; choose one of {', '.join(WRITE_FORMATS)}")
     return _WRITERS[fmt](list(records))
-
-
-def _tidy(ref: Reference) -> Reference:
-    """What every reader's records share: the DOI as a DOI, not a resolver URL (Ovid,
-    Embase); a DOI field that holds no DOI is kept in `extra`, not lost."""
-    record = ref.record
-    doi = clean_doi(record.doi)
-    if doi == record.doi:
-        return ref
-    extra = {**record.extra, "doi_as_written": record.doi} if record.doi and not doi else record.extra
-    return Reference(replace(record, doi=doi, extra=extra), ref.line)
 
 
 def _read_text(path: Path) -> str:

@@ -5,10 +5,10 @@ in it is skipped and named, never a reason to drop the rest."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rifkb.records import Record
+from rifkb.records import Record, clean_doi
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,14 @@ def split_lines(text: str) -> list[str]:
     """Lines without their endings, whatever the endings (LF, CRLF, CR). Unlike
     str.splitlines, form feeds and other separators inside a line stay in it."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def tidy_reference(ref: Reference) -> Reference:
+    """What every reader's records share: the DOI as a DOI, not a resolver URL (Ovid,
+    Embase); a DOI field that holds no DOI is kept in `extra`, not lost."""
+    record = ref.record
+    doi = clean_doi(record.doi)
+    if doi == record.doi:
+        return ref
+    extra = {**record.extra, "doi_as_written": record.doi} if record.doi and not doi else record.extra
+    return Reference(replace(record, doi=doi, extra=extra), ref.line)

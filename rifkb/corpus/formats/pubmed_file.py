@@ -69,11 +69,11 @@ def _read_chunks(path: Path, splitter: XmlSplitter, chunk_size: int) -> Iterator
                 continue  # DeleteCitation in update files: nothing to store
             chunk.append(part)
             if len(chunk) >= chunk_size:
-                yield _chunk(path, chunk, number, splitter)
+                yield references_of_parts(path, chunk, number, _root(splitter))
                 number, chunk = number + len(chunk), []
         _check_root(path, splitter)
         if chunk:
-            yield _chunk(path, chunk, number, splitter)
+            yield references_of_parts(path, chunk, number, _root(splitter))
 
 
 def _check_root(path: Path, splitter: XmlSplitter) -> None:
@@ -85,9 +85,17 @@ def _check_root(path: Path, splitter: XmlSplitter) -> None:
         raise BadInputError(f"{path}: {what}")
 
 
-def _chunk(path: Path, parts: list[XmlPart], before: int, splitter: XmlSplitter) -> Chunk:
-    """The records of some articles; an article that cannot be read is named by line."""
-    name, attributes = splitter.root or ("PubmedArticleSet", {})
+def _root(splitter: XmlSplitter) -> tuple[str, dict[str, str]]:
+    return splitter.root or ("PubmedArticleSet", {})
+
+
+def references_of_parts(
+    path: Path, parts: list[XmlPart], before: int, root: tuple[str, dict[str, str]]
+) -> Chunk:
+    """The records of some articles (`before` articles of the file came earlier), parsed
+    under a root like the file's (`root`: name and attributes); an article that cannot be
+    read is named by line."""
+    name, attributes = root
     try:
         parsed = parse_entrez(wrap(parts, name, attributes))
     except PARSE_ERRORS:

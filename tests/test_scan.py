@@ -1,0 +1,331 @@
+"""`rifkb scan`: PubMed baseline and update files on a Dask cluster, into the corpus.
+
+Small baseline-like files (tests/pubmed_files.py): the 110 dev abstracts among generated
+off-topic records. The scan keeps exactly the on-topic ones, stores them as an import
+would and extracts them as `rifkb extract` would; it skips what it has scanned, applies
+update files (revisions, deletions), resumes after being killed, and reports a corrupt
+file while committing the others. The reader and the prefilter are checked on their own.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from rifkb.cli import app
+from rifkb.corpus.formats import read_records
+from rifkb.corpus.formats.pubmed_scan import Deletion, PubmedScanner
+from rifkb.corpus.scans import scanned_files
+from rifkb.corpus.store import Store
+from rifkb.errors import BadInputError
+from rifkb.kb.prefilter import Prefilter
+from rifkb.nlp.text import name_variants
+from rifkb.records.bibliographic import document_text
+from rifkb.rules import load_rules
+from tests.pubmed_files import (
+    Article,
+    baseline_files,
+    off_topic_article,
+    on_topic_articles,
+    revised,
+    write_pubmed_file,
+)
+
+runner = CliRunner()
+RULES = load_rules()
+PER_FILE = 300
+
+
+def _init(path: Path) -> Path:
+    result = runner.invoke(app, ["init", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def _scan(*args: str) -> object:
+    return runner.invoke(app, ["scan", *args])
+
+
+def _records(corpus: Path) -> dict[str, dict]:
+    with Store(corpus / "store.sqlite") as store:
+        return {r.uid: r.to_json() for r in store.records()}
+
+
+def _extractions(corpus: Path) -> dict[str, dict]:
+    with Store(corpus / "store.sqlite") as store:
+        return {x.doc_id: x.to_json() for x in store.extractions()}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> tuple[list[Path], set[str]]:
+    """Three baseline-like files of 300 records, the 110 dev abstracts among them."""
+    return baseline_files(tmp_path_factory.mktemp("baseline"), 3, PER_FILE)
+
+
+@pytest.fixture(scope="module")
+def scanned(files, tmp_path_factory) -> tuple[Path, str]:
+    """A corpus scanned from the three files with --workers 2: (its folder, the output)."""
+    corpus = _init(tmp_path_factory.mktemp("scanned") / "corpus")
+    result = _scan(str(files[0][0].parent), "--workers", "2", "-c", str(corpus))
+    assert result.exit_code == 0, result.output
+    return corpus, result.stdout
+
+
+# --- end to end ----------------------------------------------------------------------------
+
+
+def test_scan_keeps_exactly_the_on_topic_records_and_a_second_run_does_nothing(files, scanned):
+    corpus, output = scanned
+    on_topic = files[1]
+    assert output == (
+        "files: 3 scanned, 0 skipped as done, 0 failed; records read 900, kept 110, new 110, "
+        "updated 0, deleted 0, failed 0\n"
+    )
+    assert {uid.removeprefix("pmid:") for uid in _records(corpus)} == on_topic
+    assert set(_extractions(corpus)) == {f"pmid:{p}" for p in on_topic}
+    again = _scan(str(files[0][0].parent), "--workers", "2", "-c", str(corpus))
+    assert again.exit_code == 0, again.output
+    assert again.stdout.startswith("files: 0 scanned, 3 skipped as done, 0 failed; records read 0,")
+    with Store(corpus / "store.sqlite") as store:
+        logged = scanned_files(store)
+        assert [s.file for s in logged] == [p.name for p in files[0]]
+        assert sum(s.records_read for s in logged) == 900
+        assert [(c.kind, c.records) for c in store.source_counts()] == [("scan", n) for n in
+                                                                        (s.kept for s in logged)]  # fmt: skip
+
+
+def test_scanned_records_and_extractions_equal_imported_and_extracted_ones(files, scanned, tmp_path):
+    """The same articles imported with `rifkb import` and extracted with `rifkb extract`
+    give the same records and the same extractions; `rifkb extract` after the scan finds
+    nothing to do."""
+    corpus, _ = scanned
+    topical = write_pubmed_file(tmp_path / "on-topic.xml", on_topic_articles())
+    imported = _init(tmp_path / "imported")
+    assert runner.invoke(app, ["import", str(topical), "-c", str(imported)]).exit_code == 0
+    assert runner.invoke(app, ["extract", "-c", str(imported)]).exit_code == 0
+    assert _records(corpus) == _records(imported)
+    assert _extractions(corpus) == _extractions(imported)
+    copy = tmp_path / "copy"
+    shutil.copytree(corpus, copy)
+    result = runner.invoke(app, ["extract", "-c", str(copy)])
+    assert result.stdout.startswith("extracted 0, unchanged 110, failed 0")
+
+
+def test_an_update_file_revises_and_deletes(files, scanned, tmp_path):
+    """A newer revision replaces the record (even when it no longer names a concept: the
+    corpus holds it), DeleteCitation removes records (kept as history, counted in status),
+    and the extractions follow."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(scanned[0], corpus)
+    dev = {a.pmid: a for a in on_topic_articles()}
+    first, second, third, fourth = sorted(dev)[:4]
+    plain = off_topic_article(1, __import__("random").Random(1))
+    update = [
+        revised(
+            dev[first], "Intravenous immunoglobulin in women with recurrent implantation failure: revised"
+        ),
+        Article(second, plain.title, plain.abstract, "Geology", 2025, revised="2025-07-01"),
+    ]
+    write_pubmed_file(tmp_path / "pubmed26n0004.xml.gz", update, deleted=[third, fourth, "1"])
+    result = _scan(str(tmp_path / "pubmed26n0004.xml.gz"), "--workers", "1", "-c", str(corpus))
+    assert result.exit_code == 0, result.output
+    assert "kept 2, new 0, updated 2, deleted 2, failed 0" in result.stdout
+    records, extractions = _records(corpus), _extractions(corpus)
+    assert records[f"pmid:{first}"]["title"].endswith(": revised")
+    assert records[f"pmid:{second}"]["title"] == plain.title
+    assert not {f"pmid:{third}", f"pmid:{fourth}"} & (set(records) | set(extractions))
+    assert not extractions[f"pmid:{second}"]["mentions"]
+    with Store(corpus / "store.sqlite") as store:
+        assert [v.record.pmid for v in store.versions(f"pmid:{third}")] == [third]
+    status = json.loads(runner.invoke(app, ["status", "-c", str(corpus), "--json"]).stdout)
+    # the two revised records were brought by two files: counted once each as duplicates
+    assert (status["records"], status["deleted"], status["duplicates_removed"]) == (108, 2, 2)
+    assert "deleted by PubMed 2" in runner.invoke(app, ["status", "-c", str(corpus)]).stdout
+    assert runner.invoke(app, ["extract", "-c", str(corpus)]).stdout.startswith("extracted 0, unchanged 108")
+
+
+def test_a_killed_scan_resumes_without_duplicates(files, scanned, tmp_path):
+    corpus = _init(tmp_path / "corpus")
+    command = [sys.executable, "-c", "from rifkb.cli import main; main()", "scan", str(files[0][0].parent),
+               "--workers", "1", "-c", str(corpus)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        children = _wait_for_first_commit(process, corpus / "store.sqlite")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    for child in children:  # the local cluster's processes die with it, or here
+        if child.is_running():
+            child.kill()
+    with Store(corpus / "store.sqlite") as store:
+        committed = len(scanned_files(store))
+    assert 1 <= committed < 3
+    result = _scan(str(files[0][0].parent), "--workers", "1", "-c", str(corpus))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"files: {3 - committed} scanned, {committed} skipped as done, 0 failed")
+    assert _records(corpus) == _records(scanned[0])
+    assert _extractions(corpus) == _extractions(scanned[0])
+    with Store(corpus / "store.sqlite") as store, Store(scanned[0] / "store.sqlite") as whole:
+        assert store.source_counts() == whole.source_counts()
+        assert [s.file for s in scanned_files(store)] == [s.file for s in scanned_files(whole)]
+
+
+def _wait_for_first_commit(process: subprocess.Popen, store: Path) -> list[psutil.Process]:
+    deadline = time.monotonic() + 60
+    children: list[psutil.Process] = []
+    while time.monotonic() < deadline:
+        children = psutil.Process(process.pid).children(recursive=True) or children
+        if store.exists():
+            try:
+                with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+                    if db.execute("SELECT count(*) FROM scans").fetchone()[0]:
+                        return children
+            except sqlite3.OperationalError:  # not made yet
+                pass
+        assert process.poll() is None, "the scan ended before it could be killed"
+        time.sleep(0.005)
+    raise AssertionError("no file committed within a minute")
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> str:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_a_corrupt_file_is_retried_then_reported_while_the_others_are_committed(files, scheduler, tmp_path):
+    corpus = _init(tmp_path / "corpus")
+    good = files[0][0]
+    data = gzip.decompress(files[0][1].read_bytes())
+    corrupt = tmp_path / "pubmed26n0002.xml.gz"
+    corrupt.write_bytes(gzip.compress(data[: len(data) // 2] + b"<Pubmed<<Article>" + data[len(data) // 2 :]))
+    result = _scan(str(good), str(corrupt), "--scheduler", scheduler, "-c", str(corpus))
+    assert result.exit_code == 1
+    assert result.stdout.startswith("files: 1 scanned, 0 skipped as done, 1 failed;")
+    assert f"rifkb: {corrupt}: {corrupt}:" in result.stderr and "malformed XML" in result.stderr
+    assert "Traceback" not in result.stderr
+    with Store(corpus / "store.sqlite") as store:
+        assert [s.file for s in scanned_files(store)] == [good.name]
+
+
+def test_bad_input_is_one_line(tmp_path, files):
+    corpus = _init(tmp_path / "corpus")
+    tmp_path.joinpath("x.xml").write_text("<eSearchResult/>")
+    tmp_path.joinpath("empty").mkdir()
+    cases = [
+        ([str(tmp_path / "x.xml")], "x.xml: not a PubMed file (no <PubmedArticleSet> at its start)"),
+        ([str(tmp_path / "missing.xml.gz")], "missing.xml.gz: no such file or folder"),
+        ([str(tmp_path / "empty")], "empty: no PubMed files (*.xml.gz, *.xml) in this folder"),
+        ([str(files[0][0]), "--scheduler", "tcp://127.0.0.1:9", "--workers", "2"], "not both"),
+    ]
+    for args, message in cases:
+        result = _scan(*args, "-c", str(corpus))
+        assert result.exit_code == 1, args
+        assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_an_unreachable_scheduler_or_corpus_is_one_line(tmp_path, files):
+    corpus = _init(tmp_path / "corpus")
+    result = _scan(str(files[0][0]), "--scheduler", "tcp://127.0.0.1:9", "-c", str(corpus))
+    assert result.exit_code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
+    result = _scan(str(files[0][0]), "-c", str(tmp_path / "nowhere"))
+    assert result.exit_code == 1 and result.stderr.startswith("rifkb: ") and "Traceback" not in result.output
+
+
+# --- the reader -----------------------------------------------------------------------------
+
+TRICKY = """<PubmedArticle><MedlineCitation><PMID Version="1">555</PMID><Article>
+<ArticleTitle>CD56<sup>+</sup> uterine <i>natural killer</i> cells &amp; IVIg:
+  a &lt;pilot&gt; study</ArticleTitle>
+<Abstract><AbstractText Label="BACKGROUND" NlmCategory="BACKGROUND">Recurrent
+ implantation\tfailure (RIF) &#x3b1; <mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mi>p</mml:mi></mml:math> &lt; 0.05.</AbstractText>
+<AbstractText>   </AbstractText><AbstractText Label="RESULTS">TNF-<b>α</b>  rose.</AbstractText></Abstract>
+</Article></MedlineCitation></PubmedArticle>
+<PubmedArticle><MedlineCitation><PMID Version="1">556</PMID><Article><ArticleTitle></ArticleTitle>
+<VernacularTitle>Fallo de implantación</VernacularTitle></Article></MedlineCitation></PubmedArticle>"""  # noqa: E501
+
+
+def test_the_reader_gives_the_text_the_full_parser_gives(tmp_path):
+    """Title and abstract as the pipeline would read them from the parsed record, for real
+    abstracts and for markup, entities, white space and a vernacular title."""
+    path = write_pubmed_file(tmp_path / "f.xml.gz", on_topic_articles(), deleted=["7", "8"])
+    text = (
+        gzip.decompress(path.read_bytes())
+        .decode()
+        .replace("<PubmedArticleSet>\n", "<PubmedArticleSet>" + TRICKY)
+    )
+    path.write_bytes(gzip.compress(text.encode()))
+    parsed = [r for chunk in read_records(path, "pubmed-xml") for r in chunk]
+    items = list(PubmedScanner(path))
+    assert items[-1] == Deletion(("7", "8"))
+    articles = items[:-1]
+    assert [a.pmid for a in articles] == [r.pmid for r in parsed]
+    assert [a.text for a in articles] == [document_text(r)[0] for r in parsed]
+    assert articles[0].text.startswith(
+        "CD56+ uterine natural killer cells & IVIg: a <pilot> study\n\nBACKGROUND: "
+    )
+
+
+def test_the_reader_refuses_what_is_not_pubmed(tmp_path):
+    other = tmp_path / "other.xml"
+    other.write_text("<eSummaryResult><DocSum/></eSummaryResult>")
+    with pytest.raises(BadInputError, match="not a PubMed file"):
+        list(PubmedScanner(other))
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(write_pubmed_file(tmp_path / "whole.xml.gz", on_topic_articles()[:5]).read_bytes()[:-40])
+    with pytest.raises(BadInputError, match="cut.xml.gz"):
+        list(PubmedScanner(cut))
+
+
+# --- the prefilter --------------------------------------------------------------------------
+
+PREFILTER = Prefilter(RULES)
+_FILLER = st.text(st.sampled_from("abcdefghij klmnop,.;()-0123456789ABCDEF\n"), max_size=60)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(term=st.sampled_from(RULES.terms), data=st.data(), before=_FILLER, after=_FILLER,
+       left=st.sampled_from(" (,;\n/\""), right=st.sampled_from(" ),.;:\n/"))  # fmt: skip
+def test_any_spelling_of_a_name_as_a_whole_word_is_kept(term, data, before, after, left, right):
+    spelling = data.draw(st.sampled_from(sorted(name_variants(term.text, term.case_sensitive))))
+    assert PREFILTER.concerns(f"{before}{left}{spelling}{right}{after}")
+
+
+def test_every_dev_record_the_extractor_finds_a_mention_in_is_kept_and_no_off_topic_one(nlp):
+    from rifkb.nlp.reading import extract_record
+    from rifkb.records import AbstractSection, Record
+
+    lines = (Path(__file__).parent / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    dev = [json.loads(line) for line in lines]
+    records = [Record.from_json(d) for d in dev]
+    found = [bool(extract_record(nlp, r).mentions) for r in records]
+    assert sum(found) > 100
+    assert all(PREFILTER.concerns(document_text(r)[0]) for r, f in zip(records, found, strict=True) if f)
+    rng = __import__("random").Random(7)
+    for pmid in range(40):
+        a = off_topic_article(pmid, rng)
+        record = Record(pmid=str(pmid), title=a.title, abstract=(AbstractSection(a.abstract),))
+        assert not PREFILTER.concerns(document_text(record)[0])
+        assert not extract_record(nlp, record).mentions
+
+
+def test_a_pattern_word_or_a_rate_list_keeps_a_record():
+    assert PREFILTER.concerns("Women with two or more unsuccessful cycles")  # patterns.tsv: fail,unsuccessful
+    assert PREFILTER.concerns("Rates of abortion were low")  # rate_heads.tsv within a rate list
+    assert not PREFILTER.concerns("Abortion was discussed")  # a rate head without 'rate'
+    assert not PREFILTER.concerns("The NKX2 gene and the word rifle")  # no whole word
