@@ -9,8 +9,8 @@ MeSH and references; gzipped like PubMed's, ~6 KB of XML per record) in a tempor
 folder, then scans them into a fresh corpus per run, on a local cluster of 1, then 2,
 single-threaded worker processes. Cluster start-up and the workers' first pipeline build
 are left out (a scan of PubMed's 1,300 files pays them once); the commits of the one
-writer are in. Peak memory is each worker's maximum RSS (getrusage), asked of the
-workers. Then, in this process, the parts alone on one file: the reader (gunzip, lxml,
+writer are in. Peak memory is each worker's peak resident memory (VmHWM), asked of
+the workers. Then, in this process, the parts alone on one file: the reader (gunzip, lxml,
 title and abstract), the prefilter, the full field parser (Bio.Entrez) and the pipeline
 on the kept records. Medians of --repeats runs; the load average before and after says
 how quiet the machine was.
@@ -43,6 +43,16 @@ from tests.pubmed_files import baseline_files  # noqa: E402
 
 
 def peak_rss_mib() -> float:
+    """This process's peak resident memory: Linux's VmHWM. Not getrusage's ru_maxrss: a
+    worker process is started by fork and exec, and Linux counts in its ru_maxrss the
+    memory of the process it was forked from (this one, with the files it made)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
