@@ -68,7 +68,7 @@ def scan_run(paths: list[Path], workers: int, folder: Path, payload: RulesPayloa
 
     corpus = init_corpus(folder)
     with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                      silence_logs=logging.CRITICAL) as cluster,
         Client(cluster) as client,
         corpus.open_store() as store,

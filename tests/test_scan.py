@@ -204,7 +204,7 @@ def _wait_for_first_commit(process: subprocess.Popen, store: Path) -> list[psuti
 def scheduler() -> str:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
@@ -329,3 +329,48 @@ def test_a_pattern_word_or_a_rate_list_keeps_a_record():
     assert PREFILTER.concerns("Rates of abortion were low")  # rate_heads.tsv within a rate list
     assert not PREFILTER.concerns("Abortion was discussed")  # a rate head without 'rate'
     assert not PREFILTER.concerns("The NKX2 gene and the word rifle")  # no whole word
+
+
+def test_a_pattern_word_keeps_a_record_only_when_its_pattern_matches():
+    # "fail", "frozen", "interleukin", "cd4" are words patterns.tsv requires: PubMed is
+    # full of them ("heart failure"); the record is kept when a pattern then matches
+    assert not PREFILTER.concerns("Heart failure after failed transcatheter valve implantation")
+    assert not PREFILTER.concerns("Frozen and vitrified samples of permafrost were tested")
+    assert PREFILTER.concerns("Women with three or more failed embryo transfers")
+    assert PREFILTER.concerns("The live birth was recorded")  # a required word and a name
+
+
+_PIECES = st.sampled_from(
+    ["failure", "failed", "fail", "frozen", "embryo transfers", "implantation", "recurrent", "rates of",
+     "pregnancy", "abortion", "live birth", "interleukin", "CD4+", "three or more", "2", "women with",
+     "IVF", "NK cells", "heart", "rates", "soil", "(", ")", ",", ".", "after", "and", "cycles"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=24).map(" ".join))
+def test_a_text_in_which_the_pipeline_finds_a_concept_is_always_kept(nlp, text):
+    from rifkb.nlp.reading import extract_record
+    from rifkb.records import AbstractSection, Record
+
+    record = Record(pmid="1", title="A study", abstract=(AbstractSection(text),))
+    if extract_record(nlp, record).mentions:
+        assert PREFILTER.concerns(document_text(record)[0])
+
+
+def test_a_record_the_prefilter_lets_through_but_that_names_nothing_is_not_kept(tmp_path):
+    # "abortion" is a rate head and the text has "rates": the prefilter keeps it; the
+    # pipeline finds no concept in it, so neither does the scan
+    dev = on_topic_articles()[:2]
+    plain = off_topic_article(1, __import__("random").Random(3))
+    tricky = [
+        Article("90000001", "Abortion law in Europe", "Debates on abortion shaped policy. Tax rates changed.",
+                "Law Review", 2020),
+        Article("90000002", "Heart failure after failed valve implantation", plain.abstract, "Heart", 2021),
+    ]  # fmt: skip
+    path = write_pubmed_file(tmp_path / "pubmed26n0001.xml.gz", [*dev, *tricky])
+    corpus = _init(tmp_path / "corpus")
+    result = _scan(str(path), "--workers", "1", "-c", str(corpus))
+    assert result.exit_code == 0, result.output
+    assert "records read 4, kept 2, new 2," in result.stdout
+    assert set(_records(corpus)) == {f"pmid:{a.pmid}" for a in dev}

@@ -10,8 +10,9 @@ counterpart here, built from the same rule set:
    spellings go into two Aho–Corasick automata (pyahocorasick, one pass over each folded
    text, in C) and each hit's two neighbouring characters are checked;
 2. patterns.tsv: a pattern is tried only when the text holds one of its `requires`
-   words (a substring of the lower-case folded text), so such a word here keeps the
-   record; a pattern without `requires` is run as it is;
+   words (a substring of the lower-case folded text); here too, and the record is kept
+   when it matches ("heart failure" holds "fail" and names nothing); a pattern without
+   `requires` is run as it is;
 3. rate_heads.tsv: a bare outcome word counts inside a list governed by "rate(s)", so
    the word anywhere (as a substring) in a text that has "rate" or "rates" keeps it;
 4. abbreviations take the concept of a long form that is itself a mention (1 or 2), and
@@ -37,8 +38,8 @@ from rifkb.rules import RuleSet
 _RATE_WORD = re.compile(r"\brates?\b")
 _WORD_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _WORD_CASED = _WORD_LOWER | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-# what a key of the lower-case automaton stands for
-_NAME, _WORD_REQUIRED, _RATE_HEAD = 0, 1, 2
+# what a key of the lower-case automaton stands for (one key can be all three: flags)
+_NAME, _WORD_REQUIRED, _RATE_HEAD = 1, 2, 4
 
 
 class Prefilter:
@@ -52,12 +53,17 @@ class Prefilter:
             if term.case_sensitive:
                 cased |= name_variants(term.text, keep_case=True)
             else:
-                lower.update(dict.fromkeys(name_variants(term.text, keep_case=False), _NAME))
-        for pattern in rules.patterns:  # a required word keeps the record, whatever else
-            lower.update(dict.fromkeys(pattern.requires, _WORD_REQUIRED))
+                for variant in name_variants(term.text, keep_case=False):
+                    lower[variant] = lower.get(variant, 0) | _NAME
+        # a required word found, the patterns that require it are run
+        self._requiring: dict[str, list[re.Pattern[str]]] = {}
+        for pattern in rules.patterns:
+            for word in pattern.requires:
+                self._requiring.setdefault(word, []).append(pattern.regex)
+                lower[word] = lower.get(word, 0) | _WORD_REQUIRED
         self._patterns = tuple(p.regex for p in rules.patterns if not p.requires)
         for word in rules.rate_heads:
-            lower.setdefault(word, _RATE_HEAD)
+            lower[word] = lower.get(word, 0) | _RATE_HEAD
         self._lower = _automaton({k: (len(k), kind) for k, kind in lower.items() if k})
         self._cased = _automaton({k: (len(k), _NAME) for k in cased if k})
 
@@ -65,12 +71,13 @@ class Prefilter:
         """Whether the pipeline could find a concept mention in this text."""
         folded = fold(text)
         rate_heads = False
+        required: set[str] = set()
         for end, (length, kind) in self._lower.iter(folded):
-            if kind == _WORD_REQUIRED:
-                return True
-            if kind == _RATE_HEAD:
+            if kind & _WORD_REQUIRED:
+                required.add(folded[end + 1 - length : end + 1])
+            if kind & _RATE_HEAD:
                 rate_heads = True
-            elif _whole_word(folded, end + 1 - length, end + 1, _WORD_LOWER):
+            if kind & _NAME and _whole_word(folded, end + 1 - length, end + 1, _WORD_LOWER):
                 return True
         if rate_heads and _RATE_WORD.search(folded):
             return True
@@ -78,7 +85,8 @@ class Prefilter:
         if any(_whole_word(cased, end + 1 - length, end + 1, _WORD_CASED) for end, (length, _) in
                self._cased.iter(cased)):  # fmt: skip
             return True
-        return any(p.search(cased) for p in self._patterns)
+        patterns = {p for word in required for p in self._requiring[word]}
+        return any(p.search(cased) for p in (*self._patterns, *patterns))
 
 
 def _automaton(keys: dict[str, tuple[int, int]]) -> ahocorasick.Automaton:

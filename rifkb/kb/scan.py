@@ -181,8 +181,10 @@ def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
     from distributed import Client, LocalCluster
 
     if scheduler is None:
+        # its dashboard on a free port: 8787 may be another cluster's (a second scan, a
+        # notebook's), and Dask would take another port only after a failed try
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL)  # fmt: skip
+                               dashboard_address=":0", silence_logs=logging.CRITICAL)  # fmt: skip
         with cluster, Client(cluster) as client:
             yield client
         return

@@ -103,8 +103,9 @@ def scan_file(
 ) -> FileScan:
     """Scan one file: keep each article the prefilter says concerns the corpus, and each
     whose PMID the corpus holds (a new revision of a record held is always applied, even
-    if it no longer names a concept); parse and extract what is kept. `progress(bytes
-    read, file size, articles read)` is called every PROGRESS_EVERY articles."""
+    if it no longer names a concept); parse and extract what is kept, and keep of it
+    what the pipeline finds a concept in (`_on_topic`). `progress(bytes read, file size,
+    articles read)` is called every PROGRESS_EVERY articles."""
     started = time.perf_counter()
     prefilter, nlp = tools(rules)
     scanner = PubmedScanner(Path(path))
@@ -120,9 +121,21 @@ def scan_file(
             kept.append((item.tag, item.xml()))
         if progress is not None and read % PROGRESS_EVERY == 0:
             progress(scanner.bytes_read, scanner.size, read)
-    records = records_of_xml(Path(path), kept)
-    results = tuple(_safe(nlp, record) for record in records)
+    records, results = _on_topic(records_of_xml(Path(path), kept), nlp, held)
     if progress is not None:
         progress(scanner.size, scanner.size, read)
-    return FileScan(path, scanner.sha256, read, tuple(records), results, tuple(deleted),
+    return FileScan(path, scanner.sha256, read, records, results, tuple(deleted),
                     time.perf_counter() - started)  # fmt: skip
+
+
+def _on_topic(records: list[Record], nlp: Language, held: frozenset[str]) -> tuple[tuple, tuple]:
+    """The records kept, with their extractions: those in which the pipeline found a
+    concept (the prefilter lets through a few in which it finds none: a name inside a
+    longer one, a rate word far from its list), those the corpus holds (their revisions
+    are taken whatever they name) and those it failed to read (reported, not lost)."""
+    kept = []
+    for record in records:
+        result = _safe(nlp, record)
+        if record.pmid in held or isinstance(result, ExtractionFailure) or result.mentions:
+            kept.append((record, result))
+    return tuple(r for r, _ in kept), tuple(x for _, x in kept)
