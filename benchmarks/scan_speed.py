@@ -159,7 +159,8 @@ def main() -> None:
     for name in parts[0]:
         print(f"| {name} | {statistics.median(p[name] for p in parts):,.0f} |")
     print(f"\nload average (1, 5, 15 min) before {load_before}, after {load_after}; "
-          f"peak RSS of this process (writer) {peak_rss_mib():.0f} MiB")  # fmt: skip
+          f"peak memory of this process (the writer; it also made the files and held one file for the "
+          f"parts alone) {peak_rss_mib():.0f} MiB")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -374,3 +374,28 @@ def test_a_record_the_prefilter_lets_through_but_that_names_nothing_is_not_kept(
     assert result.exit_code == 0, result.output
     assert "records read 4, kept 2, new 2," in result.stdout
     assert set(_records(corpus)) == {f"pmid:{a.pmid}" for a in dev}
+
+
+def _peak_memory_reading(path: Path) -> float:
+    """MiB of peak resident memory of a fresh process that reads `path` through."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from rifkb.corpus.formats.pubmed_scan import PubmedScanner\n"
+        "for item in PubmedScanner(Path(sys.argv[1])):\n"
+        "    getattr(item, 'text', None)\n"
+        "status = open('/proc/self/status').read().splitlines()\n"
+        "print(next(int(line.split()[1]) for line in status if line.startswith('VmHWM:')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    return int(done.stdout) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
+def test_the_reader_holds_one_article_at_a_time_whatever_the_file_size(tmp_path):
+    rng = __import__("random").Random(5)
+    small = write_pubmed_file(tmp_path / "small.xml.gz", [off_topic_article(i, rng) for i in range(1, 301)])
+    large = write_pubmed_file(tmp_path / "large.xml.gz", [off_topic_article(i, rng) for i in range(1, 6001)])
+    assert large.stat().st_size > 15 * small.stat().st_size
+    # 20 times the articles (~35 MB of XML): the same memory, within what the runtime varies
+    assert _peak_memory_reading(large) < _peak_memory_reading(small) + 15
