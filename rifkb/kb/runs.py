@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from spacy.language import Language
 
@@ -41,7 +41,7 @@ def extract_records(
     return _results(records, model, rules_dir, workers, as_text=False)
 
 
-def _results(records: Iterable[Record], model: str | None, rules_dir: str | None, workers: int,
+def _results(records: Iterable[Record | StoredRecord], model: str | None, rules_dir: str | None, workers: int,
              as_text: bool) -> Iterator[Any]:  # fmt: skip
     """Extractions (or, `as_text`, ExtractionTexts, made where the extraction is) in the
     order of the records."""
@@ -77,12 +77,24 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
-def _safe(nlp: Language, record: Record, as_text: bool = False) -> Any:
+def _safe(nlp: Language, record: Record | StoredRecord, as_text: bool = False) -> Any:
+    """The extraction of a record (or of a record as the store keeps it, decoded here: in
+    a worker, not in the process that feeds them all), or the failure in its place."""
+    uid = record.uid
     try:
+        if isinstance(record, StoredRecord):
+            record = Record.from_json(json.loads(record.text))
         extraction = extract_record(nlp, record)
         return ExtractionText.of(extraction) if as_text else extraction
     except Exception as exc:  # one bad document must not stop a corpus run
-        return ExtractionFailure(record.uid, f"{type(exc).__name__}: {exc}")
+        return ExtractionFailure(uid, f"{type(exc).__name__}: {exc}")
+
+
+class StoredRecord(NamedTuple):
+    """A record as the store keeps it: its key and its JSON text."""
+
+    uid: str
+    text: str
 
 
 _worker_nlp: Language | None = None
@@ -107,7 +119,7 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _extract_chunk(records: list[Record], as_text: bool) -> list[Any]:
+def _extract_chunk(records: list[Record | StoredRecord], as_text: bool) -> list[Any]:
     assert _worker_nlp is not None
     return [_safe(_worker_nlp, r, as_text) for r in records]
 
@@ -143,17 +155,16 @@ def extract_corpus(
     version = pipeline_fingerprint(model, str(folder))
     rules = rule_set_ref(corpus, folder)
     state = store.extraction_state()
-    # Which records to read is decided on the stored texts; a record is decoded only as it
-    # is sent to the pipeline, while the workers already read the ones before it (decoding
-    # all of them first would leave 2 workers waiting for a twentieth of the run).
+    # Which records to read is decided on the stored texts (their hash is the record's);
+    # each is decoded where it is read, by a worker (decoding all of them here first
+    # would leave 2 workers waiting for a twentieth of the run).
     texts = store.record_texts()
     stamps = {uid: ExtractionStamp(version, text_hash(data)) for uid, data in texts}
-    todo = [data for uid, data in texts if force or state.get(uid) != stamps[uid]]
-    records = (Record.from_json(json.loads(data)) for data in todo)
+    todo = [StoredRecord(uid, data) for uid, data in texts if force or state.get(uid) != stamps[uid]]
     done, failures, batch = 0, [], []
     # the JSON the store keeps is made with each extraction (in the workers), not by the
     # one process that stores them all: it would hold back 2 workers by a tenth
-    with contextlib.closing(_results(records, model, str(folder), workers, as_text=True)) as results:
+    with contextlib.closing(_results(todo, model, str(folder), workers, as_text=True)) as results:
         for result in results:
             batch.append(result)
             if isinstance(result, ExtractionFailure):
