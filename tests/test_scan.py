@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import psutil
@@ -399,3 +400,49 @@ def test_the_reader_holds_one_article_at_a_time_whatever_the_file_size(tmp_path)
     assert large.stat().st_size > 15 * small.stat().st_size
     # 20 times the articles (~35 MB of XML): the same memory, within what the runtime varies
     assert _peak_memory_reading(large) < _peak_memory_reading(small) + 15
+
+
+_SAMPLES = Path(__file__).parent.parent.parent / "shared" / "samples"
+
+
+def _is_pubmed(path: Path) -> bool:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            return b"<PubmedArticleSet" in handle.read(4096)
+    except (OSError, EOFError, zlib.error):
+        return path.name.endswith(".xml.gz")  # a damaged one, kept as such
+
+
+_REAL_PUBMED = sorted(
+    p
+    for p in (_SAMPLES.rglob("*") if _SAMPLES.is_dir() else ())
+    if p.is_file() and p.name.endswith((".xml", ".xml.gz")) and _is_pubmed(p)
+)
+
+
+@pytest.mark.skipif(not _REAL_PUBMED, reason="../shared/samples is not beside the repository")
+@pytest.mark.parametrize("path", _REAL_PUBMED, ids=lambda p: str(p.relative_to(_SAMPLES)))
+def test_on_real_pubmed_files_a_worker_reads_what_import_reads_or_says_why_in_one_line(path):
+    """Files NCBI wrote, copies with a BOM, CRLF line ends, cut short or re-encoded, and
+    inputs that once crashed rifkb: a file `rifkb import` reads gives the same texts and
+    the same records; one it refuses is either refused in one line naming the file, or
+    read for the articles kept (the full parser only sees those)."""
+    from rifkb.kb.scan_worker import RulesPayload, scan_file
+    from rifkb.nlp import pipeline_fingerprint
+    from rifkb.rules import RULES_DIR
+
+    try:
+        records = [r for chunk in read_records(path, "pubmed-xml") for r in chunk]
+    except BadInputError:
+        records = None
+    payload = RulesPayload(dict(RULES.texts), RULES.fingerprint, pipeline_fingerprint(None, str(RULES_DIR)))
+    try:
+        texts = [(a.pmid, a.text) for a in PubmedScanner(path) if not isinstance(a, Deletion)]
+        scanned = scan_file(str(path), payload, frozenset(pmid for pmid, _ in texts))  # all kept
+    except BadInputError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+        return
+    if records is not None:
+        assert texts == [(r.pmid, document_text(r)[0]) for r in records]
+        assert [r.to_json() for r in scanned.records] == [r.to_json() for r in records]
