@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rifkb.corpus.folder import init_corpus  # noqa: E402
 from rifkb.corpus.formats.pubmed_scan import PubmedScanner, ScannedArticle, records_of_xml  # noqa: E402
 from rifkb.kb.prefilter import Prefilter  # noqa: E402
-from rifkb.kb.runs import _safe  # noqa: E402
+from rifkb.kb.runs import extraction_or_failure  # noqa: E402
 from rifkb.kb.scan import scan_corpus  # noqa: E402
 from rifkb.kb.scan_worker import RulesPayload, tools  # noqa: E402
 from rifkb.nlp import build_pipeline, pipeline_fingerprint  # noqa: E402
@@ -107,7 +107,7 @@ def parts_alone(path: Path, prefilter: Prefilter) -> dict[str, float]:
     nlp = build_pipeline(None, str(RULES_DIR))
     start = time.perf_counter()
     for record in records:
-        _safe(nlp, record)
+        extraction_or_failure(nlp, record)
     seconds = time.perf_counter() - start
     rates[f"pipeline on the {len(records)} kept, per record read"] = len(articles) / seconds
     return rates

@@ -58,12 +58,7 @@ def current_decisions(store: Store) -> dict[str, ScreeningDecision]:
 
 def screening_history(store: Store, uid: str | None = None) -> list[ScreeningDecision]:
     """Every decision, oldest first; of one record when `uid` is given."""
-    if uid is None:
-        rows = store.rows(f"SELECT {_DECISION_COLUMNS} FROM screening ORDER BY id")
-    else:
-        key = store.get(uid).uid
-        rows = store.rows(f"SELECT {_DECISION_COLUMNS} FROM screening WHERE uid = ? ORDER BY id", (key,))
-    return [_decision(row) for row in rows]
+    return [_decision(row) for row in _oldest_first(store, "screening", _DECISION_COLUMNS, uid)]
 
 
 def decision_of(store: Store, uid: str) -> str:
@@ -117,12 +112,15 @@ def check_correction(c: Correction) -> None:
 
 def corrections(store: Store, uid: str | None = None) -> list[Correction]:
     """Every correction, oldest first; of one record when `uid` is given."""
+    return [_correction(row) for row in _oldest_first(store, "corrections", _CORRECTION_COLUMNS, uid)]
+
+
+def _oldest_first(store: Store, table: str, columns: str, uid: str | None) -> list[tuple]:
+    """The rows of a review table in the order they were written; of one record (by any
+    of its ids, as `Store.get` resolves them) when `uid` is given."""
     if uid is None:
-        rows = store.rows(f"SELECT {_CORRECTION_COLUMNS} FROM corrections ORDER BY id")
-    else:
-        key = store.get(uid).uid
-        rows = store.rows(f"SELECT {_CORRECTION_COLUMNS} FROM corrections WHERE uid = ? ORDER BY id", (key,))
-    return [_correction(row) for row in rows]
+        return store.rows(f"SELECT {columns} FROM {table} ORDER BY id")
+    return store.rows(f"SELECT {columns} FROM {table} WHERE uid = ? ORDER BY id", (store.get(uid).uid,))
 
 
 def corrections_by_record(store: Store) -> dict[str, list[Correction]]:

@@ -638,9 +638,8 @@ def _dump(record: Record) -> str:
 
 
 def _dump_extraction(extraction: Extraction | ExtractionText) -> str:
-    if isinstance(extraction, ExtractionText):
-        return extraction.data
-    return json.dumps(extraction.to_json(), sort_keys=True)
+    text = extraction if isinstance(extraction, ExtractionText) else ExtractionText.of(extraction)
+    return text.data
 
 
 def _older(candidate: str | None, current: str | None) -> bool:

@@ -48,7 +48,7 @@ def _results(records: Iterable[Record | StoredRecord], model: str | None, rules_
     if workers <= 1:
         nlp = build_pipeline(model, rules_dir)
         for record in records:
-            yield _safe(nlp, record, as_text)
+            yield extraction_or_failure(nlp, record, as_text)
         return
     # Fail here, with one clear error, rather than in every worker: the rules compile in
     # milliseconds; a model has to be loaded to know it loads.
@@ -77,7 +77,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
-def _safe(nlp: Language, record: Record | StoredRecord, as_text: bool = False) -> Any:
+def extraction_or_failure(nlp: Language, record: Record | StoredRecord, as_text: bool = False) -> Any:
     """The extraction of a record (or of a record as the store keeps it, decoded here: in
     a worker, not in the process that feeds them all), or the failure in its place."""
     uid = record.uid
@@ -121,7 +121,7 @@ def _watch_parent(parent: int) -> None:
 
 def _extract_chunk(records: list[Record | StoredRecord], as_text: bool) -> list[Any]:
     assert _worker_nlp is not None
-    return [_safe(_worker_nlp, r, as_text) for r in records]
+    return [extraction_or_failure(_worker_nlp, r, as_text) for r in records]
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:

@@ -352,9 +352,9 @@ class _Writer:
     def _extract_here(self, records: list) -> list:
         if not records:
             return []
-        from rifkb.kb.runs import _safe
+        from rifkb.kb.runs import extraction_or_failure
         from rifkb.nlp import build_pipeline
 
         if self._nlp is None:
             self._nlp = build_pipeline(None, str(self.folder))
-        return [_safe(self._nlp, r) for r in records]
+        return [extraction_or_failure(self._nlp, r) for r in records]

@@ -23,7 +23,7 @@ import rifkb
 from rifkb.corpus.formats.pubmed_scan import Deletion, PubmedScanner, records_of_xml
 from rifkb.errors import RifkbError
 from rifkb.kb.prefilter import Prefilter
-from rifkb.kb.runs import _safe
+from rifkb.kb.runs import extraction_or_failure
 from rifkb.nlp import build_pipeline, pipeline_fingerprint
 from rifkb.nlp.pipeline import PIPELINE_VERSION
 from rifkb.records import Extraction, ExtractionFailure, Record
@@ -135,7 +135,7 @@ def _on_topic(records: list[Record], nlp: Language, held: frozenset[str]) -> tup
     are taken whatever they name) and those it failed to read (reported, not lost)."""
     kept = []
     for record in records:
-        result = _safe(nlp, record)
+        result = extraction_or_failure(nlp, record)
         if record.pmid in held or isinstance(result, ExtractionFailure) or result.mentions:
             kept.append((record, result))
     return tuple(r for r, _ in kept), tuple(x for _, x in kept)

@@ -26,11 +26,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy
-from spacy.attrs import IDX, LENGTH, ORTH, SPACY
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from rifkb.nlp.base import doc_text
+from rifkb.nlp.base import doc_text, token_offsets
 
 _MOST_INSIDE = 8  # tokens between the brackets that scispaCy's filter keeps
 
@@ -95,22 +95,24 @@ class Abbreviations:
 
 
 class _Tokens:
-    """A Doc's token texts, offsets, lengths and trailing spaces, read once as arrays."""
+    """A Doc's token texts (an array of their ids) and offsets (`token_offsets`)."""
 
     def __init__(self, doc: Doc):
         self.string = doc_text(doc)
-        columns = doc.to_array([ORTH, IDX, LENGTH, SPACY])
-        self.orth = columns[:, 0]
-        self.idx, self.length, self.space = columns[:, 1:].T.tolist()
+        self.orth = doc.to_array(ORTH)
+        self.starts, self.ends, self.reach = token_offsets(doc)
+
+    def length(self, i: int) -> int:
+        return self.ends[i] - self.starts[i]
 
     def word(self, i: int) -> str:
-        return self.string[self.idx[i] : self.idx[i] + self.length[i]]
+        return self.string[self.starts[i] : self.ends[i]]
 
     def text(self, start: int, end: int) -> str:
         """`doc[start:end].text`."""
         if start >= end:
             return ""
-        return self.string[self.idx[start] : self.idx[end - 1] + self.length[end - 1]]
+        return self.string[self.starts[start] : self.ends[end - 1]]
 
     def find(self, span: Token) -> list[Token]:
         """Every place the token texts of `span` occur."""
@@ -135,7 +137,7 @@ def _candidates(tokens: _Tokens, brackets: list[Token]) -> Iterator[tuple[Token,
                 continue
         else:
             short = (start, end)
-            letters = sum(tokens.length[start:end])
+            letters = sum(tokens.length(i) for i in range(start, end))
             most = min(letters + 5, letters * 2)  # words to look back over
             long = (max(start - most - 1, 0), start - 1)
         if _short_form(tokens, *short):
@@ -158,7 +160,7 @@ def _unbalanced(tokens: _Tokens, start: int, end: int) -> bool:
 def _short_form(tokens: _Tokens, start: int, end: int) -> bool:
     """scispaCy's `short_form_filter`: words of 2 to 9 characters, at least half of the
     text letters, a letter first."""
-    if not all(2 <= n < 10 for n in tokens.length[start:end]):
+    if not all(2 <= tokens.length(i) < 10 for i in range(start, end)):
         return False
     text = tokens.text(start, end)
     return sum(c.isalpha() for c in text) / len(text) >= 0.5 and text[0].isalpha()
@@ -188,7 +190,7 @@ def _long_form(tokens: _Tokens, long: Token, short: Token) -> Token | None:
     # scispaCy counts the Doc's own spaces here, not the single ones of the joined form
     lengths = 0
     for i in range(*long):
-        lengths += tokens.length[i] + tokens.space[i]
+        lengths += tokens.reach[i] - tokens.starts[i]  # the token and its trailing space
         if lengths > long_index:
             return (i, long[1])
     return long

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy
-from spacy.attrs import IDX, LENGTH, SENT_START
+from spacy.attrs import IDX, LENGTH, SENT_START, SPACY
 from spacy.tokens import Doc, Span
 
 from rifkb.errors import PipelineError
@@ -172,9 +172,9 @@ class _Memo:
     it came from changed: the sentences when the tokens did (a retokenizer) or when
     boundaries were first set, mentions
     and cues when `doc.spans["rifkb_mentions"]` or `doc._.rifkb_cues` was set again or
-    grew."""
+    grew; the tokens' offsets when the tokens changed."""
 
-    __slots__ = ("text", "lower", "cased", "plain", "sentences", "mentions", "cues")
+    __slots__ = ("text", "lower", "cased", "plain", "tokens", "sentences", "mentions", "cues")
 
     def __init__(self, text: str):
         self.text = text
@@ -182,6 +182,7 @@ class _Memo:
         lowered = self.cased.lower()
         self.lower = lowered if len(lowered) == len(text) else fold(text)
         self.plain = not any(c in text for c in IGNORED_CASE_EXTRAS)
+        self.tokens: tuple[int, TokenOffsets] | None = None
         self.sentences: tuple[tuple[int, bool], list[tuple[int, int]], list[int]] | None = None
         self.mentions: tuple[object, int, list[Hit], list[int]] | None = None
         self.cues: tuple[object, int, list[tuple[int, int, str]], list[int]] | None = None
@@ -208,6 +209,27 @@ def remember_text(doc: Doc, text: str) -> None:
 def doc_text(doc: Doc) -> str:
     """`doc.text`, which spaCy joins from the tokens at every call, read once per Doc."""
     return _memo(doc).text
+
+
+class TokenOffsets(NamedTuple):
+    """Where each token of a Doc starts and ends in its text, and where its trailing
+    space ends (`reach`)."""
+
+    starts: list[int]
+    ends: list[int]
+    reach: list[int]
+
+
+def token_offsets(doc: Doc) -> TokenOffsets:
+    """The Doc's token offsets, read from its arrays once per Doc (and again after a
+    retokenizer): Token objects cost more than the work done with them."""
+    memo = _memo(doc)
+    if memo.tokens is None or memo.tokens[0] != len(doc):
+        starts, lengths, spaces = doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
+        ends = [s + n for s, n in zip(starts, lengths, strict=True)]
+        reach = [e + w for e, w in zip(ends, spaces, strict=True)]
+        memo.tokens = (len(doc), TokenOffsets(starts, ends, reach))
+    return memo.tokens[1]
 
 
 class DocView:
@@ -329,14 +351,12 @@ def _read_sentences(doc: Doc, length: int) -> list[tuple[int, int]]:
     Python, and each component needs the sentences of every Doc."""
     if not doc.has_annotation("SENT_START"):
         return [(0, length)]
-    starts_at, idx, size = doc.to_array([SENT_START, IDX, LENGTH]).T
-    first = numpy.flatnonzero(starts_at == 1).tolist()
+    first = numpy.flatnonzero(doc.to_array(SENT_START) == 1).tolist()
     if not first or first[0] != 0:
         first.insert(0, 0)
     last = [*(i - 1 for i in first[1:]), len(doc) - 1]
-    ends = (idx + size).tolist()
-    idx = idx.tolist()
-    return [(idx[a], ends[b]) for a, b in zip(first, last, strict=True)]
+    tokens = token_offsets(doc)
+    return [(tokens.starts[a], tokens.ends[b]) for a, b in zip(first, last, strict=True)]
 
 
 def _between(items: list, starts: list[int], start: int, end: int) -> list:

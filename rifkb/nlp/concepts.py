@@ -25,11 +25,19 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 
-from spacy.attrs import IDX, LENGTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from rifkb.nlp.base import MENTIONS, DocView, Hit, RuleComponent, factory_config, remember_mentions
+from rifkb.nlp.base import (
+    MENTIONS,
+    DocView,
+    Hit,
+    RuleComponent,
+    TokenOffsets,
+    factory_config,
+    remember_mentions,
+    token_offsets,
+)
 from rifkb.nlp.text import PhraseIndex, fold
 from rifkb.rules import RuleSet, Term
 
@@ -234,9 +242,9 @@ def _spans(doc: Doc, hits: list[Hit]) -> tuple[list[Span], list[Hit]]:
     mentions: list[Hit] = []
     if not hits:
         return [], mentions
-    tokens = _TokenOffsets(doc)
+    tokens = token_offsets(doc)
     for h in hits:
-        found = tokens.expand(h.start, h.end)
+        found = _expand(tokens, h.start, h.end)
         if found is None:
             continue
         key = (*found, h.concept)
@@ -248,29 +256,21 @@ def _spans(doc: Doc, hits: list[Hit]) -> tuple[list[Span], list[Hit]]:
     return list(spans.values()), mentions
 
 
-class _TokenOffsets:
-    """Where a Doc's tokens start and end, read once: `doc.char_span(...,
-    alignment_mode="expand")` without the Token objects it makes to find them."""
+def _expand(tokens: TokenOffsets, start: int, end: int) -> tuple[int, int] | None:
+    """The tokens `doc.char_span(start, end, alignment_mode="expand")` spans, found
+    without the Token objects it makes to find them."""
+    first, last = _token_at(tokens, start), _token_at(tokens, end - 1)
+    if first < 0 or last < 0:
+        return None
+    if start == tokens.ends[first]:  # in the first token's trailing space
+        first += 1
+    return first, last + 1
 
-    def __init__(self, doc: Doc):
-        starts, lengths, spaces = doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
-        self.starts = starts
-        self.ends = [s + n for s, n in zip(starts, lengths, strict=True)]
-        self.reach = [e + w for e, w in zip(self.ends, spaces, strict=True)]  # with the trailing space
 
-    def _token_at(self, char: int) -> int:
-        """spaCy's token_by_char: the token whose text or trailing space holds `char`."""
-        i = bisect_right(self.starts, char) - 1
-        return i if char >= 0 and i >= 0 and char < self.reach[i] else -1
-
-    def expand(self, start: int, end: int) -> tuple[int, int] | None:
-        """The tokens `doc.char_span(start, end, alignment_mode="expand")` spans."""
-        first, last = self._token_at(start), self._token_at(end - 1)
-        if first < 0 or last < 0:
-            return None
-        if start == self.ends[first]:  # in the first token's trailing space
-            first += 1
-        return first, last + 1
+def _token_at(tokens: TokenOffsets, char: int) -> int:
+    """spaCy's token_by_char: the token whose text or trailing space holds `char`."""
+    i = bisect_right(tokens.starts, char) - 1
+    return i if char >= 0 and i >= 0 and char < tokens.reach[i] else -1
 
 
 @Language.factory(

@@ -86,11 +86,11 @@ class CountReader(RuleComponent):
     needs = ("sentences", "mentions", "cues")
 
     def compile(self, rules: RuleSet) -> None:
-        self.number_words = re.compile(number_words(rules.numbers), re.IGNORECASE)
-        # the same, to read in the lower-cased text (see DocView.plain) when the words are ASCII
-        ascii_words = all(w.isascii() for w in rules.numbers)
-        self.number_words_lower = re.compile(number_words({w.lower(): v for w, v in rules.numbers.items()}))
-        self.number_words_lower = self.number_words_lower if ascii_words else None
+        words = number_words(rules.numbers)  # in lower case
+        self.number_words = re.compile(words, re.IGNORECASE)
+        # the same, read in the lower-cased text without ignoring case (see DocView.plain),
+        # when the words are ASCII
+        self.number_words_lower = re.compile(words) if all(w.isascii() for w in rules.numbers) else None
         self.noun_kinds: dict[str, str] = {}
         for kind, nouns in rules.nouns.items():  # a noun listed twice keeps its first kind
             for noun in nouns:

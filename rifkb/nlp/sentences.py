@@ -13,11 +13,11 @@ from bisect import bisect_right
 from collections.abc import Callable
 
 import numpy
-from spacy.attrs import IDX, LENGTH, SENT_START
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, RuleComponent, factory_config, remember_sentences
+from rifkb.nlp.base import DocView, RuleComponent, factory_config, remember_sentences, token_offsets
 from rifkb.rules import RuleSet
 
 _ENDS = {".", "?", "!"}
@@ -41,8 +41,7 @@ class SentenceSplitter(RuleComponent):
         '.', '?', '!' ending a token. A Python loop over every token would cost more than
         the rest of the component."""
         text = DocView(doc).text
-        idx, length = doc.to_array([IDX, LENGTH]).T
-        starts_at, ends_at = idx.tolist(), (idx + length).tolist()
+        starts_at, ends_at, _ = token_offsets(doc)
         starts = numpy.full((len(doc), 1), -1, dtype="int32")
         first = sorted(_sentence_starts(text, starts_at, ends_at, self._ends) | {0})
         starts[first, 0] = 1

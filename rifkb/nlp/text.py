@@ -90,16 +90,15 @@ def _plural(word: str, keep_case: bool) -> str:
     return word + "s"
 
 
-def trie_pattern(strings: Iterable[str]) -> str:
-    """One regular expression matching any of the strings, longest first, shaped as a
-    trie so that the engine never tries the same prefix twice."""
+def _trie(strings: Iterable[str]) -> dict:
+    """The strings as nested dicts by character; "" marks where one ends."""
     trie: dict = {}
     for s in strings:
         node = trie
         for ch in s:
             node = node.setdefault(ch, {})
         node[""] = {}
-    return _trie_node(trie) or "(?!)"
+    return trie
 
 
 def alternation(strings: Iterable[str]) -> str:
@@ -108,8 +107,7 @@ def alternation(strings: Iterable[str]) -> str:
     a trie (Python's re tries every alternative of a flat one at every position it
     reaches; a trie, one character). Used with re.IGNORECASE, the strings must be in
     lower case (two branches "O..." and "o..." would both match one character)."""
-    strings = list(strings)
-    return trie_pattern(strings) if strings else ""
+    return _trie_node(_trie(strings))
 
 
 def _trie_node(node: dict) -> str:
@@ -157,12 +155,7 @@ def _whole_words(strings: Iterable[str], word: str, after: str) -> str:
     (its "charset" prefix), faster when those are rare in prose, as capitals are and most
     lower-case letters are not: then each string's first character comes first and the
     look-behind, two characters wide, after it."""
-    trie: dict = {}
-    for s in strings:
-        node = trie
-        for ch in s:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+    trie = _trie(strings)
     firsts = [ch for ch in trie if ch]
     if not firsts or sum(ch.islower() for ch in firsts) > _FEW_COMMON_FIRSTS:
         return f"(?<![{word}])(?:{_trie_node(trie) or '(?!)'})(?![{after}])"
