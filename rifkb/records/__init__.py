@@ -32,6 +32,7 @@ from rifkb.records.extraction import (
     Finding,
     Mention,
     RifDefinition,
+    StudyData,
     describe_rif,
     no_effect,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "Author", "CommentCorrection", "EffectEstimate", "EventRate", "Evidence", "Extraction",
     "ExtractionFailure", "ExtractionText", "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record",
     "RifDefinition",
+    "StudyData",
     "clean_doi", "describe_rif", "no_effect", "normalise_doi", "normalise_title",
     "DECISIONS", "EXCLUDE", "INCLUDE", "UNSCREENED", "Conflict", "Correction", "ScreeningDecision",
 ]  # fmt: skip

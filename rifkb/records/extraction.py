@@ -75,6 +75,36 @@ class EventRate:
     percent: float | None = None
 
 
+@dataclass(frozen=True)
+class StudyData:
+    """One row of a study's meta-analysis form (RevMan's "data and analyses"): what one
+    group had on one outcome, dichotomous (`events` of `total`) or continuous (`mean`,
+    `sd`, `total`). `group` is "control", an intervention's concept id (a treatment arm)
+    or a population's ("rif" vs "fertile_controls"). `derived` marks events computed from
+    a percentage and the group's size (round(% × n / 100), Cochrane Handbook 6.4) or an SD
+    computed from an SE (SD = SE × √n, 6.5.2.2); `note` says how, and what does not add up
+    ("48.3 % of 60 is 28.98: 29 events, which gives back 48.3 %"). `denominator` is
+    "cycles", "embryos" or "transfers" when the total counts those rather than women (a
+    unit-of-analysis problem, Cochrane Handbook 6.2)."""
+
+    outcome: str
+    group: str
+    events: int | None
+    total: int | None
+    mean: float | None
+    sd: float | None
+    subgroup: str | None
+    derived: bool
+    evidence: Evidence
+    percent: float | None = None
+    note: str | None = None
+    denominator: str | None = None
+
+    @property
+    def dichotomous(self) -> bool:
+        return self.events is not None
+
+
 def describe_rif(min_failed_transfers: int | None, min_embryos: int | None,
                  embryo_quality: str | None, max_age: int | None) -> str:  # fmt: skip
     """'≥3 failed transfers; ≥4 embryos; good quality embryos; age <40'."""
@@ -123,6 +153,7 @@ class Extraction:
     event_rates: tuple[EventRate, ...]
     findings: tuple[Finding, ...]
     warnings: tuple[str, ...] = field(default=())
+    study_data: tuple[StudyData, ...] = field(default=())
 
     def concepts(self) -> dict[str, list[str]]:
         """Concept ids by type, each once, sorted."""
@@ -144,6 +175,7 @@ class Extraction:
             "effects": [_with_evidence(e) for e in self.effects],
             "event_rates": [_with_evidence(e) for e in self.event_rates],
             "findings": [_with_evidence(f) for f in self.findings],
+            "study_data": [_with_evidence(d) for d in self.study_data],
             "mentions": [_with_evidence(m) for m in self.mentions],
             "warnings": list(self.warnings),
         }  # fmt: skip
@@ -165,6 +197,7 @@ class Extraction:
             event_rates=tuple(_read(EventRate, e) for e in obj.get("event_rates", [])),
             findings=tuple(_read(Finding, f) for f in obj.get("findings", [])),
             warnings=tuple(obj.get("warnings", [])),
+            study_data=tuple(_read(StudyData, d) for d in obj.get("study_data", [])),
         )  # fmt: skip
 
 
