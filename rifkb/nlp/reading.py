@@ -18,6 +18,7 @@ from rifkb.records import (
     Mention,
     Record,
     RifDefinition,
+    StudyData,
 )
 from rifkb.records.bibliographic import document_text
 
@@ -72,6 +73,7 @@ def to_extraction(doc: Doc) -> Extraction:
         effects=tuple(EffectEstimate(**fields(x), evidence=evidence(x)) for x in _items(doc, "effects")),
         event_rates=tuple(EventRate(**fields(x), evidence=evidence(x)) for x in _items(doc, "event_rates")),
         findings=tuple(Finding(**fields(x), evidence=evidence(x)) for x in _items(doc, "findings")),
+        study_data=tuple(StudyData(**fields(x), evidence=evidence(x)) for x in _items(doc, "study_data")),
     )  # fmt: skip
 
 

@@ -29,7 +29,7 @@ CUE_CATEGORIES = (
     "significant", "not_significant", "contrast", "need", "control_group", "comparison",
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
     "good_quality", "age_limit", "at_least", "more_than", "series", "subgroup", "aim", "adjustment",
-    "one_group", "screening", "search", "control_arm", "treated_arm",
+    "one_group", "screening", "search", "control_arm", "treated_arm", "subset", "case_arm",
 )  # fmt: skip
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
 FILES = (
@@ -58,8 +58,10 @@ HEADERS = {
 # a `condition` is what patients have (RIF, RPL, infertility: the object of an association
 # such as "elevated uNK cells in RIF"), a `control` group is compared with them, and a
 # `harm` is an outcome less of which is better (miscarriage: a ratio below 1 favours the
-# intervention, which is how a forest plot labels its sides).
-ROLES = ("condition", "control", "harm")
+# intervention, which is how a forest plot labels its sides); a `per_embryo` outcome is
+# counted per embryo transferred (implantation), so a percentage of it with only the
+# number of women known gives no count (annotation.md).
+ROLES = ("condition", "control", "harm", "per_embryo")
 
 
 @dataclass(frozen=True)

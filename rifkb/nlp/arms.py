@@ -1,0 +1,393 @@
+"""The groups a study compares, as its abstract names them, and their sizes.
+
+A study's arms are named in many ways; each way is read as a reference to one group:
+
+- an intervention's name ("in the IVIg group", "patients receiving LIT"), unless negated
+  ("not receiving LIT", "no IVIG or Humira", "without intralipid"): then its control;
+- a control arm (rules/cues.tsv `control_arm`, `control_group`: "placebo", "the control
+  group", "untreated", "comparison patients"); controls called fertile or healthy
+  (`control_trait`, or the `fertile_controls` concept) are `fertile_controls`;
+- the treated arm left unnamed (`treated_arm`: "the study group", "the intervention
+  group", "the treatment group"): the study's intervention, or in a study of no
+  intervention its cases (`rif`);
+- in a study of no intervention, a population compared (`rif`, `fertile_controls`, ...)
+  and the carriers of a factor ("APA-positive", "women with ANA", "patients with CE"): the
+  factor's concept id; its non-carriers ("APA-negative", "without ANA") are `control`;
+- a label ("group I", "group A", "(group 1)"), through what defines it where it is first
+  written ("Group I: 41 patients using both IVIG and Adalimumab", "patients receiving LIT
+  (group 1)").
+
+Sizes: "(n = 52)" after a reference, "n = 60 per group" for every arm, a number of
+people whose clause names one arm ("Twenty-five patients were treated with tacrolimus",
+"52 in the study group and 50 in control group", "Of 169 patients, 84 were assigned to
+aspirin treatment and 85 to placebo treatment"). How annotation.md counts a group: the
+number allocated or analysed as the text says (Cochrane Handbook 6.4: the denominator).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import NamedTuple
+
+from rifkb.nlp.base import DocView, Hit
+
+CONTROL = "control"
+FERTILE = "fertile_controls"
+CASES = "rif"
+# a placebo arm beside an untreated control arm: its rows are control's, subgroup "placebo arm"
+PLACEBO = "control:placebo"
+UNDEFINED = "label:"  # a group label the abstract never defines ("group 2")
+
+
+class GroupRef(NamedTuple):
+    """Where the text names a group, and which: "control", a concept id, or a label's."""
+
+    start: int
+    end: int
+    group: str
+    how: str  # "intervention" | "control" | "treated" | "population" | "exposure" | "label"
+
+
+class Arm(NamedTuple):
+    group: str
+    size: int
+    subgroup: str | None
+    start: int  # where the size is written
+
+
+# --- closed-class grammar (not vocabulary): how abstracts write a group's size ------------
+_N_AFTER = re.compile(r"\s*(?:arm|group|cohort)?s?\s*[\(\[,]?\s*n\s*=\s*(\d[\d,]*)", re.I)
+_N_BRACKET = re.compile(r"[\(\[]\s*(n\s*=\s*\d[^()\[\]]*)[\)\]]", re.I)
+_N_EACH = re.compile(r"n\s*=\s*(\d[\d,]*)(?:\s*(?:in|among|for)\s+([^,;]+))?", re.I)
+_SIZE_OF_ALL = re.compile(r"\b(?:total|enrolled|all|overall|included|whole)\b[^()]*$", re.I)
+_PER_GROUP = re.compile(r"(?:n\s*=\s*)?(\d+)\s*(?:patients|women|subjects|couples)?\s*"
+                        r"(?:per|in each|each|to each)\s+"
+                        r"(?:group|arm)", re.I)  # fmt: skip
+_NEGATED = re.compile(r"(?:\bno|\bnot|\bnon|\bwithout|\bdid not receive|\bnot receiving|\bnot using|\bnor)"
+                      r"\W+(?:\w+\W+){0,2}$",
+                      re.I)  # fmt: skip
+_BOTH = re.compile(r"\bwith\s+(?:and|or)\s+without\s+$", re.I)
+_WITH = re.compile(r"\b(?:with|had|having|carr(?:y|ying|ied))\s+(?:\w+\s+){0,2}$", re.I)
+_LABEL = re.compile(
+    r"\bgroups?\s+((?:[ivx]+|[a-d]|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|[a-d]|\d)\b)*)", re.I
+)
+_LABEL_PART = re.compile(r"\b(?:[ivx]+|[a-d]|\d)\b", re.I)
+_ADJACENT = re.compile(r"\s*(?:-?\s*(?:positive|negative))?\s*(?:arm|group|cohort)?s?\s*", re.I)
+_SHARE = re.compile(r"[\w-]+\s+(?:were|was|in|to|at|received|underwent|had)\b")
+_CLAUSE = re.compile(r"[;:]|,\s*(?:and|while|whereas|but)\b|\.\s")
+
+
+class Legend(NamedTuple):
+    labels: list[tuple[int, int, str]]  # (start, end, label) of every label written
+    defined: dict[str, str]  # label -> group
+
+
+def labels(view: DocView) -> list[tuple[int, int, str]]:
+    """Every group label written: "group I", "groups I, II and IV", "group A"."""
+    found = []
+    for m in _LABEL.finditer(view.cased):
+        parts = list(_LABEL_PART.finditer(m.group(1)))
+        if len(parts) == 1 and parts[0].group().isupper() is False and parts[0].group() in "abcd":
+            continue  # "group a" in running text is an article, not a label
+        for p in parts:
+            found.append((m.start(1) + p.start(), m.start(1) + p.end(), p.group().lower()))
+    return found
+
+
+class Reader:
+    """References to groups and their sizes in one abstract, read with the rules."""
+
+    def __init__(self, view: DocView, controls: frozenset[str], conditions: frozenset[str], people: str):
+        self.view = view
+        self.controls = controls  # concept ids of fertile or healthy control populations
+        self.conditions = conditions
+        self.people = re.compile(rf"\b(?:{people})\b", re.I)
+        self.interventions = [h for h in view.mentions if h.type == "intervention"]
+        self.main = _main(self.interventions)
+        self.treatment_study = bool(self.interventions)
+
+    # --- references -----------------------------------------------------------------
+
+    def references(self) -> list[GroupRef]:
+        refs = self._named() + self._cued()
+        refs = _without_overlaps(sorted(refs, key=lambda r: (r.start, -r.end)))
+        legend = self._legend(refs)
+        refs += [GroupRef(s, e, legend.defined.get(name, UNDEFINED + name), "label")
+                 for s, e, name in legend.labels]  # fmt: skip
+        refs = _without_overlaps(sorted(refs, key=lambda r: (r.start, -r.end)))
+        refs = refs if self.treatment_study else self._as_compared(refs)
+        return refs
+
+    def _as_compared(self, refs: list[GroupRef]) -> list[GroupRef]:
+        """In a study of no intervention, its cases are one population (the condition it is
+        about: "infertile women with at least three unsuccessful IVF attempts" are its RIF
+        patients), and its controls are fertile controls wherever it calls them so once."""
+        cases = self.cases()
+        fertile = any(r.group == FERTILE for r in refs)
+        out = []
+        for r in refs:
+            if r.group in self.conditions:
+                r = r._replace(group=cases)
+            elif r.group == CONTROL and fertile and r.how == "control":
+                r = r._replace(group=FERTILE)
+            out.append(r)
+        return out
+
+    def cases(self) -> str:
+        named = [
+            h.concept for h in self.view.mentions if h.type == "population" and h.concept in self.conditions
+        ]
+        if CASES in named or not named:
+            return CASES
+        return max(set(named), key=named.count)
+
+    def _named(self) -> list[GroupRef]:
+        text, found = self.view.lower, []
+        for h in self.view.mentions:
+            before = text[max(0, h.start - 30) : h.start]
+            if h.type == "intervention":
+                found.append(self._intervention(h, before))
+            elif not self.treatment_study and h.type in ("population", "mechanism"):
+                ref = self._exposure(h, before)
+                found += ref if isinstance(ref, list) else [ref]
+        return [r for r in found if r is not None]
+
+    def _intervention(self, h: Hit, before: str) -> GroupRef:
+        if _NEGATED.search(before) and not _BOTH.search(before):
+            return GroupRef(h.start, h.end, CONTROL, "negated")
+        return GroupRef(h.start, h.end, h.concept, "intervention")
+
+    def _exposure(self, h: Hit, before: str) -> GroupRef | list[GroupRef] | None:
+        after = self.view.lower[h.end : h.end + 14]
+        both = _BOTH.search(before)
+        if both and h.type == "mechanism":  # "women with and without ANA": carriers, then the others
+            at = h.start - len(before) + both.start()
+            return [
+                GroupRef(at, at + 4, h.concept, "exposure"),
+                GroupRef(h.start, h.end, CONTROL, "exposure"),
+            ]
+        if h.type == "population":
+            if h.concept not in self.controls and h.concept not in self.conditions:
+                return None
+            group = FERTILE if h.concept in self.controls else h.concept
+            if h.concept.startswith("non") or re.match(r"non-?\s*$", before[-5:]):
+                return None
+            return GroupRef(h.start, h.end, group, "population")
+        if re.match(r"\W{0,2}negative\b", after) or (_NEGATED.search(before) and not _BOTH.search(before)):
+            return GroupRef(h.start, h.end, CONTROL, "exposure")
+        if re.match(r"\W{0,2}positive\b", after) or _WITH.search(before):
+            return GroupRef(h.start, h.end, h.concept, "exposure")
+        return None
+
+    def _cued(self) -> list[GroupRef]:
+        found = []
+        for s, e, cue in self.view.cues:
+            if cue == "case_arm" and not self.treatment_study:
+                found.append(GroupRef(s, e, CASES, "treated"))
+            elif cue in ("control_arm", "control_group") and "case" not in self.view.lower[s:e]:
+                fertile = self._fertile(s, e)
+                placebo = "placebo" in self.view.lower[s:e]
+                found.append(
+                    GroupRef(s, e, FERTILE if fertile else PLACEBO if placebo else CONTROL, "control")
+                )
+            elif cue == "treated_arm":
+                # the study's intervention: with two named as often, "treated" names neither
+                group = self.main if self.treatment_study else CASES
+                if group:
+                    found.append(GroupRef(s, e, group, "treated"))
+        return found
+
+    def _fertile(self, start: int, end: int) -> bool:
+        """Controls called fertile or healthy where they are named ("healthy fertile women
+        (n = 160) were included as controls", "fertile controls")."""
+        s, e = self.view.sentence_of(start)
+        near = self.view.lower[max(s, start - 60) : min(e, end + 10)]
+        fertile = any(
+            c == "control_trait" for _, _, c in self.view.cues_in(max(s, start - 60), min(e, end + 10))
+        )
+        named = any(
+            h.concept in self.controls for h in self.view.mentions_in(max(s, start - 60), min(e, end + 10))
+        )
+        return (fertile or named) and "infertil" not in near.replace("fertile", "", 0)
+
+    def _legend(self, refs: list[GroupRef]) -> Legend:
+        """What each label means, from where it is first written: the group named before
+        "(group 1)" in its clause, or after "Group I:" up to the next label."""
+        found = labels(self.view)
+        defined: dict[str, str] = {}
+        for i, (s, e, name) in enumerate(found):
+            if name in defined:
+                continue
+            sentence = self.view.sentence_of(s)
+            lead = self.view.lower[max(sentence[0], s - 12) : s]
+            if "(" in lead:
+                low = _clause_start(self.view.lower, sentence[0], s)
+                span = (low, s)
+            else:
+                nxt = next((o for o, _, n in found[i + 1 :] if o > e and n != name), sentence[1])
+                span = (e, min(nxt, sentence[1]))
+            inside = [r for r in refs if span[0] <= r.start < span[1] and r.how != "label"]
+            if inside:
+                defined[name] = _defining(inside)
+        return Legend(found, defined)
+
+    # --- sizes --------------------------------------------------------------------------
+
+    def sizes(self, refs: list[GroupRef], numbers: list[tuple[int, int, int]],
+              subgroup_of: Callable[[int], str | None]) -> list[Arm]:  # fmt: skip
+        """Each group's size where the text writes it, in text order."""
+        # a size written "(n = 97)" by a group before one counted in a clause
+        arms = sorted(self._bracketed(refs, subgroup_of), key=lambda a: a.start)
+        arms += sorted(self._counted(refs, numbers, subgroup_of), key=lambda a: a.start)
+        per = _PER_GROUP.search(self.view.cased)
+        if per:
+            value = int(per.group(1))
+            arms += [Arm(g, value, None, per.start()) for g in _distinct(r.group for r in refs)]
+        return arms
+
+    def _bracketed(self, refs: list[GroupRef], subgroup_of: Callable[[int], str | None]) -> list[Arm]:
+        """ "the control group (n = 50)", "(n=73 in RIF patients, n=112 in non-RIF patients)"
+        (a size per stratum), "The intervention group received ... (n = 62)" (the group its
+        clause opens on)."""
+        arms, text = [], self.view.cased
+        for m in _N_BRACKET.finditer(text):
+            s, _ = self.view.sentence_of(m.start())
+            before = [r for r in refs if s <= r.start and r.end <= m.start()]
+            if not before or _SIZE_OF_ALL.search(text, max(s, m.start() - 40), m.start()):
+                continue
+            adjacent = _ADJACENT.fullmatch(text, before[-1].end, m.start())
+            group = (
+                before[-1].group
+                if adjacent
+                else _defining(
+                    [r for r in before if r.start >= _clause_start(self.view.lower, s, m.start())]
+                    or before[:1]
+                )
+            )
+            for n in _N_EACH.finditer(m.group(1)):
+                stratum = n.group(2).strip() if n.group(2) else subgroup_of(m.start())
+                arms.append(Arm(group, int(n.group(1).replace(",", "")), stratum, m.start(1) + n.start(1)))
+        return arms
+
+    def _counted(self, refs: list[GroupRef], numbers: list[tuple[int, int, int]],
+                 subgroup_of: Callable[[int], str | None]) -> list[Arm]:  # fmt: skip
+        """A number of people whose clause names one group: "25 patients were treated with
+        tacrolimus (treatment group)", "40 in saline", "The control group included 15
+        patients", "Study group of 50 patients received heparin"."""
+        text, arms = self.view.lower, []
+        for start, end, value in numbers:
+            if (
+                text[max(0, start - 7) : start].rstrip().endswith(("=", "(", "group", "groups"))
+                or text[end : end + 1] in "%/."
+            ):
+                continue
+            if re.match(
+                r"\s*(?:years|yrs|days|weeks|months|hours|mg|g\b|ml|iu|cycles? of)", text[end : end + 8]
+            ):
+                continue
+            low, high = _clause(text, self.view.sentence_of(start), start, end)
+            inside = [r for r in refs if low <= r.start < high]
+            if not inside or not (
+                self.people.match(text, _skip_space(text, end)) or self._bare_share(text, low, start)
+            ):
+                continue
+            group = _defining(inside)
+            arms.append(Arm(group, value, subgroup_of(start), start))
+        return arms
+
+    def _bare_share(self, text: str, low: int, start: int) -> bool:
+        """A number with its noun understood: "84 were assigned to aspirin", "52 in the study
+        group", "40 in saline"."""
+        return bool(_SHARE.match(text, start))
+
+
+def placebo_apart(refs: list[GroupRef], arms: list[Arm]) -> tuple[list[GroupRef], list[Arm]]:
+    """A placebo arm is an arm of its own only beside an untreated control arm of its own
+    size ("A placebo group (n = 49) ... A control group (n = 50) did not receive an
+    injection"); else it is the control arm."""
+    sized = {a.group for a in arms}
+    if PLACEBO in sized and CONTROL in sized:
+        return refs, arms
+    return ([r._replace(group=CONTROL) if r.group == PLACEBO else r for r in refs],
+            [a._replace(group=CONTROL) if a.group == PLACEBO else a for a in arms])  # fmt: skip
+
+
+def resolve_undefined(refs: list[GroupRef], arms: list[Arm]) -> list[GroupRef]:
+    """A label never defined ("in 53.9% of women in group 2") in a study of two arms, one
+    of them labelled: the other arm."""
+    sized = _distinct(a.group for a in arms if a.subgroup is None)
+    if len(sized) != 2:
+        return refs
+    labelled = {r.group for r in refs if r.how == "label" and not r.group.startswith(UNDEFINED)}
+    other = [g for g in sized if g not in labelled]
+    if len(labelled & set(sized)) != 1 or len(other) != 1:
+        return refs
+    return [r._replace(group=other[0]) if r.group.startswith(UNDEFINED) else r for r in refs]
+
+
+def _main(interventions: list[Hit]) -> str | None:
+    """The intervention a study is about: the one named most; none on a tie."""
+    if not interventions:
+        return None
+    counts = Counter(h.concept for h in interventions).most_common(2)
+    return counts[0][0] if len(counts) == 1 or counts[0][1] > counts[1][1] else None
+
+
+def _defining(inside: list[GroupRef]) -> str:
+    """The group a span names: a control before anything else ("no IVIG or Humira"), then
+    an intervention or exposure, then the population."""
+    order = {
+        "control": 0,
+        "negated": 0,
+        "intervention": 1,
+        "exposure": 1,
+        "treated": 2,
+        "label": 2,
+        "population": 3,
+    }
+    controls = [r for r in inside if r.group == CONTROL]
+    if controls and controls[0].start == inside[0].start:
+        return CONTROL
+    return min(inside, key=lambda r: (order[r.how], r.start)).group
+
+
+def _clause_start(text: str, low: int, at: int) -> int:
+    cuts = [m.end() for m in _CLAUSE.finditer(text, low, at)]
+    commas = [i + 1 for i in range(low, at) if text[i] == ","]
+    return max([low] + cuts + commas[-1:])
+
+
+_CLAUSE_CUT = re.compile(r"[,;:]|\band\b|\bwhile\b|\bwhereas\b|\.\s")
+
+
+def _clause(text: str, sentence: tuple[int, int], start: int, end: int) -> tuple[int, int]:
+    """The clause of a number: from the last ',', ';' or 'and' before it to the next."""
+    cuts = [m.end() for m in _CLAUSE_CUT.finditer(text, sentence[0], start)]
+    following = _CLAUSE_CUT.search(text, end, sentence[1])
+    return (cuts[-1] if cuts else sentence[0]), (following.start() if following else sentence[1])
+
+
+def _skip_space(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " -":
+        at += 1
+    # modifiers between the number and its noun: "51 consecutive women", "30 RIF patients"
+    m = re.match(
+        r"(?:[\w-]+\s+){0,3}?(?=(?:patients|women|subjects|couples|cases|controls|participants)\b)",
+        text[at : at + 60],
+    )
+    return at + (m.end() if m else 0)
+
+
+def _without_overlaps(refs: list[GroupRef]) -> list[GroupRef]:
+    kept: list[GroupRef] = []
+    for r in refs:
+        if kept and r.start < kept[-1].end:
+            continue
+        kept.append(r)
+    return kept
+
+
+def _distinct(items) -> list:  # type: ignore[no-untyped-def]
+    return list(dict.fromkeys(items))
