@@ -36,8 +36,11 @@ from rifkb.nlp.base import DocView, Hit
 CONTROL = "control"
 FERTILE = "fertile_controls"
 CASES = "rif"
-# a placebo arm beside an untreated control arm: its rows are control's, subgroup "placebo arm"
-PLACEBO = "control:placebo"
+# An arm told apart from another of the same id is written "id:subgroup" here (its rows
+# are the id's, with that subgroup): a placebo arm beside an untreated control arm, and
+# an arm given a combination beside arms given its parts (annotation.md: "the same drug
+# at two doses or timings: the same id, told apart by subgroup").
+PLACEBO = "control:placebo arm"
 UNDEFINED = "label:"  # a group label the abstract never defines ("group 2")
 
 
@@ -75,6 +78,11 @@ _LABEL = re.compile(
 )
 _LABEL_PART = re.compile(r"\b(?:[ivx]+|[a-d]|\d)\b", re.I)
 _ADJACENT = re.compile(r"\s*(?:-?\s*(?:positive|negative))?\s*(?:arm|group|cohort)?s?\s*", re.I)
+_DESIGN_WORD = re.compile(r"(?:case-?\s?control|case-)", re.I)
+_NAMED_GROUP = re.compile(
+    r"\b(?:the|a|an)\s+((?!(?:two|three|four|both|all|each|same|other|whole|study|first|second|control|"
+    r"comparison|healthy|fertile)\b)[a-z][\w-]*(?:\s+(?!group)[a-z][\w-]*)?)\s+group\b"
+)
 _SHARE = re.compile(r"[\w-]+\s+(?:were|was|in|to|at|received|underwent|had)\b")
 _CLAUSE = re.compile(r"[;:]|,\s*(?:and|while|whereas|but)\b|\.\s")
 
@@ -117,8 +125,20 @@ class Reader:
         refs += [GroupRef(s, e, legend.defined.get(name, UNDEFINED + name), "label")
                  for s, e, name in legend.labels]  # fmt: skip
         refs = _without_overlaps(sorted(refs, key=lambda r: (r.start, -r.end)))
-        refs = refs if self.treatment_study else self._as_compared(refs)
-        return refs
+        if self.treatment_study:
+            return refs
+        return self._as_compared(
+            _without_overlaps(sorted(refs + self._case_groups(refs), key=lambda r: r.start))
+        )
+
+    def _case_groups(self, refs: list[GroupRef]) -> list[GroupRef]:
+        """ "From the IVF failure group, 11/42 ...": in a study of no intervention, a group
+        named by what its women have, not a control group, is the cases."""
+        found = []
+        for m in _NAMED_GROUP.finditer(self.view.lower):
+            if not any(r.start < m.end() and m.start() < r.end for r in refs):
+                found.append(GroupRef(m.start(1), m.end(), CASES, "treated"))
+        return found
 
     def _as_compared(self, refs: list[GroupRef]) -> list[GroupRef]:
         """In a study of no intervention, its cases are one population (the condition it is
@@ -175,16 +195,25 @@ class Reader:
             if h.concept.startswith("non") or re.match(r"non-?\s*$", before[-5:]):
                 return None
             return GroupRef(h.start, h.end, group, "population")
-        if re.match(r"\W{0,2}negative\b", after) or (_NEGATED.search(before) and not _BOTH.search(before)):
+        # "APA-negative" is one token and one mention; "ANA negative" two
+        named = self.view.lower[h.start : h.end] + after[:12]
+        if re.search(r"[\s-]negative\b", named) or (_NEGATED.search(before) and not _BOTH.search(before)):
             return GroupRef(h.start, h.end, CONTROL, "exposure")
-        if re.match(r"\W{0,2}positive\b", after) or _WITH.search(before):
+        if re.search(r"[\s-]positive\b", named) or _WITH.search(before):
             return GroupRef(h.start, h.end, h.concept, "exposure")
         return None
 
     def _cued(self) -> list[GroupRef]:
         found = []
         for s, e, cue in self.view.cues:
-            if cue == "case_arm" and not self.treatment_study:
+            if _DESIGN_WORD.match(self.view.lower, max(0, s - 5)) or _DESIGN_WORD.match(self.view.lower, s):
+                continue  # "a case-control study" names a design, not a group
+            if cue == "control_trait" and not self.treatment_study:
+                if self.people.match(
+                    self.view.lower, _skip_words(self.view.lower, e)
+                ):  # "44 apparently healthy women"
+                    found.append(GroupRef(s, e, FERTILE, "control"))
+            elif cue == "case_arm" and not self.treatment_study:
                 found.append(GroupRef(s, e, CASES, "treated"))
             elif cue in ("control_arm", "control_group") and "case" not in self.view.lower[s:e]:
                 fertile = self._fertile(s, e)
@@ -223,15 +252,24 @@ class Reader:
             sentence = self.view.sentence_of(s)
             lead = self.view.lower[max(sentence[0], s - 12) : s]
             if "(" in lead:
-                low = _clause_start(self.view.lower, sentence[0], s)
-                span = (low, s)
+                previous = max([sentence[0]] + [o_end for _, o_end, _ in found[:i] if o_end <= s])
+                span = (max(previous, _clause_start(self.view.lower, sentence[0], s)), s)
             else:
                 nxt = next((o for o, _, n in found[i + 1 :] if o > e and n != name), sentence[1])
                 span = (e, min(nxt, sentence[1]))
             inside = [r for r in refs if span[0] <= r.start < span[1] and r.how != "label"]
             if inside:
-                defined[name] = _defining(inside)
+                defined[name] = self._combination(inside, name) or _defining(inside)
         return Legend(found, defined)
+
+    def _combination(self, inside: list[GroupRef], label: str) -> str | None:
+        """A group given two interventions ("Group I: 41 patients using both IVIG and
+        Adalimumab"): the one the abstract names first, as a combination subgroup."""
+        given = _distinct(r.group for r in inside if r.how == "intervention")
+        if len(given) < 2 or any(r.how == "negated" for r in inside):
+            return None
+        first = min(given, key=lambda g: next(h.start for h in self.interventions if h.concept == g))
+        return f"{first}:combination ({' + '.join(sorted(given))}, group {label.upper()})"
 
     # --- sizes --------------------------------------------------------------------------
 
@@ -277,7 +315,8 @@ class Reader:
         tacrolimus (treatment group)", "40 in saline", "The control group included 15
         patients", "Study group of 50 patients received heparin"."""
         text, arms = self.view.lower, []
-        for start, end, value in numbers:
+        numbers = [n for n in numbers if self._of_people(text, *n)]
+        for i, (start, end, value) in enumerate(numbers):
             if (
                 text[max(0, start - 7) : start].rstrip().endswith(("=", "(", "group", "groups"))
                 or text[end : end + 1] in "%/."
@@ -289,13 +328,18 @@ class Reader:
                 continue
             low, high = _clause(text, self.view.sentence_of(start), start, end)
             inside = [r for r in refs if low <= r.start < high]
-            if not inside or not (
-                self.people.match(text, _skip_space(text, end)) or self._bare_share(text, low, start)
-            ):
+            if not inside:
                 continue
-            group = _defining(inside)
-            arms.append(Arm(group, value, subgroup_of(start), start))
+            # the group described after the number, up to the next number ("45 women with
+            # ... (group A) with 44 apparently healthy women (group B)"), else its clause's
+            following = numbers[i + 1][0] if i + 1 < len(numbers) else high
+            after = [r for r in inside if end <= r.start < following]
+            arms.append(Arm(_defining(after or inside), value, subgroup_of(start), start))
         return arms
+
+    def _of_people(self, text: str, start: int, end: int, value: int) -> bool:
+        """A number of people: "51 consecutive women", or with its noun understood."""
+        return bool(self.people.match(text, _skip_space(text, end)) or self._bare_share(text, 0, start))
 
     def _bare_share(self, text: str, low: int, start: int) -> bool:
         """A number with its noun understood: "84 were assigned to aspirin", "52 in the study
@@ -377,6 +421,12 @@ def _skip_space(text: str, at: int) -> int:
         r"(?:[\w-]+\s+){0,3}?(?=(?:patients|women|subjects|couples|cases|controls|participants)\b)",
         text[at : at + 60],
     )
+    return at + (m.end() if m else 0)
+
+
+def _skip_words(text: str, at: int, most: int = 2) -> int:
+    """Past up to `most` words ("healthy [fertile] women")."""
+    m = re.match(rf"(?:\s+[\w-]+){{0,{most}}}?\s+(?=\w)", text[at : at + 40])
     return at + (m.end() if m else 0)
 
 

@@ -174,6 +174,7 @@ class ConceptTagger(RuleComponent):
             source = meaning.get(short)
             if source is not None:
                 kept.append(Hit(start, end, source.concept, source.type, "abbreviation", source.unless))
+        kept += _in_compounds(view.text, meaning)
         return _longest(kept)
 
     def _same_concept(self, view: DocView, read_as: set[str], long_start: int, long_end: int) -> bool:
@@ -181,6 +182,19 @@ class ConceptTagger(RuleComponent):
         concept the lexicon reads the short form as (`read_as`)."""
         words = _stems(view.lower[long_start:long_end])
         return any(words & self.concept_stems.get(concept, set()) for concept in read_as)
+
+
+def _in_compounds(text: str, meaning: dict[str, Hit | None]) -> list[Hit]:
+    """A defined short form at the head of a hyphenated compound the tokenizer keeps whole
+    ("APA-positive", "CE-negative", "IVIg-treated"), which the detector, reading tokens,
+    does not find."""
+    found = []
+    for short, source in meaning.items():
+        if source is None or not short.isalnum():
+            continue
+        for m in re.finditer(rf"(?<![\w-]){re.escape(short)}(?=-\w)", text):
+            found.append(Hit(m.start(), m.end(), source.concept, source.type, "abbreviation", source.unless))
+    return found
 
 
 def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:

@@ -35,8 +35,6 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.arms import (
-    CONTROL,
-    PLACEBO,
     UNDEFINED,
     Arm,
     GroupRef,
@@ -73,13 +71,15 @@ _OPENING_SUBSET = re.compile(
     r"(?:(?:subset|subgroup|group)\s+of\s+)?([^,;:]{3,90}?),", re.I)  # fmt: skip
 _REACHED = re.compile(
     r"\s*(?:\([^()]*\)\s*)?(?:[\w-]+\s+){0,4}?"
-    r"(?:had|achieved|developed|conceived|became|resulted in|reached)\b"
+    r"(?:had|achieved|developed|conceived|became|resulted in|reached|(?:were|was|tested) positive for)\b"
 )
 # "In women over 36 years of age the pregnancy rate was ...": an age group, a subgroup
 _AGE_GROUP = re.compile(
     r"\W*(?:in|among)\s+((?:patients|women|subjects)\s+"
     r"(?:over|older than|above|under|younger than|below|aged|"
     r"[<>≤≥])\s*\d+(?:\s*(?:years|yr|y)\b)?(?:\s+(?:of age|old)\b)?)", re.I)  # fmt: skip
+_COUNTED = re.compile(r"\s*(?:all\s+)?\d")
+_LISTED_N = re.compile(r"\bn\s*=\s*\d+(?:\s*(?:,|and|,\s*and)\s*\d+)+")
 _SE = re.compile(r"\b(?:s\.?e\.?m?|standard error)\b", re.I)
 _PEOPLE_WORD = re.compile(r"\b(?:patients|women|couples|subjects|participants|cases|controls)\b", re.I)
 _VERB = re.compile(r"\b(?:was|were|is|are|had|has|have|showed|did|received|underwent)\b", re.I)
@@ -109,7 +109,7 @@ class StudyDataReader(RuleComponent):
         self.conditions = rules.with_role("condition")
         self.people = alternation(rules.nouns["participant"])
         self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
-        self.per_embryo = rules.with_role("per_embryo")
+        self.not_per_woman = rules.with_role("not_per_woman")
 
     def read(self, doc: Doc, view: DocView) -> None:
         rows, owners = self.study_data(view, doc._.rifkb_design)
@@ -136,7 +136,7 @@ class StudyDataReader(RuleComponent):
             found = [v for v in values if sentence[0] <= v.start < sentence[1]]
             if found:
                 rows += self._sentence_rows(view, sentence, found, refs, arms, owners, listed)
-        rows = _one_per_cell([_placebo_row(r) for r in rows if not r["group"].startswith(UNDEFINED)])
+        rows = _one_per_cell([_told_apart(r) for r in rows if not r["group"].startswith(UNDEFINED)])
         if design not in COMPARATIVE or len({r["group"] for r in rows}) < 2:
             return [], owners
         return rows, owners
@@ -206,6 +206,7 @@ class StudyDataReader(RuleComponent):
     def _sentence_rows(self, view: DocView, sentence: tuple[int, int], values: list[Value],
                        refs: list[GroupRef], arms: list[Arm], owners: dict[int, str],
                        listed: list[str]) -> list[dict[str, Any]]:  # fmt: skip
+        values = _with_listed_events(view.cased, values)
         outcomes = self._outcomes(view, sentence, values)
         groups = self._groups(view, sentence, values, refs, arms, listed)
         rows = []
@@ -214,15 +215,15 @@ class StudyDataReader(RuleComponent):
                 continue
             subgroup = self._subgroup(view, refs, value.start)
             if value.events is not None and value.total is not None and not group.startswith(UNDEFINED):
-                owners[value.count_at] = CONTROL if group == PLACEBO else group
+                owners[value.count_at] = group.partition(":")[0]
                 if not any(a.group == group and a.subgroup == subgroup for a in arms):
                     arms.append(
                         Arm(group, value.total, subgroup, value.start)
                     )  # "98 of 341 ... 19.7% for group 2"
-            if outcome is None:
-                continue
-            if outcome in self.per_embryo and value.total is None:
-                continue  # a percentage of embryos, their number not written
+            if outcome is None or outcome == group:
+                continue  # nothing measured, or the factor that defines the group
+            if outcome in self.not_per_woman and value.events is None:
+                continue  # a percentage of embryos or pregnancies, their number not written
             row = _row(value, outcome, group, subgroup, arms)
             if row is not None:
                 rows.append(row)
@@ -248,7 +249,7 @@ class StudyDataReader(RuleComponent):
         pregnancy"), else the one named last before it."""
         reached = _REACHED.match(view.lower, value.end, high)
         if reached:
-            after = [h for h in view.mentions_in(reached.end(), high) if h.type == "outcome"]
+            after = [h for h in view.mentions_in(reached.end(), high) if h.type in ("outcome", "mechanism")]
             if after and after[0].start - reached.end() < 30:
                 return after[0].concept
         mentions = view.mentions_in(low, value.start)
@@ -269,32 +270,43 @@ class StudyDataReader(RuleComponent):
     def _groups(self, view: DocView, sentence: tuple[int, int], values: list[Value], refs: list[GroupRef],
                 arms: list[Arm], listed: list[str]) -> list[str | None]:  # fmt: skip
         named = [r for r in refs if sentence[0] <= r.start < sentence[1]]
-        if _RESPECTIVELY.search(view.lower, sentence[0], sentence[1]):
+        runs = _bracket_runs(view.cased, values)
+        in_runs = sum(len(r) for r in runs)
+        # "respectively" of outcomes listed in brackets ("(46.24% and 23.66%, respectively)") is not of groups
+        if _RESPECTIVELY.search(view.lower, sentence[0], sentence[1]) and in_runs < len(values):
             found = _respectively([r.group for r in named] or listed, values, arms)
             if found is not None:
                 listed[:] = _distinct(found)
                 return found
         paired = _versus_pairs(view.cased, values)
-        groups = [
-            None if i in paired else self._arm(view, sentence, values, i, named) for i in range(len(values))
-        ]
-        return _pair_versus(view.cased, values, groups, named)
+        groups = [self._arm(view, sentence, values, i, named, i not in paired) for i in range(len(values))]
+        for run in runs:  # "in the PBMC-treated group (46.24% and 23.66%, ...)": one group's values
+            groups[run[0] + 1 : run[-1] + 1] = [g or groups[run[0]] for g in groups[run[0] + 1 : run[-1] + 1]]
+        return _pair_versus(view.cased, values, groups, named, _study_arms(refs, arms))
 
     def _arm(self, view: DocView, sentence: tuple[int, int], values: list[Value], i: int,
-             named: list[GroupRef]) -> str | None:  # fmt: skip
-        """The group named just after a value with a preposition, else the one named last
-        before it since the previous value, not across a comparison."""
+             named: list[GroupRef], before_too: bool = True) -> str | None:  # fmt: skip
+        """The group named just after a value with a preposition, else (unless the value is
+        one of a "vs" pair) the one named last before it since the previous value, not
+        across a comparison."""
         value = values[i]
         following = values[i + 1].start if i + 1 < len(values) else sentence[1]
         after = [r for r in named if value.end <= r.start < following]
         if after and _AFTER_ARM.match(view.lower[value.end : after[0].start]):
             return after[0].group
+        if not before_too:
+            return None
         previous = values[i - 1].end if i else sentence[0]
         before = [r for r in named if previous <= r.start and r.end <= value.start]
         if before:
             between = view.lower[before[-1].end : value.start]
             if not re.search(r"\b(?:than|versus|vs|compared)\b", between):
                 return before[-1].group
+        # "In the treatment group, the miscarriage rate was 6.3%, the live birthrate was
+        # 60.0%": the one group a sentence names, before its values, is theirs
+        groups = {r.group for r in named}
+        if len(groups) == 1 and named[0].end <= values[0].start:
+            return named[0].group
         return None
 
     def _subgroup(self, view: DocView, refs: list[GroupRef], at: int) -> str | None:
@@ -304,7 +316,13 @@ class StudyDataReader(RuleComponent):
         if aged and aged.end() <= at:
             return aged.group(1)
         opening = _OPENING_SUBSET.match(view.text, s, e)
-        if opening and opening.end() <= at and _PEOPLE_WORD.search(opening.group(1)):
+        # (not "In 193 women entering embryo transfer,": the people analysed, counted)
+        if (
+            opening
+            and opening.end() <= at
+            and _PEOPLE_WORD.search(opening.group(1))
+            and not _COUNTED.match(opening.group(1))
+        ):
             inside = [
                 r for r in refs if opening.start(1) <= r.start < opening.end(1) and r.how != "population"
             ]
@@ -375,6 +393,30 @@ def _respectively(groups: list[str], values: list[Value], arms: list[Arm]) -> li
     return None
 
 
+def _with_listed_events(text: str, values: list[Value]) -> list[Value]:
+    """Percentages listed in a bracket with their counts after them: "(46.24% and 23.66%,
+    n=43 and 22, respectively)" are 43 and 22 events."""
+    out = list(values)
+    for run in _bracket_runs(text, values):
+        close = text.find(")", values[run[-1]].end)
+        listed = _LISTED_N.search(text, values[run[-1]].end, close if close > 0 else len(text))
+        counts = [int(n) for n in re.findall(r"\d+", listed.group(0))] if listed else []
+        if len(counts) == len(run):
+            for i, events in zip(run, counts, strict=True):
+                out[i] = out[i]._replace(events=events)
+    return out
+
+
+def _study_arms(refs: list[GroupRef], arms: list[Arm]) -> list[str]:
+    """The groups a study compares: those given a size, else those its text names."""
+    sized = _distinct(a.group for a in arms)
+    if len(sized) >= 2:
+        return sized
+    return _distinct(
+        r.group for r in refs if r.how in ("intervention", "control", "negated", "label", "exposure")
+    )
+
+
 def _versus_pairs(text: str, values: list[Value]) -> set[int]:
     """Indexes of values joined to the next or the previous by "vs", "versus"."""
     found = set()
@@ -384,9 +426,8 @@ def _versus_pairs(text: str, values: list[Value]) -> set[int]:
     return found
 
 
-def _pair_versus(
-    text: str, values: list[Value], groups: list[str | None], named: list[GroupRef]
-) -> list[str | None]:
+def _pair_versus(text: str, values: list[Value], groups: list[str | None], named: list[GroupRef],
+                 arms: list[str]) -> list[str | None]:  # fmt: skip
     """Two values joined by "vs" with no group of their own take the sentence's first two
     groups, in the order it names them ("between the atosiban and placebo groups (42.3% vs
     35.1%)")."""
@@ -394,8 +435,15 @@ def _pair_versus(
     out = list(groups)
     for i in range(len(values) - 1):
         a, b = values[i], values[i + 1]
-        if out[i] is None and out[i + 1] is None and _VS.match(text[a.end : b.start]) and len(distinct) >= 2:
+        if not _VS.match(text[a.end : b.start]):
+            continue
+        if out[i] is None and out[i + 1] is None and len(distinct) >= 2:
             out[i], out[i + 1] = distinct[0], distinct[1]
+        elif (out[i] is None) != (out[i + 1] is None) and len(arms) == 2:
+            # "30.8% (39/94) vs 19.7% for group 2": the other of a study's two arms
+            known = out[i] or out[i + 1]
+            other = next(g for g in arms if g != known) if known in arms else None
+            out[i], out[i + 1] = out[i] or other, out[i + 1] or other
     return out
 
 
@@ -448,10 +496,11 @@ def _size(arms: list[Arm], group: str, subgroup: str | None) -> int | None:
     return whole[0] if whole and subgroup is None else None
 
 
-def _placebo_row(row: dict[str, Any]) -> dict[str, Any]:
-    if row["group"] != PLACEBO:
-        return row
-    return row | {"group": CONTROL, "subgroup": row["subgroup"] or "placebo arm"}
+def _told_apart(row: dict[str, Any]) -> dict[str, Any]:
+    """An arm told apart from another of its id ("control:placebo arm"): the id's row, with
+    that subgroup."""
+    group, _, subgroup = row["group"].partition(":")
+    return row | {"group": group, "subgroup": row["subgroup"] or subgroup} if subgroup else row
 
 
 def _one_per_cell(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

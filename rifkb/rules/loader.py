@@ -58,10 +58,10 @@ HEADERS = {
 # a `condition` is what patients have (RIF, RPL, infertility: the object of an association
 # such as "elevated uNK cells in RIF"), a `control` group is compared with them, and a
 # `harm` is an outcome less of which is better (miscarriage: a ratio below 1 favours the
-# intervention, which is how a forest plot labels its sides); a `per_embryo` outcome is
-# counted per embryo transferred (implantation), so a percentage of it with only the
-# number of women known gives no count (annotation.md).
-ROLES = ("condition", "control", "harm", "per_embryo")
+# intervention, which is how a forest plot labels its sides); a `not_per_woman` outcome is
+# counted per embryo transferred (implantation) or per pregnancy (miscarriage), so a
+# percentage of it with only the number of women known gives no count (annotation.md).
+ROLES = ("condition", "control", "harm", "not_per_woman")
 
 
 @dataclass(frozen=True)
