@@ -116,6 +116,12 @@ class Reader:
         self.main = _main(self.interventions)
         self.treatment_study = bool(self.interventions)
 
+    @property
+    def main_factor(self) -> str | None:
+        """The factor a study of no intervention is about: the mechanism it names most."""
+        named = Counter(h.concept for h in self.view.mentions if h.type == "mechanism").most_common(2)
+        return named[0][0] if len(named) == 1 or (named and named[0][1] > named[1][1]) else None
+
     # --- references -----------------------------------------------------------------
 
     def references(self) -> list[GroupRef]:

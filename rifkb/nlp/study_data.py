@@ -101,6 +101,7 @@ class StudyDataReader(RuleComponent):
     needs = ("sentences", "mentions", "cues")
 
     def compile(self, rules: RuleSet) -> None:
+        self.reader: Reader | None = None  # the abstract being read (set per call)
         self.numbers = rules.numbers
         word = number_words(rules.numbers)
         self.count_of = re.compile(_COUNT_OF.format(n=rf"\d+|{word}"), re.I)
@@ -119,7 +120,7 @@ class StudyDataReader(RuleComponent):
                 rate["group"] = owners[rate["start"]]
 
     def study_data(self, view: DocView, design: str | None) -> tuple[list[dict[str, Any]], dict[int, str]]:
-        reader = Reader(view, self.controls, self.conditions, self.people)
+        reader = self.reader = Reader(view, self.controls, self.conditions, self.people)
         refs = reader.references()
         if not refs:
             return [], {}
@@ -235,6 +236,9 @@ class StudyDataReader(RuleComponent):
         the sentence named first, in order ("CPR and LBR ... (48.6% and 40.5%)")."""
         ends = [v.start for v in values[1:]] + [sentence[1]]
         found = [self._about(view, sentence[0], v, end) for v, end in zip(values, ends, strict=True)]
+        if self.reader is not None and not self.reader.treatment_study:
+            # "the polymorphism", "the antibodies": a study of no intervention measures its factor
+            found = [f or self.reader.main_factor for f in found]
         named = _distinct(
             h.concept for h in view.mentions_in(sentence[0], values[0].start) if h.type == "outcome"
         )
