@@ -197,9 +197,55 @@ class NumberReader(RuleComponent):
             rate["subgroup"] = self._subgroup(view, s, rate["start"])
             previous = rate["end"]
         for effect in effects:
-            s, _ = view.sentence_of(effect["start"])
-            effect["intervention"], effect["comparator"] = _compared(view, s, effect["start"])
-            effect["subgroup"] = self._subgroup(view, s, effect["start"])
+            effect["intervention"], effect["comparator"] = self._compared(view, effect)
+            effect["subgroup"] = self._effect_subgroup(view, effect)
+
+    def _compared(self, view: DocView, effect: dict[str, Any]) -> tuple[str | None, str | None]:
+        """(intervention, comparator) of an estimate: the treatment its sentence names and
+        the arm it is compared with ("IVIG versus placebo", "When compared with the control
+        group, intralipid ...", "compared GH to no intervention"); else, for an association
+        estimate, the exposure its sentence names ("factor V Leiden was more prevalent ...
+        (OR 3.08)"), compared with no concept; else the abstract's one intervention ("the
+        treatment group"). A treatment compared with nothing named is compared with the
+        abstract's control arm, when it has one (annotation guide: each effect's comparator
+        is the study's; "IVIg was associated with higher odds of live birth" in a cohort of
+        treated and untreated women is IVIg against control)."""
+        s, e = view.sentence_of(effect["start"])
+        treated, comparator = _sides(view, _named_arms(view, s, e), s, e, effect["end"])
+        if treated is None:
+            exposure = self._exposure(view, s, e, effect)
+            if exposure is not None:
+                return exposure, None
+            treated = _sole_intervention(view)
+            if treated is None:
+                return _recent_mechanism(view, s), None
+        if treated is not None and comparator is None and _has_control_arm(view):
+            comparator = "control"
+        return treated, comparator
+
+    def _exposure(self, view: DocView, start: int, end: int, effect: dict[str, Any]) -> str | None:
+        """What an association estimate is about: the mechanism its sentence names, the last
+        before the estimate else the first after ("An increase of Treg cells ... was
+        associated with a better outcome (OR 4.3 ...)"); else the condition the women
+        compared have ("patients with RPL had ..."). In an abstract about a treatment, not
+        the mechanism the estimate measures ("NK cytotoxicity fell after treatment (MD ...)"),
+        unless the sentence says it is associated with something."""
+        associated = any(c == "association" for _, _, c in view.cues_in(start, end))
+        treats = any(h.type == "intervention" for h in view.mentions)
+        named = [h for h in view.mentions_in(start, end)
+                 if associated or not treats or h.concept != effect["outcome"]]  # fmt: skip
+        for found in (
+            [h for h in named if h.type == "mechanism"],
+            [h for h in named if h.concept in self.conditions and h.concept != effect["outcome"]],
+        ):
+            before = [h.concept for h in found if h.start < effect["end"]]
+            if before or found:
+                return before[-1] if before else found[0].concept
+        return None
+
+    def _effect_subgroup(self, view: DocView, effect: dict[str, Any]) -> str | None:
+        s, _ = view.sentence_of(effect["start"])
+        return self._subgroup(view, s, effect["start"])
 
     def _subgroup(self, view: DocView, start: int, end: int) -> str | None:
         """The subgroup a number is about: an age group the sentence opens on ("In women over
@@ -261,22 +307,87 @@ def _sole_intervention(view: DocView) -> str | None:
     return named.pop() if len(named) == 1 else None
 
 
-def _compared(view: DocView, start: int, end: int) -> tuple[str | None, str | None]:
-    """(intervention, comparator) of an estimate, from its sentence up to it: "IVIG versus
-    placebo", "HCQ + prednisone versus prednisone alone", "IVIg ... compared with controls"."""
-    cut = next((s for s, _, c in view.cues_in(start, end) if c == "comparison"), None)
-    treated = [h.concept for h in view.mentions_in(start, cut or end) if h.type == "intervention"]
-    if cut is None:
-        controlled = any(c == "control_arm" for _, _, c in view.cues_in(start, end))
-        return (treated[-1] if treated else None), ("control" if treated and controlled else None)
-    others = [(h.start, h.concept) for h in view.mentions_in(cut, end) if h.type == "intervention"]
-    others += [(s, "control") for s, _, c in view.cues_in(cut, end) if c == "control_arm"]
-    comparator = min(others)[1] if others else None
-    # what differs between the arms: "HCQ plus prednisone versus prednisone alone" is HCQ
-    differing = [c for c in treated if c not in {arm for _, arm in others}]
-    if differing:
-        return differing[0], comparator
-    return (treated[-1] if treated else None), comparator
+# What introduces the comparator arm of a comparison ("versus placebo", "compared with the
+# control group", "than in untreated women"); closed-class grammar, as in
+# `rifkb.nlp.clauses`. "compared GH to no intervention": the comparator follows the "to".
+_AGAINST = re.compile(r"\b(?:than|versus|vs\b\.?|(?:compared|comparison|relative)\s+(?:with|to)|against)\s")
+_COMPARED_X = re.compile(r"\bcompared\s+(?!with\b|to\b)")
+_WITH_TO = re.compile(r"\b(?:with|to)\s")
+# "not treated with LMWH", "did not receive IVIg": the treatment named is the control arm's
+_NEGATED_ARM = re.compile(r"^\W*(?:\w+\W+)?$")
+
+
+def _named_arms(view: DocView, start: int, end: int) -> list[tuple[int, str]]:
+    """(start, concept) of the arms a sentence names: interventions, and control arms
+    ("placebo", "untreated", "those who did not") as `control`."""
+    controls = [(s, e) for s, e, c in view.cues_in(start, end) if c == "control_arm"]
+    arms = [(s, "control") for s, _ in controls]
+    for h in view.mentions_in(start, end):
+        if h.type == "intervention" and not any(
+            ce <= h.start and _NEGATED_ARM.match(view.lower[ce : h.start]) for _, ce in controls
+        ):
+            arms.append((h.start, h.concept))
+    return sorted(arms)
+
+
+def _against(view: DocView, arms: list[tuple[int, str]], start: int, end: int) -> set[int]:
+    """Indices of the arms named as what the others are compared with: the first arm after
+    "versus", "compared with", "than", or the "to" of "compared X to Y"."""
+    marks = [m.end() for m in _AGAINST.finditer(view.lower, start, end)]
+    for m in _COMPARED_X.finditer(view.lower, start, end):
+        first = next((a for a, _ in arms if a >= m.end()), None)
+        if first is not None and (to := _WITH_TO.search(view.lower, first, end)):
+            marks.append(to.end())
+    found = set()
+    for mark in marks:
+        after = [i for i, (a, _) in enumerate(arms) if mark <= a <= mark + 60]
+        if after:
+            found.add(after[0])
+    return found
+
+
+def _sides(
+    view: DocView, arms: list[tuple[int, str]], start: int, end: int, at: int
+) -> tuple[str | None, str | None]:
+    """(intervention, comparator) among the arms a sentence names. The comparator is the
+    arm after "versus" (or a control arm named anywhere: "in the LMWH and control groups");
+    the intervention is what differs from it ("HCQ plus prednisone versus prednisone alone"
+    is HCQ), the last named before the estimate's end `at`, else the first after. Two
+    active arms, one named in both ("between the PDN group and HCQ+PDN group"): the one
+    named twice is the background, the other the intervention."""
+    against = _against(view, arms, start, end)
+    comparators = [arm for i, (_, arm) in enumerate(arms) if i in against]
+    treated = [(a, arm) for i, (a, arm) in enumerate(arms) if i not in against and arm != "control"]
+    comparator = comparators[0] if comparators else None
+    if comparator is None and any(arm == "control" for _, arm in arms):
+        comparator = "control"
+    named = [arm for _, arm in treated]
+    if comparator is None and len(set(named)) == 2:
+        twice = [arm for arm in set(named) if named.count(arm) > 1]
+        comparator = twice[0] if len(twice) == 1 else None
+    differing = [(a, arm) for a, arm in treated if arm != comparator] or treated
+    before = [arm for a, arm in differing if a < at]
+    if before:
+        return before[-1], comparator
+    return (differing[0][1] if differing else None), comparator
+
+
+def _recent_mechanism(view: DocView, before: int) -> str | None:
+    """In an abstract that names no treatment, the mechanism named last before `before`
+    (the start of an estimate's sentence): what its association estimate is about when the
+    sentence names no concept, as a definite noun phrase refers to the nearest antecedent
+    ("... the significance of NK activation levels in predicting implantation.
+    ... Accentuated CD69stim levels were predictive for implantation failure (OR 6.9)").
+    The counterpart of `_sole_intervention`."""
+    if any(h.type == "intervention" for h in view.mentions):
+        return None
+    named = [h.concept for h in view.mentions_in(0, before) if h.type == "mechanism"]
+    return named[-1] if named else None
+
+
+def _has_control_arm(view: DocView) -> bool:
+    """Whether the abstract names a control arm (placebo, untreated women, controls)."""
+    return any(c == "control_arm" for _, _, c in view.cues)
 
 
 def _runs(view: DocView, effects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -1,0 +1,87 @@
+"""Who an effect estimate belongs to: its intervention (or, for an association estimate,
+its exposure), its comparator and its subgroup, in the ways abstracts name them
+(`shared/spec/extraction.md`, effects[].intervention, .comparator, .subgroup)."""
+
+from __future__ import annotations
+
+import pytest
+
+COMPARED = [
+    # (text, [(intervention, comparator), ...] for its estimates in order)
+    # the comparator opens the sentence, the treatment follows it
+    (
+        "When compared with the control group, intralipid administration significantly improved the clinical "
+        "pregnancy rate (risk ratio [RR], 1.48; 95% confidence interval [CI], 1.23–1.79).",
+        [("intralipid", "control")],
+    ),
+    # "compared X to Y", after the estimates it qualifies
+    (
+        "Meta-analysis found higher rates of clinical pregnancy (OR: 4.97 CI 95% 2.05 to 12.05) and live birth "
+        "(OR: 5.13 CI 95% 2.03 to 12.91) when compared GH to no intervention; as well as an increased "
+        "endometrial thickness (mean difference: 1.14 CI 95% -0.0 to 2.28).",
+        [("growth_hormone", "control")] * 3,
+    ),
+    # the measure is named before the arms, its value after them
+    (
+        "The adjusted odds ratio for clinical pregnancy in women who received intralipid vs placebo was 3.1 "
+        "(1.02-9.70 95% CI), p = 0.046.",
+        [("intralipid", "control")],
+    ),
+    # two active arms, one drug in both: the other drug is the intervention
+    (
+        "The meta-analysis revealed no statistical significance between the PDN group and HCQ+PDN group "
+        "regarding implantation rate (OR=1.99 [95%CI: 0.94–4.2]; P=0.37).",
+        [("hydroxychloroquine", "glucocorticoid")],
+    ),
+    # "in the X and control groups, respectively"
+    (
+        "There were 34 (45.3%) and 29 (38.7%) clinical pregnancies in the LMWH and control groups, "
+        "respectively (absolute difference 6.6%, 95% CI -9.0 to 21.8%, P = 0.41).",
+        [("heparin", "control")],
+    ),
+    # the treatment named again inside the control arm ("not treated with LMWH")
+    (
+        "The pregnancy rate was higher in women treated with LMWH than in women not treated with LMWH "
+        "(OR 2.0, 95% CI 1.1-3.5).",
+        [("heparin", "control")],
+    ),
+    # the sentence names no treatment: the abstract's one intervention, against its control arm
+    (
+        "Intralipid for women with RIF: a randomised placebo-controlled trial. The live birth rate was higher "
+        "in the treatment group (OR 2.1, 95% CI 1.2-3.6).",
+        [("intralipid", "control")],
+    ),
+    # the comparator is not in the sentence but the abstract has a control arm
+    (
+        "We compared women given IVIg with untreated women. In the logistic regression analysis, IVIg was "
+        "associated with higher odds of live birth (OR 3.64; 95% CI 1.78–7.67; p = 0.0004).",
+        [("ivig", "control")],
+    ),
+    # association estimates: the exposure the sentence names, compared with no concept
+    (
+        "Factor V Leiden was significantly more prevalent among women with ART failure compared with fertile "
+        "parous women (odds ratio = 3.08; 95% confidence interval, 1.77-5.36).",
+        [("thrombophilia", None)],
+    ),
+    (
+        "Women with ART failure tested more frequently positive for anti-phospholipids antibodies (odds ratio "
+        "= 3.33; 95% confidence interval, 1.77-6.26).",
+        [("antiphospholipid", None)],
+    ),
+    (
+        "An increase of Treg cells in the peripheral blood was associated with a better IVF treatment outcome "
+        "(OR 4.3, 95% CI = 1.76-10.48).",
+        [("treg", None)],
+    ),
+    # a sentence that names no concept is about the mechanism named last before it
+    (
+        "We investigate the significance of NK activation levels in predicting embryo implantation. "
+        "Accentuated CD69stim levels were predictive for implantation failure (OR 6.9, p=0.0004).",
+        [("nk_cytotoxicity", None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COMPARED)
+def test_estimates_carry_their_arms(read, text, expected):
+    assert [(e.intervention, e.comparator) for e in read(text).effects] == expected
