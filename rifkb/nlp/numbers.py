@@ -72,6 +72,14 @@ class NumberReader(RuleComponent):
             rf"[<>≤≥])\s*\d+(?:\s*(?:years|yr|y)\b)?(?:\s+(?:of age|old)\b)?)",
             re.I,
         )
+        # a subset of a meta-analysis's studies: "In studies conducted in RIF patients and
+        # controls who had ...", "Combined results from case-control studies showed"
+        studies = alternation(rules.nouns["study"])
+        self.study_subset = re.compile(
+            rf"\b(?:in|from|among)\s+(?:the\s+)?((?:{studies})\s+(?:conducted|performed|carried out)\s+"
+            rf"(?:in|on|among|with)\b[^,;(]{{0,80}}|\w+-\w+\s+(?:{studies})\b)",
+            re.I,
+        )
         self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
 
     def read(self, doc: Doc, view: DocView) -> None:
@@ -196,9 +204,10 @@ class NumberReader(RuleComponent):
             rate["group"] = _arm(view, max(previous, s), rate["start"], rate["end"], min(following, e))
             rate["subgroup"] = self._subgroup(view, s, rate["start"])
             previous = rate["end"]
-        for effect in effects:
+        for i, effect in enumerate(effects):
             effect["intervention"], effect["comparator"] = self._compared(view, effect)
-            effect["subgroup"] = self._effect_subgroup(view, effect)
+            effect["subgroup"] = self._effect_subgroup(view, effects[i - 1] if i else None, effect)
+        _contrasted_strata(view, effects)
 
     def _compared(self, view: DocView, effect: dict[str, Any]) -> tuple[str | None, str | None]:
         """(intervention, comparator) of an estimate: the treatment its sentence names and
@@ -229,23 +238,42 @@ class NumberReader(RuleComponent):
         associated with a better outcome (OR 4.3 ...)"); else the condition the women
         compared have ("patients with RPL had ..."). In an abstract about a treatment, not
         the mechanism the estimate measures ("NK cytotoxicity fell after treatment (MD ...)"),
-        unless the sentence says it is associated with something."""
+        unless the sentence says it is associated with something, and never a condition
+        (there it says who was treated: "women with three or more failures had ...")."""
         associated = any(c == "association" for _, _, c in view.cues_in(start, end))
         treats = any(h.type == "intervention" for h in view.mentions)
         named = [h for h in view.mentions_in(start, end)
                  if associated or not treats or h.concept != effect["outcome"]]  # fmt: skip
         for found in (
             [h for h in named if h.type == "mechanism"],
-            [h for h in named if h.concept in self.conditions and h.concept != effect["outcome"]],
+            [
+                h
+                for h in named
+                if h.concept in self.conditions and h.concept != effect["outcome"] and not treats
+            ],
         ):
             before = [h.concept for h in found if h.start < effect["end"]]
             if before or found:
                 return before[-1] if before else found[0].concept
         return None
 
-    def _effect_subgroup(self, view: DocView, effect: dict[str, Any]) -> str | None:
+    def _effect_subgroup(
+        self, view: DocView, previous: dict[str, Any] | None, effect: dict[str, Any]
+    ) -> str | None:
+        """The subgroup an estimate is restricted to: as for counts (`_subgroup`); in a
+        sentence that says it reports subgroups but describes no group of people, the words
+        that qualify the estimate ("Subgroup analysis showed that the live birth rate in
+        primary (RR = 0.88 ...) and secondary (RR = 1.26 ...) RSA patients"); in a
+        meta-analysis, the subset of its studies the sentence names ("In studies conducted in
+        RIF patients and controls who ...", "Combined results from case-control studies")."""
         s, _ = view.sentence_of(effect["start"])
-        return self._subgroup(view, s, effect["start"])
+        if found := self._subgroup(view, s, effect["start"]):
+            return found
+        if any(c == "subgroup" for _, _, c in view.cues_in(s, effect["start"])):
+            low = max(s, previous["end"]) if previous else s
+            return _qualifier(view.text[low : effect["start"]])
+        subset = self.study_subset.search(view.text, s, effect["start"])
+        return subset.group(1).strip() if subset else None
 
     def _subgroup(self, view: DocView, start: int, end: int) -> str | None:
         """The subgroup a number is about: an age group the sentence opens on ("In women over
@@ -314,7 +342,7 @@ _AGAINST = re.compile(r"\b(?:than|versus|vs\b\.?|(?:compared|comparison|relative
 _COMPARED_X = re.compile(r"\bcompared\s+(?!with\b|to\b)")
 _WITH_TO = re.compile(r"\b(?:with|to)\s")
 # "not treated with LMWH", "did not receive IVIg": the treatment named is the control arm's
-_NEGATED_ARM = re.compile(r"^\W*(?:\w+\W+)?$")
+_NEGATED_ARM = re.compile(r"^\s+(?:(?:with|of|any)\s+)?$")
 
 
 def _named_arms(view: DocView, start: int, end: int) -> list[tuple[int, str]]:
@@ -383,6 +411,46 @@ def _recent_mechanism(view: DocView, before: int) -> str | None:
         return None
     named = [h.concept for h in view.mentions_in(0, before) if h.type == "mechanism"]
     return named[-1] if named else None
+
+
+# what qualifies an estimate starts after the last of these: "the live birth rate in
+# primary (RR ...)", "when IVIG was administered before conception (RR ...) but not after
+# implantation (RR ...)"
+_QUALIFIER_LEAD = re.compile(r"\b(?:in|among|for|when|and|but(?:\s+not)?|whereas|while|not)\s+", re.I)
+
+
+def _qualifier(text: str) -> str | None:
+    """The words that qualify an estimate, from the text before it: those after its last
+    preposition or conjunction, if there are a few (at most eight)."""
+    leads = list(_QUALIFIER_LEAD.finditer(text))
+    words = text[leads[-1].end() if leads else 0 :].strip(" ,;:([").split()
+    return " ".join(words) if 0 < len(words) <= 8 else None
+
+
+def _contrasted_strata(view: DocView, effects: list[dict[str, Any]]) -> None:
+    """Estimates of one named outcome in one sentence, set against each other by a contrast word
+    and each qualified, are strata of the population: "Live birth rate was significantly
+    different when IVIG was administered before conception (RR = 1.67 ...) but not after
+    implantation (RR = 1.10 ...)"."""
+    for first, second in zip(effects, effects[1:], strict=False):
+        same = (first["outcome"], first["measure"], first["adjusted"]) == (
+            second["outcome"], second["measure"], second["adjusted"])  # fmt: skip
+        if (
+            not same
+            or first["outcome"] is None
+            or view.sentence_of(first["start"]) != view.sentence_of(second["start"])
+        ):
+            continue
+        if not any(c == "contrast" for _, _, c in view.cues_in(first["end"], second["start"])):
+            continue
+        s = view.sentence_of(first["start"])[0]
+        labels = (
+            _qualifier(view.text[s : first["start"]]),
+            _qualifier(view.text[first["end"] : second["start"]]),
+        )
+        if all(labels):
+            first["subgroup"] = first["subgroup"] or labels[0]
+            second["subgroup"] = second["subgroup"] or labels[1]
 
 
 def _has_control_arm(view: DocView) -> bool:

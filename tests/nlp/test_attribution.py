@@ -85,3 +85,75 @@ COMPARED = [
 @pytest.mark.parametrize(("text", "expected"), COMPARED)
 def test_estimates_carry_their_arms(read, text, expected):
     assert [(e.intervention, e.comparator) for e in read(text).effects] == expected
+
+
+MORE_COMPARED = [
+    # the comparator opens the sentence, right before the treatment (a comma between them)
+    (
+        "Compared with the control group, IVIG can increase the live birth rate of recurrent spontaneous "
+        "abortion patients [OR = 3.06, 95%CI (1.23, 7.64, P = .02].",
+        [("ivig", "control")],
+    ),
+    # in an abstract about a treatment, the women's condition says who was treated, and is
+    # no exposure
+    (
+        "Endometrial scratching in women with implantation failure. However, subgroup analyses revealed that "
+        "women with three or more previous implantation failures had a significant increase in clinical "
+        "pregnancy rate (31.1% vs. 53.6%; relative risk = 1.72; confidence interval [1.05-2.83]) after "
+        "scratching.",
+        [("endometrial_scratch", None)],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_COMPARED)
+def test_estimates_carry_their_arms_more(read, text, expected):
+    assert [(e.intervention, e.comparator) for e in read(text).effects] == expected
+
+
+SUBGROUPS = [
+    # (text, [subgroup of each estimate, in order])
+    # a sentence that says it reports subgroups: the words that qualify each estimate
+    (
+        "Subgroup analysis showed that the live birth rate in primary (RR = 0.88, 95% CI 0.71 to 1.07) and "
+        "secondary (RR = 1.26, 95% CI 0.99 to 1.61) RSA patients was not significantly different between the "
+        "IVIG and placebo groups.",
+        ["primary", "secondary"],
+    ),
+    # strata set against each other by a contrast word, one outcome
+    (
+        "Live birth rate was significantly different when IVIG was administered before conception (RR = 1.67, "
+        "95% CI 1.30 to 2.14, P < 0.0001) but not after implantation (RR = 1.10, 95% CI 0.93 to 1.29).",
+        ["IVIG was administered before conception", "after implantation"],
+    ),
+    # ... but not two measurements of no outcome concept (age, TSH) in one sentence
+    (
+        "Age did not differ between women with and without TAI: combined mean difference of 0.13 years (95% "
+        "CI, −0.51 to 0.76 years), but serum thyroid-stimulating hormone was higher in women with TAI: "
+        "combined mean difference of 0.20 mIU/L (95% CI, 0.07 to 0.33 mIU/L).",
+        [None, None],
+    ),
+    # a subset of a meta-analysis's studies
+    (
+        "In studies conducted in RIF patients and controls who had successful pregnancy following IVF-ET, the "
+        "meta-analysis showed a significant association between the HLA-G 14 bp polymorphism and RIF in "
+        "allele contrast (OR = 1.74, 95% CI, 1.13, 2.67).",
+        ["studies conducted in RIF patients and controls who had successful pregnancy following IVF-ET"],
+    ),
+    (
+        "Combined results from case-control studies showed that factor V Leiden was significantly more "
+        "prevalent among women with ART failure (odds ratio = 3.08; 95% confidence interval, 1.77-5.36).",
+        ["case-control studies"],
+    ),
+    # the whole population of a meta-analysis is no subset
+    (
+        "Meta-analysis of 11 studies showed that the difference in the live birth rate between the IVIG "
+        "treatment and placebo groups was on the margin of significance (RR = 1.25, 95% CI 1.00 to 1.56).",
+        [None],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SUBGROUPS)
+def test_estimates_carry_their_subgroup(read, text, expected):
+    assert [e.subgroup for e in read(text).effects] == expected
