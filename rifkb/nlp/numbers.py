@@ -215,10 +215,8 @@ class NumberReader(RuleComponent):
         group, intralipid ...", "compared GH to no intervention"); else, for an association
         estimate, the exposure its sentence names ("factor V Leiden was more prevalent ...
         (OR 3.08)"), compared with no concept; else the abstract's one intervention ("the
-        treatment group"). A treatment compared with nothing named is compared with the
-        abstract's control arm, when it has one (annotation guide: each effect's comparator
-        is the study's; "IVIg was associated with higher odds of live birth" in a cohort of
-        treated and untreated women is IVIg against control)."""
+        treatment group"). A treatment compared with nothing named is compared with what the
+        study compares it with (`_study_comparator`)."""
         s, e = view.sentence_of(effect["start"])
         treated, comparator = _sides(view, _named_arms(view, s, e), s, e, effect["end"])
         if treated is None:
@@ -228,8 +226,8 @@ class NumberReader(RuleComponent):
             treated = _sole_intervention(view)
             if treated is None:
                 return _recent_mechanism(view, s), None
-        if treated is not None and comparator is None and _has_control_arm(view):
-            comparator = "control"
+        if treated is not None and comparator is None:
+            comparator = _study_comparator(view, treated)
         return treated, comparator
 
     def _exposure(self, view: DocView, start: int, end: int, effect: dict[str, Any]) -> str | None:
@@ -453,9 +451,21 @@ def _contrasted_strata(view: DocView, effects: list[dict[str, Any]]) -> None:
             second["subgroup"] = second["subgroup"] or labels[1]
 
 
-def _has_control_arm(view: DocView) -> bool:
-    """Whether the abstract names a control arm (placebo, untreated women, controls)."""
-    return any(c == "control_arm" for _, _, c in view.cues)
+def _study_comparator(view: DocView, treated: str) -> str:
+    """What a study compares a treatment with, for an estimate whose sentence names no
+    comparator: `control` when the abstract names a control arm anywhere; else another
+    treatment the abstract names after "versus" ("G-CSF versus PRP"); else `control`, the
+    effect of a treatment being against its absence (the annotation guide's reading of
+    "IVIg was associated with higher odds of live birth" in a cohort of treated and
+    untreated women, and of a review's pooled "beneficial effect of intrauterine PBMC")."""
+    if any(c == "control_arm" for _, _, c in view.cues):
+        return "control"
+    for s, e in view.sentences:
+        arms = _named_arms(view, s, e)
+        others = [arms[i][1] for i in sorted(_against(view, arms, s, e)) if arms[i][1] != treated]
+        if others:
+            return others[0]
+    return "control"
 
 
 def _runs(view: DocView, effects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

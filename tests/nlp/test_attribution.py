@@ -51,6 +51,19 @@ COMPARED = [
         "in the treatment group (OR 2.1, 95% CI 1.2-3.6).",
         [("intralipid", "control")],
     ),
+    # a review's pooled estimate of one of several treatments, no comparator named anywhere:
+    # against its absence
+    (
+        "Pooling of results showed a beneficial effect of intrauterine PBMC infusion on CPR (RR 2.18; 95% CI "
+        "1.58–3.00) and of intrauterine PRP infusion on CPR (RR 2.45; 95% CI 1.55–3.86).",
+        [("pbmc", "control"), ("prp", "control")],
+    ),
+    # two active treatments compared in another sentence: the other treatment
+    (
+        "We compared G-CSF versus PRP in women with thin endometrium. G-CSF improved the clinical pregnancy "
+        "rate (OR 2.10, 95% CI 1.20-3.70).",
+        [("gcsf", "prp")],
+    ),
     # the comparator is not in the sentence but the abstract has a control arm
     (
         "We compared women given IVIg with untreated women. In the logistic regression analysis, IVIg was "
@@ -101,7 +114,7 @@ MORE_COMPARED = [
         "women with three or more previous implantation failures had a significant increase in clinical "
         "pregnancy rate (31.1% vs. 53.6%; relative risk = 1.72; confidence interval [1.05-2.83]) after "
         "scratching.",
-        [("endometrial_scratch", None)],
+        [("endometrial_scratch", "control")],
     ),
 ]
 
