@@ -77,8 +77,16 @@ class NumberReader(RuleComponent):
         studies = alternation(rules.nouns["study"])
         self.study_subset = re.compile(
             rf"\b(?:in|from|among)\s+(?:the\s+)?((?:{studies})\s+(?:conducted|performed|carried out)\s+"
-            rf"(?:in|on|among|with)\b[^,;(]{{0,80}}|\w+-\w+\s+(?:{studies})\b)",
+            rf"(?:in|on|among|with)\b[^,;(]{{0,80}}|\w+-\w+\s+(?:{studies})\b)"
+            # a sensitivity analysis: "When excluding two studies only published as abstracts"
+            rf"|\b(?:excluding|excluded|without)\s+((?:\w+\s+){{0,2}}(?:{studies})\b[^,;(]{{0,60}})",
             re.I,
+        )
+        # a sentence that opens on people with or without something reports them, a subgroup:
+        # "In women with a clinical pregnancy (...), there was ...", "In those without defined
+        # RIF, ..." (not "In women with RIF,": the study's population, see _names_condition)
+        self.restricted_group = re.compile(
+            rf"\W*(?:in|among)\s+((?:{people}|those)\s+(?:with|without|who)\s+[^,;(]{{1,60}}?)\s*[,(]", re.I
         )
         self.rate_heads = [(re.compile(rf"\b{re.escape(w)}\b"), c) for w, c in rules.rate_heads.items()]
 
@@ -270,8 +278,17 @@ class NumberReader(RuleComponent):
         if any(c == "subgroup" for _, _, c in view.cues_in(s, effect["start"])):
             low = max(s, previous["end"]) if previous else s
             return _qualifier(view.text[low : effect["start"]])
-        subset = self.study_subset.search(view.text, s, effect["start"])
-        return subset.group(1).strip() if subset else None
+        if subset := self.study_subset.search(view.text, s, effect["start"]):
+            return (subset.group(1) or subset.group(2)).strip()
+        restricted = self.restricted_group.match(view.text, s, effect["start"])
+        return restricted.group(1) if restricted and not self._names_condition(view, restricted) else None
+
+    def _names_condition(self, view: DocView, found: re.Match[str]) -> bool:
+        """Whether women said to have something have a condition (RIF, RPL): the study's
+        population, not a subgroup ("In women with RIF, ..."; but "In those without RIF")."""
+        return " without " not in found.group(1).lower() and any(
+            h.concept in self.conditions for h in view.mentions_in(found.start(1), found.end(1))
+        )
 
     def _subgroup(self, view: DocView, start: int, end: int) -> str | None:
         """The subgroup a number is about: an age group the sentence opens on ("In women over
@@ -419,25 +436,22 @@ _QUALIFIER_LEAD = re.compile(r"\b(?:in|among|for|when|and|but(?:\s+not)?|whereas
 
 def _qualifier(text: str) -> str | None:
     """The words that qualify an estimate, from the text before it: those after its last
-    preposition or conjunction, if there are a few (at most eight)."""
+    preposition or conjunction (the last ten of them)."""
     leads = list(_QUALIFIER_LEAD.finditer(text))
     words = text[leads[-1].end() if leads else 0 :].strip(" ,;:([").split()
-    return " ".join(words) if 0 < len(words) <= 8 else None
+    return " ".join(words[-10:]) if words else None
 
 
 def _contrasted_strata(view: DocView, effects: list[dict[str, Any]]) -> None:
-    """Estimates of one named outcome in one sentence, set against each other by a contrast word
-    and each qualified, are strata of the population: "Live birth rate was significantly
+    """Estimates of one outcome (an outcome concept) in one sentence, set against each other
+    by a contrast word and each qualified, are strata of the population: "Live birth rate was significantly
     different when IVIG was administered before conception (RR = 1.67 ...) but not after
     implantation (RR = 1.10 ...)"."""
     for first, second in zip(effects, effects[1:], strict=False):
         same = (first["outcome"], first["measure"], first["adjusted"]) == (
             second["outcome"], second["measure"], second["adjusted"])  # fmt: skip
-        if (
-            not same
-            or first["outcome"] is None
-            or view.sentence_of(first["start"]) != view.sentence_of(second["start"])
-        ):
+        named = first["outcome"] in {h.concept for h in view.mentions if h.type == "outcome"}
+        if not same or not named or view.sentence_of(first["start"]) != view.sentence_of(second["start"]):
             continue
         if not any(c == "contrast" for _, _, c in view.cues_in(first["end"], second["start"])):
             continue

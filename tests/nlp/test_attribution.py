@@ -158,6 +158,28 @@ SUBGROUPS = [
         "prevalent among women with ART failure (odds ratio = 3.08; 95% confidence interval, 1.77-5.36).",
         ["case-control studies"],
     ),
+    # a sensitivity analysis without some studies
+    (
+        "When excluding two studies only published as conference abstracts, there were no significant "
+        "differences in terms of live birth (RR 1.78, 95 % CI 0.95–3.34).",
+        ["two studies only published as conference abstracts"],
+    ),
+    # a sentence that opens on women with or without something
+    (
+        "In women with a clinical pregnancy (114 ICSI cycles with TAI and 651 without), there was no difference "
+        "in miscarriage: combined odds ratio, 0.95 [95% confidence interval (CI), 0.48 to 1.87].",
+        ["women with a clinical pregnancy"],
+    ),
+    (
+        "In those without defined RIF, clinical pregnancy rates were reduced by 8.1% (AOR = 0.61, p = 0.023) "
+        "with intrauterine hCG use.",
+        ["those without defined RIF"],
+    ),
+    # ... but women with RIF are the study's population
+    (
+        "In women with RIF, IVIg improved the live birth rate (OR 2.10, 95% CI 1.20-3.70).",
+        [None],
+    ),
     # the whole population of a meta-analysis is no subset
     (
         "Meta-analysis of 11 studies showed that the difference in the live birth rate between the IVIG "
