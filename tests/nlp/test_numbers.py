@@ -272,12 +272,13 @@ COMPARISONS = [
         ("hydroxychloroquine", "glucocorticoid", None),
     ),
     (
+        # no comparator named anywhere: a treatment's effect is against its absence
         "In the logistic regression analysis, IVIg was associated with higher odds of live birth (OR 3.64; 95% CI 1.78–7.67).",
-        ("ivig", None, None),
+        ("ivig", "control", None),
     ),
     (
         "In the subgroup of women with three or more previous failures, endometrial scratching raised clinical pregnancy (RR 1.72; 95% CI 1.05-2.83).",
-        ("endometrial_scratch", None, "women with three or more previous failures"),
+        ("endometrial_scratch", "control", "women with three or more previous failures"),
     ),
 ]
 
