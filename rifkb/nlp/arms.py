@@ -50,7 +50,8 @@ class GroupRef(NamedTuple):
     start: int
     end: int
     group: str
-    how: str  # "intervention" | "control" | "treated" | "population" | "exposure" | "label"
+    how: str  # "intervention" | "control" | "negated" | "treated" | "population" | "exposure" | "label"
+    factor: str | None = None  # the factor a group is without ("patients without CE")
 
 
 class Arm(NamedTuple):
@@ -82,6 +83,10 @@ _DESIGN_WORD = re.compile(r"(?:case-?\s?control|case-)", re.I)
 _NAMED_GROUP = re.compile(
     r"\b(?:the|a|an)\s+((?!(?:two|three|four|both|all|each|same|other|whole|study|first|second|control|"
     r"comparison|healthy|fertile)\b)[a-z][\w-]*(?:\s+(?!group)[a-z][\w-]*)?)\s+group\b"
+)
+# "group 1, including patients diagnosed with CE": a definition after the label
+_DEFINED_AFTER = re.compile(
+    r"\s*(?:,\s*)?(?:including|included|comprising|comprised|consisting of|of|with|:)\s"
 )
 _SHARE = re.compile(r"[\w-]+\s+(?:were|was|in|to|at|received|underwent|had)\b")
 _CLAUSE = re.compile(r"[;:]|,\s*(?:and|while|whereas|but)\b|\.\s")
@@ -249,24 +254,59 @@ class Reader:
 
     def _legend(self, refs: list[GroupRef]) -> Legend:
         """What each label means, from where it is first written: the group named before
-        "(group 1)" in its clause, or after "Group I:" up to the next label."""
+        "(group 1)" or "as group 3" in its clause, or after "Group I:" up to the next
+        label. Labels are read with every factor and population a definition may name
+        ("group 2, including patients without CE"), and a factor that one label's
+        definition has and another's lacks is what tells them apart ("group 1, including
+        patients diagnosed with CE and treated by antibiotics")."""
         found = labels(self.view)
+        named = sorted(refs + self._factors(), key=lambda r: r.start)
+        spans: dict[str, list[GroupRef]] = {}
+        for i, (_, _, name) in enumerate(found):
+            if name not in spans:
+                span = self._definition(found, i)
+                spans[name] = [r for r in named if span[0] <= r.start < span[1] and r.how != "label"]
+        lacking = {r.factor for inside in spans.values() for r in inside if r.how == "without"}
         defined: dict[str, str] = {}
-        for i, (s, e, name) in enumerate(found):
-            if name in defined:
-                continue
-            sentence = self.view.sentence_of(s)
-            lead = self.view.lower[max(sentence[0], s - 12) : s]
-            if "(" in lead:
-                previous = max([sentence[0]] + [o_end for _, o_end, _ in found[:i] if o_end <= s])
-                span = (max(previous, _clause_start(self.view.lower, sentence[0], s)), s)
-            else:
-                nxt = next((o for o, _, n in found[i + 1 :] if o > e and n != name), sentence[1])
-                span = (e, min(nxt, sentence[1]))
-            inside = [r for r in refs if span[0] <= r.start < span[1] and r.how != "label"]
-            if inside:
-                defined[name] = self._combination(inside, name) or _defining(inside)
+        for name, inside in spans.items():
+            contrasted = [r.group for r in inside if r.how == "exposure" and r.group in lacking]
+            chosen = [r for r in inside if r.how not in ("without", "exposure", "population_any")]
+            if contrasted:
+                defined[name] = contrasted[0]
+            elif any(r.how == "without" for r in inside):
+                defined[name] = CONTROL
+            elif chosen:
+                defined[name] = self._combination(chosen, name) or _defining(chosen)
+            elif inside:
+                defined[name] = inside[0].group
         return Legend(found, defined)
+
+    def _definition(self, found: list[tuple[int, int, str]], i: int) -> tuple[int, int]:
+        s, e, name = found[i]
+        sentence = self.view.sentence_of(s)
+        lead = self.view.lower[max(sentence[0], s - 12) : s]
+        defined_after = _DEFINED_AFTER.match(self.view.lower, e)
+        if "(" in lead or (re.search(r"\bas\s+(?:the\s+)?groups?\s+$", lead) and not defined_after):
+            previous = max([sentence[0]] + [o_end for _, o_end, _ in found[:i] if o_end <= s])
+            return max(previous, _clause_start(self.view.lower, sentence[0], s)), s
+        nxt = next((o for o, _, n in found[i + 1 :] if o > e and n != name), sentence[1])
+        return e, min(nxt, sentence[1])
+
+    def _factors(self) -> list[GroupRef]:
+        """Factors and populations a label's definition may name, whatever the study: "with
+        CE" (how "exposure"), "without CE" ("without", its concept kept), "patients with the
+        first IVF cycle" ("population_any")."""
+        found = []
+        for h in self.view.mentions:
+            before = self.view.lower[max(0, h.start - 30) : h.start]
+            if h.type == "mechanism":
+                if re.search(r"\bwithout\s+(?:\w+\s+)?$", before):
+                    found.append(GroupRef(h.start, h.end, CONTROL, "without", h.concept))
+                elif _WITH.search(before):
+                    found.append(GroupRef(h.start, h.end, h.concept, "exposure"))
+            elif h.type == "population":
+                found.append(GroupRef(h.start, h.end, h.concept, "population_any"))
+        return found
 
     def _combination(self, inside: list[GroupRef], label: str) -> str | None:
         """A group given two interventions ("Group I: 41 patients using both IVIG and
@@ -295,25 +335,30 @@ class Reader:
         """ "the control group (n = 50)", "(n=73 in RIF patients, n=112 in non-RIF patients)"
         (a size per stratum), "The intervention group received ... (n = 62)" (the group its
         clause opens on)."""
-        arms, text = [], self.view.cased
+        arms, text, since = [], self.view.cased, 0
         for m in _N_BRACKET.finditer(text):
             s, _ = self.view.sentence_of(m.start())
-            before = [r for r in refs if s <= r.start and r.end <= m.start()]
+            before = [r for r in refs if max(s, since) <= r.start and r.end <= m.start()]
+            since = m.end()
             if not before or _SIZE_OF_ALL.search(text, max(s, m.start() - 40), m.start()):
                 continue
-            adjacent = _ADJACENT.fullmatch(text, before[-1].end, m.start())
-            group = (
-                before[-1].group
-                if adjacent
-                else _defining(
-                    [r for r in before if r.start >= _clause_start(self.view.lower, s, m.start())]
-                    or before[:1]
-                )
-            )
+            group = self._sized(before, m.start(), s)
             for n in _N_EACH.finditer(m.group(1)):
                 stratum = n.group(2).strip() if n.group(2) else subgroup_of(m.start())
                 arms.append(Arm(group, int(n.group(1).replace(",", "")), stratum, m.start(1) + n.start(1)))
         return arms
+
+    def _sized(self, before: list[GroupRef], at: int, sentence_start: int) -> str:
+        """The group a "(n = …)" sizes: the label whose definition it ends ("group 1,
+        including patients diagnosed with CE and treated by antibiotics (n=129)"), the group
+        it follows ("the control group (n = 50)"), else the one its clause opens on."""
+        labelled = [r for r in before if r.how == "label"]
+        if labelled:
+            return labelled[-1].group
+        if _ADJACENT.fullmatch(self.view.cased, before[-1].end, at):
+            return before[-1].group
+        clause = _clause_start(self.view.lower, sentence_start, at)
+        return _defining([r for r in before if r.start >= clause] or before[:1])
 
     def _counted(self, refs: list[GroupRef], numbers: list[tuple[int, int, int]],
                  subgroup_of: Callable[[int], str | None]) -> list[Arm]:  # fmt: skip

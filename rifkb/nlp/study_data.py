@@ -124,7 +124,9 @@ class StudyDataReader(RuleComponent):
         refs = reader.references()
         if not refs:
             return [], {}
-        arms = reader.sizes(refs, self._numbers(view), lambda at: self._subgroup(view, refs, at))
+        # (a group's size belongs to a stratum only where the bracket says so: "n=73 in RIF
+        # patients"; "Among RIF patients, two groups were formed ..." sizes the groups)
+        arms = reader.sizes(refs, self._numbers(view), lambda at: None)
         refs, arms = placebo_apart(refs, arms)
         refs = resolve_undefined(refs, arms)
         values = self._values(view)
