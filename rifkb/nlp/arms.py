@@ -72,6 +72,9 @@ _PER_GROUP = re.compile(r"(?:n\s*=\s*)?(\d+)\s*(?:patients|women|subjects|couple
 _NEGATED = re.compile(r"(?:\bno|\bnot|\bnon|\bwithout|\bdid not receive|\bnot receiving|\bnot using|\bnor)"
                       r"\W+(?:\w+\W+){0,2}$",
                       re.I)  # fmt: skip
+_OPTIONAL = re.compile(r"\bwith\s+or\s+without\s+(?:\S+\s+){0,4}$", re.I)
+# ... and its short form in brackets after it: "with or without intravenous immunoglobulin (IVIG)"
+_OPTIONAL_SHORT = re.compile(r"\bwith\s+or\s+without\s+(?:\S+\s+){0,6}?\S+\s*\(\s*$", re.I)
 _BOTH = re.compile(r"\bwith\s+(?:and|or)\s+without\s+$", re.I)
 _WITH = re.compile(r"\b(?:with|had|having|carr(?:y|ying|ied))\s+(?:\w+\s+){0,2}$", re.I)
 _LABEL = re.compile(
@@ -88,7 +91,7 @@ _NAMED_GROUP = re.compile(
 _DEFINED_AFTER = re.compile(
     r"\s*(?:,\s*)?(?:including|included|comprising|comprised|consisting of|of|with|:)\s"
 )
-_SHARE = re.compile(r"[\w-]+\s+(?:were|was|in|to|at|received|underwent|had)\b")
+_SHARE = re.compile(r"[\w-]+\s+(?:of them\s+)?(?:were|was|in|to|at|received|underwent|had)\b")
 _CLAUSE = re.compile(r"[;:]|,\s*(?:and|while|whereas|but)\b|\.\s")
 
 
@@ -186,6 +189,9 @@ class Reader:
         return [r for r in found if r is not None]
 
     def _intervention(self, h: Hit, before: str) -> GroupRef:
+        wider = self.view.lower[max(0, h.start - 70) : h.start]
+        if _OPTIONAL.search(before) or _OPTIONAL_SHORT.search(wider):  # "Adalimumab with or without ... IVIG"
+            return GroupRef(h.start, h.end, h.concept, "optional")
         if _NEGATED.search(before) and not _BOTH.search(before):
             return GroupRef(h.start, h.end, CONTROL, "negated")
         return GroupRef(h.start, h.end, h.concept, "intervention")

@@ -80,6 +80,7 @@ _AGE_GROUP = re.compile(
     r"[<>≤≥])\s*\d+(?:\s*(?:years|yr|y)\b)?(?:\s+(?:of age|old)\b)?)", re.I)  # fmt: skip
 _COUNTED = re.compile(r"\s*(?:all\s+)?\d")
 _LISTED_N = re.compile(r"\bn\s*=\s*\d+(?:\s*(?:,|and|,\s*and)\s*\d+)+")
+_MEDIAN = re.compile(r"\b(?:median|interquartile|iqr)\b")
 _SE = re.compile(r"\b(?:s\.?e\.?m?|standard error)\b", re.I)
 _PEOPLE_WORD = re.compile(r"\b(?:patients|women|couples|subjects|participants|cases|controls)\b", re.I)
 _VERB = re.compile(r"\b(?:was|were|is|are|had|has|have|showed|did|received|underwent)\b", re.I)
@@ -140,7 +141,11 @@ class StudyDataReader(RuleComponent):
             if found:
                 rows += self._sentence_rows(view, sentence, found, refs, arms, owners, listed)
         rows = _one_per_cell([_told_apart(r) for r in rows if not r["group"].startswith(UNDEFINED)])
-        if design not in COMPARATIVE or len({r["group"] for r in rows}) < 2:
+        # a study that compares groups, though it may give numbers of one only ("lower
+        # rates ... for the patients ... without IVIG", no size given)
+        compared = _study_arms(refs, arms)
+        rows = [r for r in rows if r["outcome"] not in compared]  # the factor that defines the groups
+        if design not in COMPARATIVE or len(compared) < 2 or not _comparative(rows, reader):
             return [], owners
         return rows, owners
 
@@ -225,6 +230,8 @@ class StudyDataReader(RuleComponent):
                     )  # "98 of 341 ... 19.7% for group 2"
             if outcome is None or outcome == group:
                 continue  # nothing measured, or the factor that defines the group
+            if value.events is None and _MEDIAN.search(view.lower, *sentence):
+                continue  # medians and ranges give no row (annotation.md)
             if outcome in self.not_per_woman and value.events is None:
                 continue  # a percentage of embryos or pregnancies, their number not written
             row = _row(value, outcome, group, subgroup, arms)
@@ -271,7 +278,13 @@ class StudyDataReader(RuleComponent):
         if heads:
             return max(heads)[1]
         mechanisms = [h for h in mentions if h.type == "mechanism"]
-        return mechanisms[-1].concept if mechanisms else None
+        if mechanisms:
+            return mechanisms[-1].concept
+        # "The anomaly rate was 2.44% (1/41) ..., comparable to the expected birth defect
+        # rate": the one outcome its sentence names, after it
+        after = _distinct(h.concept for h in view.mentions_in(value.end, view.sentence_of(value.start)[1])
+                          if h.type == "outcome")  # fmt: skip
+        return after[0] if len(after) == 1 else None
 
     def _groups(self, view: DocView, sentence: tuple[int, int], values: list[Value], refs: list[GroupRef],
                 arms: list[Arm], listed: list[str]) -> list[str | None]:  # fmt: skip
@@ -411,6 +424,14 @@ def _with_listed_events(text: str, values: list[Value]) -> list[Value]:
             for i, events in zip(run, counts, strict=True):
                 out[i] = out[i]._replace(events=events)
     return out
+
+
+def _comparative(rows: list[dict[str, Any]], reader: Reader) -> bool:
+    """Rows of two groups or more; or of a treated arm only, in a study that names its
+    control arm without numbers ("lower rates ... for the patients ... without IVIG")."""
+    groups = {r["group"] for r in rows}
+    treated = {h.concept for h in reader.interventions}
+    return len(groups) >= 2 or (len(groups) == 1 and groups <= treated)
 
 
 def _study_arms(refs: list[GroupRef], arms: list[Arm]) -> list[str]:
