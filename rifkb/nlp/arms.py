@@ -190,7 +190,7 @@ class Reader:
 
     def _intervention(self, h: Hit, before: str) -> GroupRef:
         wider = self.view.lower[max(0, h.start - 70) : h.start]
-        if _OPTIONAL.search(before) or _OPTIONAL_SHORT.search(wider):  # "Adalimumab with or without ... IVIG"
+        if _OPTIONAL.search(wider) or _OPTIONAL_SHORT.search(wider):  # "Adalimumab with or without ... IVIG"
             return GroupRef(h.start, h.end, h.concept, "optional")
         if _NEGATED.search(before) and not _BOTH.search(before):
             return GroupRef(h.start, h.end, CONTROL, "negated")
@@ -436,22 +436,20 @@ def _main(interventions: list[Hit]) -> str | None:
     return counts[0][0] if len(counts) == 1 or counts[0][1] > counts[1][1] else None
 
 
+# which of the groups a span names it defines: a control first ("no IVIG or Humira"), then
+# a treatment or a factor, an arm named by its role, a population, a co-treatment offered
+# "with or without"
+_PRECEDENCE = {"control": 0, "negated": 0, "without": 0, "intervention": 1, "exposure": 1, "treated": 2,
+               "label": 2, "population": 3, "population_any": 3, "optional": 4}  # fmt: skip
+
+
 def _defining(inside: list[GroupRef]) -> str:
     """The group a span names: a control before anything else ("no IVIG or Humira"), then
     an intervention or exposure, then the population."""
-    order = {
-        "control": 0,
-        "negated": 0,
-        "intervention": 1,
-        "exposure": 1,
-        "treated": 2,
-        "label": 2,
-        "population": 3,
-    }
     controls = [r for r in inside if r.group == CONTROL]
     if controls and controls[0].start == inside[0].start:
         return CONTROL
-    return min(inside, key=lambda r: (order[r.how], r.start)).group
+    return min(inside, key=lambda r: (_PRECEDENCE[r.how], r.start)).group
 
 
 def _clause_start(text: str, low: int, at: int) -> int:

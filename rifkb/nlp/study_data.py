@@ -144,7 +144,8 @@ class StudyDataReader(RuleComponent):
         # a study that compares groups, though it may give numbers of one only ("lower
         # rates ... for the patients ... without IVIG", no size given)
         compared = _study_arms(refs, arms)
-        rows = [r for r in rows if r["outcome"] not in compared]  # the factor that defines the groups
+        grouped = {r["group"] for r in rows}
+        rows = [r for r in rows if r["outcome"] not in grouped]  # the factor that defines the groups
         if design not in COMPARATIVE or len(compared) < 2 or not _comparative(rows, reader):
             return [], owners
         return rows, owners
