@@ -69,8 +69,11 @@ _AFTER_ARM = re.compile(
 _OPENING_SUBSET = re.compile(
     r"\W*(?:(?:however|overall|moreover|finally|in addition)\W+)?(?:in|for|among|when)\s+(?:the\s+)?"
     r"(?:(?:subset|subgroup|group)\s+of\s+)?([^,;:]{3,90}?),", re.I)  # fmt: skip
+# "When only women with results of pNK ≥12% were evaluated, ...": the results of a subset
+_ONLY = re.compile(r"\W*(?:when|if)\s+only\s+([^,;:]{3,90}?)\s+(?:were|was)\s+"
+                   r"(?:evaluated|analy[sz]ed|considered|included|assessed|compared)\s*,", re.I)  # fmt: skip
 _REACHED = re.compile(
-    r"\s*(?:\([^()]*\)\s*)?(?:[\w-]+\s+){0,4}?"
+    r"\)?\s*(?:\([^()]*\)\s*)?(?:[\w-]+\s+){0,4}?"
     r"(?:had|achieved|developed|conceived|became|resulted in|reached|(?:were|was|tested) positive for)\b"
 )
 # "In women over 36 years of age the pregnancy rate was ...": an age group, a subgroup
@@ -217,7 +220,7 @@ class StudyDataReader(RuleComponent):
                        listed: list[str]) -> list[dict[str, Any]]:  # fmt: skip
         values = _with_listed_events(view.cased, values)
         outcomes = self._outcomes(view, sentence, values)
-        groups = self._groups(view, sentence, values, refs, arms, listed)
+        groups = self._groups(view, sentence, values, refs, arms, listed, outcomes)
         rows = []
         for value, outcome, group in zip(values, outcomes, groups, strict=True):
             if group is None:
@@ -287,8 +290,9 @@ class StudyDataReader(RuleComponent):
                           if h.type == "outcome")  # fmt: skip
         return after[0] if len(after) == 1 else None
 
-    def _groups(self, view: DocView, sentence: tuple[int, int], values: list[Value], refs: list[GroupRef],
-                arms: list[Arm], listed: list[str]) -> list[str | None]:  # fmt: skip
+    def _groups(self, view: DocView, sentence: tuple[int, int], values: list[Value],
+                refs: list[GroupRef], arms: list[Arm], listed: list[str],
+                outcomes: list[str | None]) -> list[str | None]:  # fmt: skip
         named = [r for r in refs if sentence[0] <= r.start < sentence[1]]
         runs = _bracket_runs(view.cased, values)
         in_runs = sum(len(r) for r in runs)
@@ -302,7 +306,7 @@ class StudyDataReader(RuleComponent):
         groups = [self._arm(view, sentence, values, i, named, i not in paired) for i in range(len(values))]
         for run in runs:  # "in the PBMC-treated group (46.24% and 23.66%, ...)": one group's values
             groups[run[0] + 1 : run[-1] + 1] = [g or groups[run[0]] for g in groups[run[0] + 1 : run[-1] + 1]]
-        return _pair_versus(view.cased, values, groups, named, _study_arms(refs, arms))
+        return _pair_versus(view.cased, values, groups, named, _study_arms(refs, arms), outcomes)
 
     def _arm(self, view: DocView, sentence: tuple[int, int], values: list[Value], i: int,
              named: list[GroupRef], before_too: bool = True) -> str | None:  # fmt: skip
@@ -335,6 +339,9 @@ class StudyDataReader(RuleComponent):
         aged = _AGE_GROUP.match(view.text, s, e)
         if aged and aged.end() <= at:
             return aged.group(1)
+        only = _ONLY.match(view.text, s, e)
+        if only and only.end() <= at:
+            return only.group(1)
         opening = _OPENING_SUBSET.match(view.text, s, e)
         # (not "In 193 women entering embryo transfer,": the people analysed, counted)
         if (
@@ -455,16 +462,18 @@ def _versus_pairs(text: str, values: list[Value]) -> set[int]:
 
 
 def _pair_versus(text: str, values: list[Value], groups: list[str | None], named: list[GroupRef],
-                 arms: list[str]) -> list[str | None]:  # fmt: skip
+                 arms: list[str], outcomes: list[str | None]) -> list[str | None]:  # fmt: skip
     """Two values joined by "vs" with no group of their own take the sentence's first two
     groups, in the order it names them ("between the atosiban and placebo groups (42.3% vs
     35.1%)")."""
-    distinct = _distinct(r.group for r in named)
     out = list(groups)
     for i in range(len(values) - 1):
         a, b = values[i], values[i + 1]
         if not _VS.match(text[a.end : b.start]):
             continue
+        # (not a factor the values measure: "patients with pNK cells ≥12% ... higher in RIF
+        # than in Control (66.6% vs 20%)")
+        distinct = _distinct(r.group for r in named if r.group not in (outcomes[i], outcomes[i + 1]))
         if out[i] is None and out[i + 1] is None and len(distinct) >= 2:
             out[i], out[i + 1] = distinct[0], distinct[1]
         elif (out[i] is None) != (out[i + 1] is None) and len(arms) == 2:
@@ -536,7 +545,7 @@ def _one_per_cell(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     count of another total is a subset of the group."""
     kept: dict[tuple, dict[str, Any]] = {}
     for row in rows:
-        key = (row["outcome"], row["group"], row["subgroup"])
+        key = (row["outcome"], row["group"], row["subgroup"], row["mean"] is None)
         if (
             key in kept
             and row["subgroup"] is None
@@ -544,7 +553,7 @@ def _one_per_cell(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             and row["events"] is not None
         ):
             row = row | {"subgroup": "part of the group"}
-            key = (row["outcome"], row["group"], row["subgroup"])
+            key = (row["outcome"], row["group"], row["subgroup"], row["mean"] is None)
         kept.setdefault(key, row)
     return list(kept.values())
 
