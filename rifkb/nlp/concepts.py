@@ -97,7 +97,7 @@ class ConceptTagger(RuleComponent):
         # One scan per pattern (an alternation of them all is slower in Python's re), and
         # only when the text holds one of the pattern's required words (each looked for once).
         present = {word for word in self.required_words if word in view.lower}
-        return [
+        hits = [
             Hit(
                 *m.span("mention" if "mention" in p.regex.groupindex else 0),
                 p.concept,
@@ -108,6 +108,9 @@ class ConceptTagger(RuleComponent):
             if not p.requires or not present.isdisjoint(p.requires)
             for m in p.regex.finditer(view.cased)
         ]
+        # a mention never runs past the end of its sentence ("intrauterine administered 2
+        # days before FET. In the hCG-treated group" names no intrauterine hCG)
+        return [h for h in hits if view.sentence_of(h.start) == view.sentence_of(h.end - 1)]
 
     def _entities(self, doc: Doc) -> list[Hit]:
         """A model's entities labelled with a concept id (an NER trained on rifkb's
