@@ -91,6 +91,10 @@ _NAMED_GROUP = re.compile(
 _DEFINED_AFTER = re.compile(
     r"\s*(?:,\s*)?(?:including|included|comprising|comprised|consisting of|of|with|:)\s"
 )
+_UNNAMED_GROUP = re.compile(r"\b(?:the|an?)\s+([\w-]+)\s+group\s*$", re.I)
+# two treatments given together: "prednisone and aspirin", "prednisone, 10 mg per day, and
+# aspirin", "IVIG plus adalimumab", "LIT combined with progesterone"
+_TOGETHER = re.compile(r"(?:,[^,;.()]{0,30},)?\s*(?:and|plus|\+|combined with|together with|with)\s+", re.I)
 _SHARE = re.compile(r"[\w-]+\s+(?:of them\s+)?(?:were|was|in|to|at|received|underwent|had)\b")
 _CLAUSE = re.compile(r"[;:]|,\s*(?:and|while|whereas|but)\b|\.\s")
 
@@ -121,7 +125,7 @@ class Reader:
         self.conditions = conditions
         self.people = re.compile(rf"\b(?:{people})\b", re.I)
         self.interventions = [h for h in view.mentions if h.type == "intervention"]
-        self.main = _main(self.interventions)
+        self.main = _main(self.interventions, view.lower)
         self.treatment_study = bool(self.interventions)
 
     @property
@@ -238,7 +242,9 @@ class Reader:
                 found.append(
                     GroupRef(s, e, FERTILE if fertile else PLACEBO if placebo else CONTROL, "control")
                 )
-            elif cue == "treated_arm":
+            elif (
+                cue == "treated_arm" and self.view.lower[s - 1 : s] != "-"
+            ):  # not "hCG-treated": named by its head
                 # the study's intervention: with two named as often, "treated" names neither
                 group = self.main if self.treatment_study else CASES
                 if group:
@@ -346,9 +352,17 @@ class Reader:
             s, _ = self.view.sentence_of(m.start())
             before = [r for r in refs if max(s, since) <= r.start and r.end <= m.start()]
             since = m.end()
-            if not before or _SIZE_OF_ALL.search(text, max(s, m.start() - 40), m.start()):
+            if _SIZE_OF_ALL.search(text, max(s, m.start() - 40), m.start()):
                 continue
-            group = self._sized(before, m.start(), s)
+            unnamed = _UNNAMED_GROUP.search(text, max(s, m.start() - 40), m.start())
+            if unnamed and not (before and _ADJACENT.fullmatch(text, before[-1].end, m.start())):
+                # "In the hCG-treated group (n=67 ...)" with no concept read in its name: an
+                # arm all the same, which keeps its place in the order the study lists them
+                group = UNDEFINED + unnamed.group(1).lower()
+            elif before:
+                group = self._sized(before, m.start(), s)
+            else:
+                continue
             for n in _N_EACH.finditer(m.group(1)):
                 stratum = n.group(2).strip() if n.group(2) else subgroup_of(m.start())
                 arms.append(Arm(group, int(n.group(1).replace(",", "")), stratum, m.start(1) + n.start(1)))
@@ -428,12 +442,20 @@ def resolve_undefined(refs: list[GroupRef], arms: list[Arm]) -> list[GroupRef]:
     return [r._replace(group=other[0]) if r.group.startswith(UNDEFINED) else r for r in refs]
 
 
-def _main(interventions: list[Hit]) -> str | None:
-    """The intervention a study is about: the one named most; none on a tie."""
+def _main(interventions: list[Hit], text: str) -> str | None:
+    """The intervention a study is about: the one named most; on a tie, of two given
+    together ("prednisone and aspirin", "IVIG plus adalimumab") the first named, as for a
+    combination arm; of two offered as alternatives ("IVIg or intralipid"), none."""
     if not interventions:
         return None
     counts = Counter(h.concept for h in interventions).most_common(2)
-    return counts[0][0] if len(counts) == 1 or counts[0][1] > counts[1][1] else None
+    if len(counts) == 1 or counts[0][1] > counts[1][1]:
+        return counts[0][0]
+    tied = {counts[0][0], counts[1][0]}
+    named = [h for h in interventions if h.concept in tied]
+    together = any(a.concept != b.concept and _TOGETHER.fullmatch(text, a.end, b.start)
+                   for a, b in zip(named, named[1:], strict=False))  # fmt: skip
+    return named[0].concept if together else None
 
 
 # which of the groups a span names it defines: a control first ("no IVIG or Humira"), then

@@ -35,6 +35,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.arms import (
+    CONTROL,
     UNDEFINED,
     Arm,
     GroupRef,
@@ -109,6 +110,8 @@ class StudyDataReader(RuleComponent):
         self.numbers = rules.numbers
         word = number_words(rules.numbers)
         self.count_of = re.compile(_COUNT_OF.format(n=rf"\d+|{word}"), re.I)
+        self.of_them = re.compile(rf"(?<![\w.,])(\d+|{word})\s+of\s+(?:them|whom)\s+(?:were\s+)?in\b", re.I)
+        self.more_of_them = re.compile(rf"[^,;.]*?[,;]\s*(?:and\s+)?(\d+|{word})\s+(?:were\s+)?in\b", re.I)
         self.number = re.compile(rf"(?<![\w.,/])(?:\d+|{word})(?![\w.,/%])", re.I)
         self.controls = rules.with_role("control")
         self.conditions = rules.with_role("condition")
@@ -149,7 +152,7 @@ class StudyDataReader(RuleComponent):
         compared = _study_arms(refs, arms)
         grouped = {r["group"] for r in rows}
         rows = [r for r in rows if r["outcome"] not in grouped]  # the factor that defines the groups
-        if design not in COMPARATIVE or len(compared) < 2 or not _comparative(rows, reader):
+        if design not in COMPARATIVE or len(compared) < 2 or not _comparative(rows, reader, compared):
             return [], owners
         return rows, owners
 
@@ -188,6 +191,10 @@ class StudyDataReader(RuleComponent):
             values.append(Value(*span, events[2], total[2], percent[0] if percent else None, None, None,
                                 count_at=events[0]))  # fmt: skip
             taken.append(span)
+        for start, end, events in self._breakdown(view):
+            if free(start, end):
+                values.append(Value(start, end, events, None, None, None, None))
+                taken.append((start, end))
         for m in _EVENTS_PERCENT.finditer(text):
             if free(*m.span()):
                 values.append(
@@ -200,6 +207,22 @@ class StudyDataReader(RuleComponent):
                     values.append(Value(m.start(), m.end(), None, None, float(_dot(m.group(1))), None, None))
                     taken.append(m.span())
         return sorted(values)
+
+    def _breakdown(self, view: DocView) -> list[tuple[int, int, int]]:
+        """Events broken down by group: "abortion rates was 17.6% (3), two of them in G-CSF,
+        one in saline group" (the number, where it stands, and what it counts)."""
+        found = []
+        for m in self.of_them.finditer(view.cased):
+            end = view.sentence_of(m.start())[1]
+            found.append((m.start(1), m.end(1), self._value(m.group(1))))
+            more = self.more_of_them.match(view.cased, m.end(), end)
+            while more:
+                found.append((more.start(1), more.end(1), self._value(more.group(1))))
+                more = self.more_of_them.match(view.cased, more.end(), end)
+        return [f for f in found if f[2] is not None]
+
+    def _value(self, word: str) -> int | None:
+        return int(word) if word.isdigit() else parse_number(word, self.numbers)
 
     def _counts(self, view: DocView) -> list[tuple[tuple, tuple]]:
         """(events, total) spans and values of 'n/N' (the event rates rifkb_numbers read) and
@@ -223,6 +246,7 @@ class StudyDataReader(RuleComponent):
         groups = self._groups(view, sentence, values, refs, arms, listed, outcomes)
         rows = []
         for value, outcome, group in zip(values, outcomes, groups, strict=True):
+            group = group or _sized_as(value, arms)
             if group is None:
                 continue
             subgroup = self._subgroup(view, refs, value.start)
@@ -434,12 +458,21 @@ def _with_listed_events(text: str, values: list[Value]) -> list[Value]:
     return out
 
 
-def _comparative(rows: list[dict[str, Any]], reader: Reader) -> bool:
+def _comparative(rows: list[dict[str, Any]], reader: Reader, compared: list[str]) -> bool:
     """Rows of two groups or more; or of a treated arm only, in a study that names its
     control arm without numbers ("lower rates ... for the patients ... without IVIG")."""
     groups = {r["group"] for r in rows}
     treated = {h.concept for h in reader.interventions}
-    return len(groups) >= 2 or (len(groups) == 1 and groups <= treated)
+    return len(groups) >= 2 or (len(groups) == 1 and groups <= treated and CONTROL in compared)
+
+
+def _sized_as(value: Value, arms: list[Arm]) -> str | None:
+    """A count whose sentence names no group, over a total that is one arm's size and no
+    other's ("The study group comprised 52 patients ... 32.7% (17/52)")."""
+    if value.total is None:
+        return None
+    matching = {a.group for a in arms if a.size == value.total and a.subgroup is None}
+    return matching.pop() if len(matching) == 1 else None
 
 
 def _study_arms(refs: list[GroupRef], arms: list[Arm]) -> list[str]:
