@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from functools import cached_property
 from typing import NamedTuple
 
 from rifkb.nlp.base import DocView, Hit
@@ -95,7 +96,7 @@ _UNNAMED_GROUP = re.compile(r"\b(?:the|an?)\s+([\w-]+)\s+group\s*$", re.I)
 # two treatments given together: "prednisone and aspirin", "prednisone, 10 mg per day, and
 # aspirin", "IVIG plus adalimumab", "LIT combined with progesterone"
 _TOGETHER = re.compile(r"(?:,[^,;.()]{0,30},)?\s*(?:and|plus|\+|combined with|together with|with)\s+", re.I)
-_SHARE = re.compile(r"[\w-]+\s+(?:of them\s+)?(?:were|was|in|to|at|received|underwent|had)\b")
+_SHARE = re.compile(r"[\w-]+\s+(?:of them\s+)?(?:were|was|in|to|at|received|underwent|had|who)\b")
 _CLAUSE = re.compile(r"[;:]|,\s*(?:and|while|whereas|but)\b|\.\s")
 
 
@@ -127,6 +128,18 @@ class Reader:
         self.interventions = [h for h in view.mentions if h.type == "intervention"]
         self.main = _main(self.interventions, view.lower)
         self.treatment_study = bool(self.interventions)
+
+    @cached_property
+    def _contrasted(self) -> set[str]:
+        """Factors a study compares women with and without ("in women with CE compared with
+        ... in women without CE"), whatever treatment it names."""
+        text, found = self.view.lower, {"with": set(), "without": set()}
+        for h in self.view.mentions:
+            if h.type == "mechanism":
+                m = re.search(r"\b(with|without)\s+(?:\w+\s+)?$", text[max(0, h.start - 20) : h.start])
+                if m:
+                    found[m.group(1)].add(h.concept)
+        return found["with"] & found["without"]
 
     @property
     def main_factor(self) -> str | None:
@@ -187,7 +200,9 @@ class Reader:
             before = text[max(0, h.start - 30) : h.start]
             if h.type == "intervention":
                 found.append(self._intervention(h, before))
-            elif not self.treatment_study and h.type in ("population", "mechanism"):
+            elif h.type in ("population", "mechanism") and (
+                not self.treatment_study or h.concept in self._contrasted
+            ):
                 ref = self._exposure(h, before)
                 found += ref if isinstance(ref, list) else [ref]
         return [r for r in found if r is not None]
@@ -335,13 +350,13 @@ class Reader:
               subgroup_of: Callable[[int], str | None]) -> list[Arm]:  # fmt: skip
         """Each group's size where the text writes it, in text order."""
         # a size written "(n = 97)" by a group before one counted in a clause
+        # and "40 per group" before a number counted in a clause (the study's total)
         arms = sorted(self._bracketed(refs, subgroup_of), key=lambda a: a.start)
-        arms += sorted(self._counted(refs, numbers, subgroup_of), key=lambda a: a.start)
         per = _PER_GROUP.search(self.view.cased)
         if per:
             value = int(per.group(1))
             arms += [Arm(g, value, None, per.start()) for g in _distinct(r.group for r in refs)]
-        return arms
+        return arms + sorted(self._counted(refs, numbers, subgroup_of), key=lambda a: a.start)
 
     def _bracketed(self, refs: list[GroupRef], subgroup_of: Callable[[int], str | None]) -> list[Arm]:
         """ "the control group (n = 50)", "(n=73 in RIF patients, n=112 in non-RIF patients)"
@@ -388,11 +403,10 @@ class Reader:
         text, arms = self.view.lower, []
         numbers = [n for n in numbers if self._of_people(text, *n)]
         for i, (start, end, value) in enumerate(numbers):
-            if (
-                text[max(0, start - 7) : start].rstrip().endswith(("=", "(", "group", "groups"))
-                or text[end : end + 1] in "%/."
-            ):
-                continue
+            lead = text[max(0, start - 7) : start].rstrip()
+            label = lead.endswith(("group", "groups")) and not self.people.match(text, _skip_space(text, end))
+            if lead.endswith(("=", "(")) or label or text[end : end + 1] in "%/.":
+                continue  # a size in brackets (read apart), "group 1 women" (a label)
             if re.match(
                 r"\s*(?:years|yrs|days|weeks|months|hours|mg|g\b|ml|iu|cycles? of)", text[end : end + 8]
             ):

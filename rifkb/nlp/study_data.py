@@ -54,9 +54,20 @@ COMPARATIVE = ("rct", "nrct", "cohort", "case_control", "cross_sectional", "case
 _NUM = r"\d+(?:[.·]\d+)?"
 _PERCENT = re.compile(rf"(?<![\w.])({_NUM})\s?%")
 _BARE_BEFORE_VS = re.compile(rf"(?<![\w.%])({_NUM})(?=\s*(?:vs\.?|versus)\s*{_NUM}\s?%)")
-_MEAN_SD = re.compile(rf"(?<![\w.])({_NUM})\s*(?:±|\+/-|\+-|\u2213)\s*({_NUM})")
+_MEAN_SD = re.compile(rf"(?<![\w.])({_NUM})\s*(?:±|\+/-|\+-|\u2213)\s*({_NUM})(?:\s?%)?")
 _COUNT_OF = r"(?<![\w.,])({n})\s+(?:out\s+)?of\s+(?:the\s+)?(\d+)\b(?!\s*%)"
+# "Clinical pregnancy occurred in 14 women in the G-CSF group": events, their group after them
+_EVENTS_IN = re.compile(
+    r"(?<![\w.,/])(\d+)\s+(?:women|patients|couples|subjects|participants)\s+(?=(?:in|of|from)\s)", re.I
+)
 _EVENTS_PERCENT = re.compile(rf"(?<![\w.,/])(\d+)\s+(?:[a-z-]+\s+){{0,2}}\(\s*({_NUM})\s?%\s*\)", re.I)
+# a number of women that sizes a group rather than counts its events
+_BARE_SIZE = re.compile(
+    r"\b(?:of|total|enrolled|included|randomi[sz]ed|allocated|recruited|comprised)\W*$", re.I
+)
+_WITHOUT = re.compile(r"\s+without\s*(?:[(,.;]|$)")
+_REFERENCE = re.compile(r"\b(?:compared (?:with|to)|in comparison (?:with|to)|than(?: in)?|relative to)\s+"
+                        r"(?:the\s+|those\s+)?(?:[\w-]+\s+){0,2}$", re.I)  # fmt: skip
 _NOT_A_RESULT = re.compile(r"\s*(?:ci|confidence|of (?:the )?(?:cases|patients|women) (?:were|had)\b)", re.I)
 _THRESHOLD = re.compile(r"[≥≤<>]\s*$")
 _CI_BEFORE = re.compile(r"(?:ci|confidence interval)\W{0,6}$", re.I)
@@ -65,7 +76,7 @@ _VS = re.compile(r"^\W*(?:vs\.?|versus|compared (?:with|to)|and)\W*$", re.I)
 # the group named right after a value: "(32/49) in the IVIg group", "(38.3%) patients
 # receiving LIT", "(45.9%) group 1 women", never across a comparison ("... compared to")
 _AFTER_ARM = re.compile(
-    r"\)?\s*(?:\([^()]{0,30}\)\s*)?,?\s*(?:(?:in|for|among|of|with)\s+)?(?:the\s+)?"
+    r"\)?\s*(?:\([^()]{0,30}\)\s*)?,?\s*(?:[a-zµ]+/[\w.]+\s+|%\s*)?(?:(?:in|for|among|of|with)\s+)?(?:the\s+)?"
     r"(?!.*\b(?:than|versus|vs|compared|and|or|while|but)\b)(?:[\w/%-]+\s+){0,3}?$", re.I)  # fmt: skip
 _OPENING_SUBSET = re.compile(
     r"\W*(?:(?:however|overall|moreover|finally|in addition)\W+)?(?:in|for|among|when)\s+(?:the\s+)?"
@@ -195,6 +206,10 @@ class StudyDataReader(RuleComponent):
             if free(start, end):
                 values.append(Value(start, end, events, None, None, None, None))
                 taken.append((start, end))
+        for m in _EVENTS_IN.finditer(text):
+            if free(*m.span()) and not _BARE_SIZE.search(text, max(0, m.start() - 25), m.start()):
+                values.append(Value(m.start(), m.end(), int(m.group(1)), None, None, None, None))
+                taken.append(m.span())
         for m in _EVENTS_PERCENT.finditer(text):
             if free(*m.span()):
                 values.append(
@@ -342,6 +357,8 @@ class StudyDataReader(RuleComponent):
         after = [r for r in named if value.end <= r.start < following]
         if after and _AFTER_ARM.match(view.lower[value.end : after[0].start]):
             return after[0].group
+        if _WITHOUT.match(view.lower, value.end):  # "35.8% with intralipid and 28.0% without"
+            return CONTROL
         if not before_too:
             return None
         previous = values[i - 1].end if i else sentence[0]
@@ -494,6 +511,12 @@ def _versus_pairs(text: str, values: list[Value]) -> set[int]:
     return found
 
 
+def _is_reference(text: str, ref: GroupRef) -> bool:
+    """Whether a group is the reference of a comparison: named right after "compared
+    with", "than", "versus" (comparisons inside brackets are numbers)."""
+    return bool(_REFERENCE.search(text, max(0, ref.start - 30), ref.start))
+
+
 def _pair_versus(text: str, values: list[Value], groups: list[str | None], named: list[GroupRef],
                  arms: list[str], outcomes: list[str | None]) -> list[str | None]:  # fmt: skip
     """Two values joined by "vs" with no group of their own take the sentence's first two
@@ -506,7 +529,10 @@ def _pair_versus(text: str, values: list[Value], groups: list[str | None], named
             continue
         # (not a factor the values measure: "patients with pNK cells ≥12% ... higher in RIF
         # than in Control (66.6% vs 20%)")
-        distinct = _distinct(r.group for r in named if r.group not in (outcomes[i], outcomes[i + 1]))
+        # groups in the order the comparison sets them: the reference of "compared with
+        # controls (n = 70), women given hydroxychloroquine ... (42.6% vs 27.1%)" second
+        ordered = sorted(named, key=lambda r: _is_reference(text, r))
+        distinct = _distinct(r.group for r in ordered if r.group not in (outcomes[i], outcomes[i + 1]))
         if out[i] is None and out[i + 1] is None and len(distinct) >= 2:
             out[i], out[i + 1] = distinct[0], distinct[1]
         elif (out[i] is None) != (out[i + 1] is None) and len(arms) == 2:
