@@ -68,6 +68,7 @@ _BARE_SIZE = re.compile(
 _WITHOUT = re.compile(r"\s+without\s*(?:[(,.;]|$)")
 _REFERENCE = re.compile(r"\b(?:compared (?:with|to)|in comparison (?:with|to)|than(?: in)?|relative to)\s+"
                         r"(?:the\s+|those\s+)?(?:[\w-]+\s+){0,2}$", re.I)  # fmt: skip
+_PER_UNIT = re.compile(r"\bper\s+(?:et\s+)?(embryos?|cycles?|et|transfer)\b|\bin\s+(?:\w+\s+)?(cycles)\b")
 _NOT_A_RESULT = re.compile(r"\s*(?:ci|confidence|of (?:the )?(?:cases|patients|women) (?:were|had)\b)", re.I)
 _THRESHOLD = re.compile(r"[≥≤<>]\s*$")
 _CI_BEFORE = re.compile(r"(?:ci|confidence interval)\W{0,6}$", re.I)
@@ -279,7 +280,7 @@ class StudyDataReader(RuleComponent):
                 continue  # a percentage of embryos or pregnancies, their number not written
             row = _row(value, outcome, group, subgroup, arms)
             if row is not None:
-                rows.append(row)
+                rows.append(row | {"denominator": _denominator(view.lower[sentence[0] : sentence[1]])})
         return rows
 
     def _outcomes(self, view: DocView, sentence: tuple[int, int], values: list[Value]) -> list[str | None]:
@@ -406,6 +407,17 @@ class StudyDataReader(RuleComponent):
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _denominator(sentence: str) -> str | None:
+    """What a sentence's rates count other than women: "per embryo transferred", "per ET
+    cycle", "in treated cycles" (a unit-of-analysis problem for a meta-analysis of women,
+    Cochrane Handbook 6.2)."""
+    found = _PER_UNIT.search(sentence)
+    if not found:
+        return None
+    unit = found.group(1) or found.group(2)
+    return "embryos" if unit.startswith("embryo") else "transfers" if unit in ("et", "transfer") else "cycles"
 
 
 def _a_result(text: str, m: re.Match[str]) -> bool:

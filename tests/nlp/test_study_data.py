@@ -248,3 +248,23 @@ def _case(text, expected):
 @pytest.mark.parametrize(("text", "expected"), [_case(*case) for case in WRITTEN_AFTER])
 def test_abstracts_written_after_the_rules(read, text, expected):
     assert {_key(r) for r in read(text).study_data if r.subgroup is None} == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "denominator"),
+    [
+        (
+            "The implantation rate per embryo transferred was 30/90 in the IVIg group and 20/88 in the untreated group.",
+            "embryos",
+        ),
+        (
+            "The pregnancy rate per ET was 12/40 in the IVIg group and 8/41 in the untreated group.",
+            "transfers",
+        ),
+        ("The pregnancy rate was 10/28 in IVIg cycles and 50/322 in untreated cycles.", "cycles"),
+        ("The pregnancy rate was 12/40 in the IVIg group and 8/41 in the untreated group.", None),
+    ],
+)
+def test_denominators_other_than_women_are_noted(read, sentence, denominator):
+    rows = read("A cohort of IVIg in RIF. " + sentence).study_data
+    assert len(rows) == 2 and {r.denominator for r in rows} == {denominator}
