@@ -27,9 +27,8 @@ rule); each event rate whose count was read gets its `group`.
 
 from __future__ import annotations
 
-import math
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -44,34 +43,16 @@ from rifkb.nlp.arms import (
     resolve_undefined,
 )
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
-from rifkb.nlp.text import alternation, number_words, parse_number
+from rifkb.nlp.form import denominator, form_row, one_per_cell, sized_as, told_apart
+from rifkb.nlp.reported import ReportedNumbers, Value, bracket_runs, with_listed_events
+from rifkb.nlp.text import alternation
 from rifkb.rules import RuleSet
 
-RULE = "rifkb_study_data_v1"
 COMPARATIVE = ("rct", "nrct", "cohort", "case_control", "cross_sectional", "case_series", "other", None)
 
-# --- closed-class grammar of reported numbers ---------------------------------------------
-_NUM = r"\d+(?:[.·]\d+)?"
-_PERCENT = re.compile(rf"(?<![\w.])({_NUM})\s?%")
-_BARE_BEFORE_VS = re.compile(rf"(?<![\w.%])({_NUM})(?=\s*(?:vs\.?|versus)\s*{_NUM}\s?%)")
-_MEAN_SD = re.compile(rf"(?<![\w.])({_NUM})\s*(?:±|\+/-|\+-|\u2213)\s*({_NUM})(?:\s?%)?")
-_COUNT_OF = r"(?<![\w.,])({n})\s+(?:out\s+)?of\s+(?:the\s+)?(\d+)\b(?!\s*%)"
-# "Clinical pregnancy occurred in 14 women in the G-CSF group": events, their group after them
-_EVENTS_IN = re.compile(
-    r"(?<![\w.,/])(\d+)\s+(?:women|patients|couples|subjects|participants)\s+(?=(?:in|of|from)\s)", re.I
-)
-_EVENTS_PERCENT = re.compile(rf"(?<![\w.,/])(\d+)\s+(?:[a-z-]+\s+){{0,2}}\(\s*({_NUM})\s?%\s*\)", re.I)
-# a number of women that sizes a group rather than counts its events
-_BARE_SIZE = re.compile(
-    r"\b(?:of|total|enrolled|included|randomi[sz]ed|allocated|recruited|comprised)\W*$", re.I
-)
 _WITHOUT = re.compile(r"\s+without\s*(?:[(,.;]|$)")
 _REFERENCE = re.compile(r"\b(?:compared (?:with|to)|in comparison (?:with|to)|than(?: in)?|relative to)\s+"
                         r"(?:the\s+|those\s+)?(?:[\w-]+\s+){0,2}$", re.I)  # fmt: skip
-_PER_UNIT = re.compile(r"\bper\s+(?:et\s+)?(embryos?|cycles?|et|transfer)\b|\bin\s+(?:\w+\s+)?(cycles)\b")
-_NOT_A_RESULT = re.compile(r"\s*(?:ci|confidence|of (?:the )?(?:cases|patients|women) (?:were|had)\b)", re.I)
-_THRESHOLD = re.compile(r"[≥≤<>]\s*$")
-_CI_BEFORE = re.compile(r"(?:ci|confidence interval)\W{0,6}$", re.I)
 _RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 _VS = re.compile(r"^\W*(?:vs\.?|versus|compared (?:with|to)|and)\W*$", re.I)
 # the group named right after a value: "(32/49) in the IVIg group", "(38.3%) patients
@@ -95,23 +76,9 @@ _AGE_GROUP = re.compile(
     r"(?:over|older than|above|under|younger than|below|aged|"
     r"[<>≤≥])\s*\d+(?:\s*(?:years|yr|y)\b)?(?:\s+(?:of age|old)\b)?)", re.I)  # fmt: skip
 _COUNTED = re.compile(r"\s*(?:all\s+)?\d")
-_LISTED_N = re.compile(r"\bn\s*=\s*\d+(?:\s*(?:,|and|,\s*and)\s*\d+)+")
 _MEDIAN = re.compile(r"\b(?:median|interquartile|iqr)\b")
-_SE = re.compile(r"\b(?:s\.?e\.?m?|standard error)\b", re.I)
 _PEOPLE_WORD = re.compile(r"\b(?:patients|women|couples|subjects|participants|cases|controls)\b", re.I)
 _VERB = re.compile(r"\b(?:was|were|is|are|had|has|have|showed|did|received|underwent)\b", re.I)
-
-
-class Value(NamedTuple):
-    start: int
-    end: int
-    events: int | None
-    total: int | None
-    percent: float | None
-    mean: float | None
-    sd: float | None
-    se: bool = False
-    count_at: int = -1  # where its n/N starts (an event rate's start), when it is a count
 
 
 class StudyDataReader(RuleComponent):
@@ -119,12 +86,7 @@ class StudyDataReader(RuleComponent):
 
     def compile(self, rules: RuleSet) -> None:
         self.reader: Reader | None = None  # the abstract being read (set per call)
-        self.numbers = rules.numbers
-        word = number_words(rules.numbers)
-        self.count_of = re.compile(_COUNT_OF.format(n=rf"\d+|{word}"), re.I)
-        self.of_them = re.compile(rf"(?<![\w.,])(\d+|{word})\s+of\s+(?:them|whom)\s+(?:were\s+)?in\b", re.I)
-        self.more_of_them = re.compile(rf"[^,;.]*?[,;]\s*(?:and\s+)?(\d+|{word})\s+(?:were\s+)?in\b", re.I)
-        self.number = re.compile(rf"(?<![\w.,/])(?:\d+|{word})(?![\w.,/%])", re.I)
+        self.reported = ReportedNumbers(rules.numbers)
         self.controls = rules.with_role("control")
         self.conditions = rules.with_role("condition")
         self.people = alternation(rules.nouns["participant"])
@@ -145,10 +107,10 @@ class StudyDataReader(RuleComponent):
             return [], {}
         # (a group's size belongs to a stratum only where the bracket says so: "n=73 in RIF
         # patients"; "Among RIF patients, two groups were formed ..." sizes the groups)
-        arms = reader.sizes(refs, self._numbers(view), lambda at: None)
+        arms = reader.sizes(refs, self.reported.people_numbers(view), lambda at: None)
         refs, arms = placebo_apart(refs, arms)
         refs = resolve_undefined(refs, arms)
-        values = self._values(view)
+        values = self.reported.values(view)
         owners: dict[int, str] = {}
         rows: list[dict[str, Any]] = []
         listed: list[str] = []  # the groups of the last "respectively" list
@@ -158,7 +120,7 @@ class StudyDataReader(RuleComponent):
             found = [v for v in values if sentence[0] <= v.start < sentence[1]]
             if found:
                 rows += self._sentence_rows(view, sentence, found, refs, arms, owners, listed)
-        rows = _one_per_cell([_told_apart(r) for r in rows if not r["group"].startswith(UNDEFINED)])
+        rows = one_per_cell([told_apart(r) for r in rows if not r["group"].startswith(UNDEFINED)])
         # a study that compares groups, though it may give numbers of one only ("lower
         # rates ... for the patients ... without IVIG", no size given)
         compared = _study_arms(refs, arms)
@@ -168,101 +130,17 @@ class StudyDataReader(RuleComponent):
             return [], owners
         return rows, owners
 
-    # --- numbers ------------------------------------------------------------------------
-
-    def _numbers(self, view: DocView) -> list[tuple[int, int, int]]:
-        found = []
-        for m in self.number.finditer(view.cased):
-            value = int(m.group()) if m.group().isdigit() else parse_number(m.group(), self.numbers)
-            if value is not None and 0 < value < 100000 and not 1900 <= value <= 2100:
-                found.append((m.start(), m.end(), value))
-        return found
-
-    def _values(self, view: DocView) -> list[Value]:
-        """Every reported result of a group: counts, percentages and means, in text order;
-        a percentage written beside a count is that count's."""
-        text, taken, values = view.cased, [], []
-
-        def free(s: int, e: int) -> bool:
-            return not any(a < e and s < b for a, b in taken)
-
-        for m in _MEAN_SD.finditer(text):
-            s, e = view.sentence_of(m.start())
-            values.append(Value(m.start(), m.end(), None, None, None, float(_dot(m.group(1))),
-                                float(_dot(m.group(2))), bool(_SE.search(text, s, e))))  # fmt: skip
-            taken.append(m.span())
-        for m in self._counts(view):
-            events, total = m
-            taken.append((events[0], total[1]))
-            percent = _percent_beside(text, events[0], total[1])
-            span = (
-                (events[0], total[1])
-                if not percent
-                else (min(events[0], percent[1][0]), max(total[1], percent[1][1]))
-            )
-            values.append(Value(*span, events[2], total[2], percent[0] if percent else None, None, None,
-                                count_at=events[0]))  # fmt: skip
-            taken.append(span)
-        for start, end, events in self._breakdown(view):
-            if free(start, end):
-                values.append(Value(start, end, events, None, None, None, None))
-                taken.append((start, end))
-        for m in _EVENTS_IN.finditer(text):
-            if free(*m.span()) and not _BARE_SIZE.search(text, max(0, m.start() - 25), m.start()):
-                values.append(Value(m.start(), m.end(), int(m.group(1)), None, None, None, None))
-                taken.append(m.span())
-        for m in _EVENTS_PERCENT.finditer(text):
-            if free(*m.span()):
-                values.append(
-                    Value(m.start(), m.end(), int(m.group(1)), None, float(_dot(m.group(2))), None, None)
-                )
-                taken.append(m.span())
-        for regex in (_PERCENT, _BARE_BEFORE_VS):
-            for m in regex.finditer(text):
-                if free(*m.span()) and _a_result(text, m):
-                    values.append(Value(m.start(), m.end(), None, None, float(_dot(m.group(1))), None, None))
-                    taken.append(m.span())
-        return sorted(values)
-
-    def _breakdown(self, view: DocView) -> list[tuple[int, int, int]]:
-        """Events broken down by group: "abortion rates was 17.6% (3), two of them in G-CSF,
-        one in saline group" (the number, where it stands, and what it counts)."""
-        found = []
-        for m in self.of_them.finditer(view.cased):
-            end = view.sentence_of(m.start())[1]
-            found.append((m.start(1), m.end(1), self._value(m.group(1))))
-            more = self.more_of_them.match(view.cased, m.end(), end)
-            while more:
-                found.append((more.start(1), more.end(1), self._value(more.group(1))))
-                more = self.more_of_them.match(view.cased, more.end(), end)
-        return [f for f in found if f[2] is not None]
-
-    def _value(self, word: str) -> int | None:
-        return int(word) if word.isdigit() else parse_number(word, self.numbers)
-
-    def _counts(self, view: DocView) -> list[tuple[tuple, tuple]]:
-        """(events, total) spans and values of 'n/N' (the event rates rifkb_numbers read) and
-        'n of N' ("Thirty-six of 94")."""
-        found = [((r["start"], r["start"], r["events"]), (r["end"], r["end"], r["total"]))
-                 for r in (view.doc._.rifkb_event_rates or [])]  # fmt: skip
-        for m in self.count_of.finditer(view.cased):
-            word = m.group(1)
-            events = int(word) if word.isdigit() else parse_number(word, self.numbers)
-            if events is not None and events <= int(m.group(2)):
-                found.append(((m.start(), m.start(1), events), (m.end(), m.end(), int(m.group(2)))))
-        return sorted(found)
-
     # --- one sentence -------------------------------------------------------------------
 
     def _sentence_rows(self, view: DocView, sentence: tuple[int, int], values: list[Value],
                        refs: list[GroupRef], arms: list[Arm], owners: dict[int, str],
                        listed: list[str]) -> list[dict[str, Any]]:  # fmt: skip
-        values = _with_listed_events(view.cased, values)
+        values = with_listed_events(view.cased, values)
         outcomes = self._outcomes(view, sentence, values)
         groups = self._groups(view, sentence, values, refs, arms, listed, outcomes)
         rows = []
         for value, outcome, group in zip(values, outcomes, groups, strict=True):
-            group = group or _sized_as(value, arms)
+            group = group or sized_as(value, arms)
             if group is None:
                 continue
             subgroup = self._subgroup(view, refs, value.start)
@@ -278,9 +156,9 @@ class StudyDataReader(RuleComponent):
                 continue  # medians and ranges give no row (annotation.md)
             if outcome in self.not_per_woman and value.events is None:
                 continue  # a percentage of embryos or pregnancies, their number not written
-            row = _row(value, outcome, group, subgroup, arms)
+            row = form_row(value, outcome, group, subgroup, arms)
             if row is not None:
-                rows.append(row | {"denominator": _denominator(view.lower[sentence[0] : sentence[1]])})
+                rows.append(row | {"denominator": denominator(view.lower[sentence[0] : sentence[1]])})
         return rows
 
     def _outcomes(self, view: DocView, sentence: tuple[int, int], values: list[Value]) -> list[str | None]:
@@ -295,7 +173,7 @@ class StudyDataReader(RuleComponent):
         named = _distinct(
             h.concept for h in view.mentions_in(sentence[0], values[0].start) if h.type == "outcome"
         )
-        for run in _bracket_runs(view.cased, values):
+        for run in bracket_runs(view.cased, values):
             if len(named) >= len(run) >= 2:
                 for i, outcome in zip(run, named[: len(run)], strict=True):
                     found[i] = outcome
@@ -334,7 +212,7 @@ class StudyDataReader(RuleComponent):
                 refs: list[GroupRef], arms: list[Arm], listed: list[str],
                 outcomes: list[str | None]) -> list[str | None]:  # fmt: skip
         named = [r for r in refs if sentence[0] <= r.start < sentence[1]]
-        runs = _bracket_runs(view.cased, values)
+        runs = bracket_runs(view.cased, values)
         in_runs = sum(len(r) for r in runs)
         # "respectively" of outcomes listed in brackets ("(46.24% and 23.66%, respectively)") is not of groups
         if _RESPECTIVELY.search(view.lower, sentence[0], sentence[1]) and in_runs < len(values):
@@ -409,56 +287,6 @@ class StudyDataReader(RuleComponent):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _denominator(sentence: str) -> str | None:
-    """What a sentence's rates count other than women: "per embryo transferred", "per ET
-    cycle", "in treated cycles" (a unit-of-analysis problem for a meta-analysis of women,
-    Cochrane Handbook 6.2)."""
-    found = _PER_UNIT.search(sentence)
-    if not found:
-        return None
-    unit = found.group(1) or found.group(2)
-    return "embryos" if unit.startswith("embryo") else "transfers" if unit in ("et", "transfer") else "cycles"
-
-
-def _a_result(text: str, m: re.Match[str]) -> bool:
-    """A percentage that reports a result: not a threshold ("pNK cells ≥12%"), a confidence
-    level ("95% CI") or a share over 100."""
-    before = text[max(0, m.start() - 12) : m.start()]
-    return (
-        not (
-            _THRESHOLD.search(before[-3:]) or _CI_BEFORE.search(before) or _NOT_A_RESULT.match(text, m.end())
-        )
-        and float(_dot(m.group(1))) <= 100
-    )
-
-
-def _dot(number: str) -> str:
-    return number.replace("·", ".")
-
-
-def _percent_beside(text: str, start: int, end: int) -> tuple[float, tuple[int, int]] | None:
-    after = re.compile(rf"\s*(?:[;,]\s*|\(\s*)({_NUM})\s?%").match(text, end)
-    if after:
-        return float(_dot(after.group(1))), after.span()
-    before = re.compile(rf"({_NUM})\s?%\s*[\(\[,]?\s*$").search(text, max(0, start - 16), start)
-    if before:
-        return float(_dot(before.group(1))), before.span()
-    return None
-
-
-def _bracket_runs(text: str, values: list[Value]) -> list[list[int]]:
-    """Indexes of values listed together in one bracket with 'and' or ','."""
-    runs: list[list[int]] = []
-    for i, v in enumerate(values):
-        if runs and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[values[runs[-1][-1]].end : v.start]):
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    return [
-        r for r in runs if len(r) >= 2 and "(" in text[max(0, values[r[0]].start - 3) : values[r[0]].start]
-    ]
-
-
 def _respectively(groups: list[str], values: list[Value], arms: list[Arm]) -> list[str | None] | None:
     """Values listed with 'respectively' take the groups listed, in order (those of the
     last list when the sentence names none: "... were 28% and 54.2%, respectively"); when
@@ -473,35 +301,12 @@ def _respectively(groups: list[str], values: list[Value], arms: list[Arm]) -> li
     return None
 
 
-def _with_listed_events(text: str, values: list[Value]) -> list[Value]:
-    """Percentages listed in a bracket with their counts after them: "(46.24% and 23.66%,
-    n=43 and 22, respectively)" are 43 and 22 events."""
-    out = list(values)
-    for run in _bracket_runs(text, values):
-        close = text.find(")", values[run[-1]].end)
-        listed = _LISTED_N.search(text, values[run[-1]].end, close if close > 0 else len(text))
-        counts = [int(n) for n in re.findall(r"\d+", listed.group(0))] if listed else []
-        if len(counts) == len(run):
-            for i, events in zip(run, counts, strict=True):
-                out[i] = out[i]._replace(events=events)
-    return out
-
-
 def _comparative(rows: list[dict[str, Any]], reader: Reader, compared: list[str]) -> bool:
     """Rows of two groups or more; or of a treated arm only, in a study that names its
     control arm without numbers ("lower rates ... for the patients ... without IVIG")."""
     groups = {r["group"] for r in rows}
     treated = {h.concept for h in reader.interventions}
     return len(groups) >= 2 or (len(groups) == 1 and groups <= treated and CONTROL in compared)
-
-
-def _sized_as(value: Value, arms: list[Arm]) -> str | None:
-    """A count whose sentence names no group, over a total that is one arm's size and no
-    other's ("The study group comprised 52 patients ... 32.7% (17/52)")."""
-    if value.total is None:
-        return None
-    matching = {a.group for a in arms if a.size == value.total and a.subgroup is None}
-    return matching.pop() if len(matching) == 1 else None
 
 
 def _study_arms(refs: list[GroupRef], arms: list[Arm]) -> list[str]:
@@ -553,80 +358,6 @@ def _pair_versus(text: str, values: list[Value], groups: list[str | None], named
             other = next(g for g in arms if g != known) if known in arms else None
             out[i], out[i + 1] = out[i] or other, out[i + 1] or other
     return out
-
-
-def _row(
-    value: Value, outcome: str, group: str, subgroup: str | None, arms: list[Arm]
-) -> dict[str, Any] | None:
-    size = _size(arms, group, subgroup)
-    base = {"outcome": outcome, "group": group, "subgroup": subgroup, "start": value.start, "end": value.end,
-            "rule": RULE, "events": None, "total": None, "mean": None, "sd": None, "derived": False,
-            "percent": value.percent, "note": None, "denominator": None}  # fmt: skip
-    if value.mean is not None:
-        sd, derived, note = value.sd, False, None
-        if value.se:
-            if size is None:
-                return None
-            sd, derived = round(value.sd * math.sqrt(size), 4), True  # Cochrane Handbook 6.5.2.2
-            note = f"SD = SE {value.sd} x sqrt({size})"
-        return base | {"mean": value.mean, "sd": sd, "total": size, "derived": derived, "note": note}
-    if value.events is not None:
-        total = value.total if value.total is not None else size
-        if total is None:
-            return None
-        return base | {"events": value.events, "total": total}
-    if size is None or value.percent is None:
-        return None
-    events = math.floor(value.percent * size / 100 + 0.5)
-    return base | {
-        "events": events,
-        "total": size,
-        "derived": True,
-        "note": _derivation(value.percent, size, events),
-    }
-
-
-def _derivation(percent: float, total: int, events: int) -> str:
-    """How the count was derived, and whether it gives back the percentage as printed."""
-    text = f"events = round({percent:g}% x {total} / 100) = {events}"
-    decimals = len(f"{percent:g}".partition(".")[2])
-    back = round(100 * events / total, decimals)
-    if abs(back - percent) > 0.5 * 10**-decimals + 1e-9:
-        text += f"; {events}/{total} is {back:.{decimals}f}%, not the {percent:g}% printed"
-    return text
-
-
-def _size(arms: list[Arm], group: str, subgroup: str | None) -> int | None:
-    own = [a.size for a in arms if a.group == group and a.subgroup == subgroup]
-    if own:
-        return own[0]
-    whole = [a.size for a in arms if a.group == group and a.subgroup is None]
-    return whole[0] if whole and subgroup is None else None
-
-
-def _told_apart(row: dict[str, Any]) -> dict[str, Any]:
-    """An arm told apart from another of its id ("control:placebo arm"): the id's row, with
-    that subgroup."""
-    group, _, subgroup = row["group"].partition(":")
-    return row | {"group": group, "subgroup": row["subgroup"] or subgroup} if subgroup else row
-
-
-def _one_per_cell(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per outcome x group x subgroup: the first written; a second whole-group
-    count of another total is a subset of the group."""
-    kept: dict[tuple, dict[str, Any]] = {}
-    for row in rows:
-        key = (row["outcome"], row["group"], row["subgroup"], row["mean"] is None)
-        if (
-            key in kept
-            and row["subgroup"] is None
-            and row["total"] != kept[key]["total"]
-            and row["events"] is not None
-        ):
-            row = row | {"subgroup": "part of the group"}
-            key = (row["outcome"], row["group"], row["subgroup"], row["mean"] is None)
-        kept.setdefault(key, row)
-    return list(kept.values())
 
 
 def _distinct(items: Any) -> list:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rifkb.nlp.study_data import _derivation
+from rifkb.nlp.form import derivation as _derivation
 
 # (abstract, rows as (outcome, group, events, total, mean, sd, subgroup set, derived))
 ROWS = [
