@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
 from functools import cached_property
 from typing import NamedTuple
 
@@ -64,12 +63,6 @@ class Arm(NamedTuple):
 
 # --- closed-class grammar (not vocabulary): how abstracts write a group's size ------------
 _N_AFTER = re.compile(r"\s*(?:arm|group|cohort)?s?\s*[\(\[,]?\s*n\s*=\s*(\d[\d,]*)", re.I)
-_N_BRACKET = re.compile(r"[\(\[]\s*(n\s*=\s*\d[^()\[\]]*)[\)\]]", re.I)
-_N_EACH = re.compile(r"n\s*=\s*(\d[\d,]*)(?:\s*(?:in|among|for)\s+([^,;]+))?", re.I)
-_SIZE_OF_ALL = re.compile(r"\b(?:total|enrolled|all|overall|included|whole)\b[^()]*$", re.I)
-_PER_GROUP = re.compile(r"(?:n\s*=\s*)?(\d+)\s*(?:patients|women|subjects|couples)?\s*"
-                        r"(?:per|in each|each|to each)\s+"
-                        r"(?:group|arm)", re.I)  # fmt: skip
 _NEGATED = re.compile(r"(?:\bno|\bnot|\bnon|\bwithout|\bdid not receive|\bnot receiving|\bnot using|\bnor)"
                       r"\W+(?:\w+\W+){0,2}$",
                       re.I)  # fmt: skip
@@ -82,7 +75,6 @@ _LABEL = re.compile(
     r"\bgroups?\s+((?:[ivx]+|[a-d]|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|[a-d]|\d)\b)*)", re.I
 )
 _LABEL_PART = re.compile(r"\b(?:[ivx]+|[a-d]|\d)\b", re.I)
-_ADJACENT = re.compile(r"\s*(?:-?\s*(?:positive|negative))?\s*(?:arm|group|cohort)?s?\s*", re.I)
 _DESIGN_WORD = re.compile(r"(?:case-?\s?control|case-)", re.I)
 _NAMED_GROUP = re.compile(
     r"\b(?:the|a|an)\s+((?!(?:two|three|four|both|all|each|same|other|whole|study|first|second|control|"
@@ -92,11 +84,9 @@ _NAMED_GROUP = re.compile(
 _DEFINED_AFTER = re.compile(
     r"\s*(?:,\s*)?(?:including|included|comprising|comprised|consisting of|of|with|:)\s"
 )
-_UNNAMED_GROUP = re.compile(r"\b(?:the|an?)\s+([\w-]+)\s+group\s*$", re.I)
 # two treatments given together: "prednisone and aspirin", "prednisone, 10 mg per day, and
 # aspirin", "IVIG plus adalimumab", "LIT combined with progesterone"
 _TOGETHER = re.compile(r"(?:,[^,;.()]{0,30},)?\s*(?:and|plus|\+|combined with|together with|with)\s+", re.I)
-_SHARE = re.compile(r"[\w-]+\s+(?:of them\s+)?(?:were|was|in|to|at|received|underwent|had|who)\b")
 _CLAUSE = re.compile(r"[;:]|,\s*(?:and|while|whereas|but)\b|\.\s")
 
 
@@ -303,7 +293,7 @@ class Reader:
             elif any(r.how == "without" for r in inside):
                 defined[name] = CONTROL
             elif chosen:
-                defined[name] = self._combination(chosen, name) or _defining(chosen)
+                defined[name] = self._combination(chosen, name) or defining(chosen)
             elif inside:
                 defined[name] = inside[0].group
         return Legend(found, defined)
@@ -315,7 +305,7 @@ class Reader:
         defined_after = _DEFINED_AFTER.match(self.view.lower, e)
         if "(" in lead or (re.search(r"\bas\s+(?:the\s+)?groups?\s+$", lead) and not defined_after):
             previous = max([sentence[0]] + [o_end for _, o_end, _ in found[:i] if o_end <= s])
-            return max(previous, _clause_start(self.view.lower, sentence[0], s)), s
+            return max(previous, clause_start(self.view.lower, sentence[0], s)), s
         nxt = next((o for o, _, n in found[i + 1 :] if o > e and n != name), sentence[1])
         return e, min(nxt, sentence[1])
 
@@ -338,122 +328,11 @@ class Reader:
     def _combination(self, inside: list[GroupRef], label: str) -> str | None:
         """A group given two interventions ("Group I: 41 patients using both IVIG and
         Adalimumab"): the one the abstract names first, as a combination subgroup."""
-        given = _distinct(r.group for r in inside if r.how == "intervention")
+        given = distinct(r.group for r in inside if r.how == "intervention")
         if len(given) < 2 or any(r.how == "negated" for r in inside):
             return None
         first = min(given, key=lambda g: next(h.start for h in self.interventions if h.concept == g))
         return f"{first}:combination ({' + '.join(sorted(given))}, group {label.upper()})"
-
-    # --- sizes --------------------------------------------------------------------------
-
-    def sizes(self, refs: list[GroupRef], numbers: list[tuple[int, int, int]],
-              subgroup_of: Callable[[int], str | None]) -> list[Arm]:  # fmt: skip
-        """Each group's size where the text writes it, in text order."""
-        # a size written "(n = 97)" by a group before one counted in a clause
-        # and "40 per group" before a number counted in a clause (the study's total)
-        arms = sorted(self._bracketed(refs, subgroup_of), key=lambda a: a.start)
-        per = _PER_GROUP.search(self.view.cased)
-        if per:
-            value = int(per.group(1))
-            arms += [Arm(g, value, None, per.start()) for g in _distinct(r.group for r in refs)]
-        return arms + sorted(self._counted(refs, numbers, subgroup_of), key=lambda a: a.start)
-
-    def _bracketed(self, refs: list[GroupRef], subgroup_of: Callable[[int], str | None]) -> list[Arm]:
-        """ "the control group (n = 50)", "(n=73 in RIF patients, n=112 in non-RIF patients)"
-        (a size per stratum), "The intervention group received ... (n = 62)" (the group its
-        clause opens on)."""
-        arms, text, since = [], self.view.cased, 0
-        for m in _N_BRACKET.finditer(text):
-            s, _ = self.view.sentence_of(m.start())
-            before = [r for r in refs if max(s, since) <= r.start and r.end <= m.start()]
-            since = m.end()
-            if _SIZE_OF_ALL.search(text, max(s, m.start() - 40), m.start()):
-                continue
-            unnamed = _UNNAMED_GROUP.search(text, max(s, m.start() - 40), m.start())
-            if unnamed and not (before and _ADJACENT.fullmatch(text, before[-1].end, m.start())):
-                # "In the hCG-treated group (n=67 ...)" with no concept read in its name: an
-                # arm all the same, which keeps its place in the order the study lists them
-                group = UNDEFINED + unnamed.group(1).lower()
-            elif before:
-                group = self._sized(before, m.start(), s)
-            else:
-                continue
-            for n in _N_EACH.finditer(m.group(1)):
-                stratum = n.group(2).strip() if n.group(2) else subgroup_of(m.start())
-                arms.append(Arm(group, int(n.group(1).replace(",", "")), stratum, m.start(1) + n.start(1)))
-        return arms
-
-    def _sized(self, before: list[GroupRef], at: int, sentence_start: int) -> str:
-        """The group a "(n = …)" sizes: the label whose definition it ends ("group 1,
-        including patients diagnosed with CE and treated by antibiotics (n=129)"), the group
-        it follows ("the control group (n = 50)"), else the one its clause opens on."""
-        labelled = [r for r in before if r.how == "label"]
-        if labelled:
-            return labelled[-1].group
-        if _ADJACENT.fullmatch(self.view.cased, before[-1].end, at):
-            return before[-1].group
-        clause = _clause_start(self.view.lower, sentence_start, at)
-        return _defining([r for r in before if r.start >= clause] or before[:1])
-
-    def _counted(self, refs: list[GroupRef], numbers: list[tuple[int, int, int]],
-                 subgroup_of: Callable[[int], str | None]) -> list[Arm]:  # fmt: skip
-        """A number of people whose clause names one group: "25 patients were treated with
-        tacrolimus (treatment group)", "40 in saline", "The control group included 15
-        patients", "Study group of 50 patients received heparin"."""
-        text, arms = self.view.lower, []
-        numbers = [n for n in numbers if self._of_people(text, *n)]
-        for i, (start, end, value) in enumerate(numbers):
-            lead = text[max(0, start - 7) : start].rstrip()
-            label = lead.endswith(("group", "groups")) and not self.people.match(text, _skip_space(text, end))
-            if lead.endswith(("=", "(")) or label or text[end : end + 1] in "%/.":
-                continue  # a size in brackets (read apart), "group 1 women" (a label)
-            if re.match(
-                r"\s*(?:years|yrs|days|weeks|months|hours|mg|g\b|ml|iu|cycles? of)", text[end : end + 8]
-            ):
-                continue
-            low, high = _clause(text, self.view.sentence_of(start), start, end)
-            inside = [r for r in refs if low <= r.start < high]
-            if not inside:
-                continue
-            # the group described after the number, up to the next number ("45 women with
-            # ... (group A) with 44 apparently healthy women (group B)"), else its clause's
-            following = numbers[i + 1][0] if i + 1 < len(numbers) else high
-            after = [r for r in inside if end <= r.start < following]
-            arms.append(Arm(_defining(after or inside), value, subgroup_of(start), start))
-        return arms
-
-    def _of_people(self, text: str, start: int, end: int, value: int) -> bool:
-        """A number of people: "51 consecutive women", or with its noun understood."""
-        return bool(self.people.match(text, _skip_space(text, end)) or self._bare_share(text, 0, start))
-
-    def _bare_share(self, text: str, low: int, start: int) -> bool:
-        """A number with its noun understood: "84 were assigned to aspirin", "52 in the study
-        group", "40 in saline"."""
-        return bool(_SHARE.match(text, start))
-
-
-def placebo_apart(refs: list[GroupRef], arms: list[Arm]) -> tuple[list[GroupRef], list[Arm]]:
-    """A placebo arm is an arm of its own only beside an untreated control arm of its own
-    size ("A placebo group (n = 49) ... A control group (n = 50) did not receive an
-    injection"); else it is the control arm."""
-    sized = {a.group for a in arms}
-    if PLACEBO in sized and CONTROL in sized:
-        return refs, arms
-    return ([r._replace(group=CONTROL) if r.group == PLACEBO else r for r in refs],
-            [a._replace(group=CONTROL) if a.group == PLACEBO else a for a in arms])  # fmt: skip
-
-
-def resolve_undefined(refs: list[GroupRef], arms: list[Arm]) -> list[GroupRef]:
-    """A label never defined ("in 53.9% of women in group 2") in a study of two arms, one
-    of them labelled: the other arm."""
-    sized = _distinct(a.group for a in arms if a.subgroup is None)
-    if len(sized) != 2:
-        return refs
-    labelled = {r.group for r in refs if r.how == "label" and not r.group.startswith(UNDEFINED)}
-    other = [g for g in sized if g not in labelled]
-    if len(labelled & set(sized)) != 1 or len(other) != 1:
-        return refs
-    return [r._replace(group=other[0]) if r.group.startswith(UNDEFINED) else r for r in refs]
 
 
 def _main(interventions: list[Hit], text: str) -> str | None:
@@ -479,7 +358,7 @@ _PRECEDENCE = {"control": 0, "negated": 0, "without": 0, "intervention": 1, "exp
                "label": 2, "population": 3, "population_any": 3, "optional": 4}  # fmt: skip
 
 
-def _defining(inside: list[GroupRef]) -> str:
+def defining(inside: list[GroupRef]) -> str:
     """The group a span names: a control before anything else ("no IVIG or Humira"), then
     an intervention or exposure, then the population."""
     controls = [r for r in inside if r.group == CONTROL]
@@ -488,31 +367,10 @@ def _defining(inside: list[GroupRef]) -> str:
     return min(inside, key=lambda r: (_PRECEDENCE[r.how], r.start)).group
 
 
-def _clause_start(text: str, low: int, at: int) -> int:
+def clause_start(text: str, low: int, at: int) -> int:
     cuts = [m.end() for m in _CLAUSE.finditer(text, low, at)]
     commas = [i + 1 for i in range(low, at) if text[i] == ","]
     return max([low] + cuts + commas[-1:])
-
-
-_CLAUSE_CUT = re.compile(r"[,;:]|\band\b|\bwhile\b|\bwhereas\b|\.\s")
-
-
-def _clause(text: str, sentence: tuple[int, int], start: int, end: int) -> tuple[int, int]:
-    """The clause of a number: from the last ',', ';' or 'and' before it to the next."""
-    cuts = [m.end() for m in _CLAUSE_CUT.finditer(text, sentence[0], start)]
-    following = _CLAUSE_CUT.search(text, end, sentence[1])
-    return (cuts[-1] if cuts else sentence[0]), (following.start() if following else sentence[1])
-
-
-def _skip_space(text: str, at: int) -> int:
-    while at < len(text) and text[at] in " -":
-        at += 1
-    # modifiers between the number and its noun: "51 consecutive women", "30 RIF patients"
-    m = re.match(
-        r"(?:[\w-]+\s+){0,3}?(?=(?:patients|women|subjects|couples|cases|controls|participants)\b)",
-        text[at : at + 60],
-    )
-    return at + (m.end() if m else 0)
 
 
 def _skip_words(text: str, at: int, most: int = 2) -> int:
@@ -530,5 +388,5 @@ def _without_overlaps(refs: list[GroupRef]) -> list[GroupRef]:
     return kept
 
 
-def _distinct(items) -> list:  # type: ignore[no-untyped-def]
+def distinct(items) -> list:  # type: ignore[no-untyped-def]
     return list(dict.fromkeys(items))

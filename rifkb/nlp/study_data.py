@@ -33,14 +33,13 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from rifkb.nlp.arm_sizes import ArmSizes, placebo_apart, resolve_undefined
 from rifkb.nlp.arms import (
     CONTROL,
     UNDEFINED,
     Arm,
     GroupRef,
     Reader,
-    placebo_apart,
-    resolve_undefined,
 )
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
 from rifkb.nlp.form import denominator, form_row, one_per_cell, sized_as, told_apart
@@ -107,7 +106,7 @@ class StudyDataReader(RuleComponent):
             return [], {}
         # (a group's size belongs to a stratum only where the bracket says so: "n=73 in RIF
         # patients"; "Among RIF patients, two groups were formed ..." sizes the groups)
-        arms = reader.sizes(refs, self.reported.people_numbers(view), lambda at: None)
+        arms = ArmSizes(reader).sizes(refs, self.reported.people_numbers(view), lambda at: None)
         refs, arms = placebo_apart(refs, arms)
         refs = resolve_undefined(refs, arms)
         values = self.reported.values(view)
