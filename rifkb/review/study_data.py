@@ -102,6 +102,31 @@ def unpaired_reason(x: Extraction, group: str, outcome: str) -> str | None:
     return "no dichotomous or continuous rows of both groups (events/total, or mean, SD and n)"
 
 
+# --- the form as metafor::escalc reads it ---------------------------------------------
+
+METAFOR_COLUMNS = [
+    "study", "doc_id", "design", "kind", "outcome", "intervention", "comparator", "subgroup", "ai", "bi",
+    "ci", "di", "n1i", "n2i", "m1i", "sd1i", "m2i", "sd2i", "derived",
+]  # fmt: skip
+
+
+def metafor_row(study: str, x: Extraction, c: Comparison) -> dict[str, object]:
+    """One comparison as a row of `escalc`'s arguments: `ai bi ci di n1i n2i` (events and
+    non-events of the intervention's or exposed group, then of the reference group) for
+    a dichotomous outcome, `m1i sd1i n1i m2i sd2i n2i` for a continuous one; `intervention`
+    is the exposure of an association."""
+    t, r = c.treated, c.control
+    row: dict[str, object] = dict.fromkeys(METAFOR_COLUMNS)
+    row |= {"study": study, "doc_id": x.doc_id, "design": x.study_design, "kind": c.kind,
+            "outcome": c.outcome, "intervention": c.group, "comparator": c.reference,
+            "subgroup": c.subgroup, "n1i": t.total, "n2i": r.total, "derived": c.derived}  # fmt: skip
+    if c.dichotomous and t.total is not None and r.total is not None:
+        row |= {"ai": t.events, "bi": t.total - t.events, "ci": r.events, "di": r.total - r.events}  # type: ignore[operator]
+    elif c.continuous:
+        row |= {"m1i": t.mean, "sd1i": t.sd, "m2i": r.mean, "sd2i": r.sd}
+    return row
+
+
 # --- effect sizes, as metafor::escalc computes them -------------------------------------
 
 
