@@ -171,8 +171,9 @@ def _concept_rows(summary: Any, describe_rif: Any) -> list[list[Any]]:
                      "significant": f.significant, "designs": designs})  # fmt: skip
     for e in summary.effects:
         rows.append({"section": "effect", "doc_id": e.evidence.doc_id, "other": e.outcome,
-                     "direction_or_measure": e.measure, "value": e.value, "intervention": _subject(summary, e),
-                     "comparator": e.comparator, "subgroup": e.subgroup, "ci_low": e.ci_low,
+                     "direction_or_measure": e.measure, "value": e.value,
+                     "intervention": _subject(summary, e), "comparator": e.comparator,
+                     "subgroup": e.subgroup, "ci_low": e.ci_low,
                      "ci_high": e.ci_high, "p": e.p, "adjusted": e.adjusted,
                      "sentence": e.evidence.sentence})  # fmt: skip
     for dated in summary.rif_definitions:

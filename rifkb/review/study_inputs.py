@@ -218,6 +218,9 @@ def _from_comparison(paper: Paper, label: str, c: Comparison, measure: str) -> S
 
 def _no_effect(c: Comparison, measure: str) -> str:
     t, r = c.treated, c.control
+    if not c.dichotomous and not c.continuous:
+        sizes = any(x.events is None and x.mean is None and x.percent is not None for x in (t, r))
+        return "percentages without group sizes" if sizes else f"{c.outcome}: no counts or means"
     if measure in COUNT_MEASURES and c.dichotomous and t.total and r.total:
         counts = f"{t.events}/{t.total} vs {r.events}/{r.total}"
         return f"{c.outcome}: no events, or only events, in both groups ({counts})"
