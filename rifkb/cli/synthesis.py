@@ -107,10 +107,14 @@ def _print(analyses: list) -> None:
         console.print(_headline(a), highlight=False)
         table = Table("study", "design", "source", "arms", f"{a.measure} [95% CI]", "weight", "stratum")
         notes: list[str] = []
-        for s in [*a.studies, *(x.studies[0] for x in a.strata if x.subgroup)]:
+        apart = [x for st in a.strata for x in st.studies
+                 if x.subgroup and (st.subgroup or x.rif_from_subgroup)]  # fmt: skip
+        for s in [*a.studies, *apart]:
             marks = "".join(f" [{len(notes) + i + 1}]" for i in range(len(s.flags)))
             notes += list(s.flags)
-            who = s.label + (f": {s.subgroup}" if s.subgroup else "") + marks
+            # a subgroup that is a RIF definition is named by its stratum ("RIF: ≥5 failed transfers")
+            part = (" (subgroup)" if s.rif_from_subgroup else f": {s.subgroup}") if s.subgroup else ""
+            who = s.label + part + marks
             weight = f"{s.weight:.1f}%" if not s.subgroup else "apart"
             table.add_row(who, s.design or "", s.source, _arms(s), _estimate(a, s), weight, s.stratum)
         console.print(table)
