@@ -136,7 +136,7 @@ def test_figures_of_a_concept_that_is_no_intervention(extracted, tmp_path):
     one_line_error(result, "'nk_uterine' is uterine / endometrial NK cells, a mechanism, not an intervention")
     assert not (tmp_path / "f").exists()
     assert runner.invoke(app, [*args, "IVIg"]).exit_code == 0
-    assert (tmp_path / "f" / "forest_ivig_live_birth.png").exists()
+    assert (tmp_path / "f" / "forest_ivig_live_birth_non_randomised.png").exists()
 
 
 # --- item 26: names that are ambiguous or close ------------------------------------------
@@ -216,7 +216,7 @@ def test_refresh_without_network_rebuilds_from_the_store_and_says_so(bundled, tm
     for name in (
         "graph.graphml",
         "tables/evidence.csv",
-        "figures/forest_ivig_live_birth.png",
+        "figures/forest_ivig_live_birth_non_randomised.png",
         "extractions.jsonl",
     ):
         assert (out / name).stat().st_size > 200, name

@@ -36,7 +36,7 @@ def test_refresh_writes_everything(refreshed):
     assert (out / "refresh.md").read_text().startswith("# Refresh of rif-ivig\n")
     for name in ("graph.graphml", "graph.json", "extractions.jsonl", "tables/evidence.csv",
                  "tables/review_tables.xlsx", "tables/review_tables.md", "figures/evidence_map.svg",
-                 "figures/forest_ivig_live_birth.png", "figures/rif_definitions.png",
+                 "figures/forest_ivig_live_birth_non_randomised.png", "figures/rif_definitions.png",
                  "figures/prisma_flow.png", "figures/prisma_flow.svg", "report.html"):  # fmt: skip
         assert (out / name).stat().st_size > 200, name
 
@@ -61,6 +61,7 @@ def test_workbook_has_a_sheet_per_table(refreshed):
         "evidence",
         "findings",
         "rif_definitions",
+        "study_data",
         "mechanism_outcome",
         "synthesis",
         "audit",
@@ -87,8 +88,10 @@ def test_markdown_and_matrix(refreshed):
 
 def test_figures_render_and_are_deterministic(refreshed, tmp_path):
     corpus, out, _ = refreshed
-    assert (out / "figures" / "forest_ivig_live_birth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for name in ("forest_ivig_live_birth.svg", "evidence_map.svg", "rif_definitions.svg"):
+    assert (out / "figures" / "forest_ivig_live_birth_non_randomised.png").read_bytes()[
+        :8
+    ] == b"\x89PNG\r\n\x1a\n"
+    for name in ("forest_ivig_live_birth_non_randomised.svg", "evidence_map.svg", "rif_definitions.svg"):
         root = ElementTree.parse(out / "figures" / name).getroot()
         assert root.tag.endswith("svg")
     again = runner.invoke(app, ["export", "figures", "-c", str(corpus), "-o", str(tmp_path)])
@@ -102,10 +105,10 @@ def test_figures_name_concepts_by_their_label(refreshed):
     # matplotlib writes each text as an SVG comment above its glyphs
     assert "<!-- intravenous immunoglobulin -->" in svg and "<!-- live birth -->" in svg
     assert "<!-- ivig -->" not in svg and "<!-- live_birth -->" not in svg
-    forest = (out / "figures" / "forest_ivig_live_birth.svg").read_text(encoding="utf-8")
+    forest = (out / "figures" / "forest_ivig_live_birth_non_randomised.svg").read_text(encoding="utf-8")
     assert (
-        "<!-- intravenous immunoglobulin versus control: live birth (recurrent implantation failure) -->"
-        in forest
+        "<!-- intravenous immunoglobulin versus control: live birth (recurrent implantation failure; "
+        "non-randomised) -->" in forest
     )
 
 
@@ -141,7 +144,12 @@ def test_query_cli_formats(refreshed):
                                              "-c", str(corpus), "--json"]).stdout)  # fmt: skip
     assert as_json["source"] == "ivig" and as_json["direct"][0]["relation"] == "evidence"
     as_csv = runner.invoke(app, ["query", "concept", "ivig", "-c", str(corpus), "--csv"]).stdout.splitlines()
-    assert as_csv[0].startswith("section,doc_id,other,direction_or_measure,value,papers,") and len(as_csv) > 3
+    assert (
+        as_csv[0].startswith(
+            "section,doc_id,other,direction_or_measure,value,intervention,comparator,subgroup,papers,"
+        )
+        and len(as_csv) > 3
+    )
     text = runner.invoke(
         app, ["query", "links", "--from", "nk_uterine", "--to", "live_birth", "-c", str(corpus)]
     )

@@ -31,8 +31,20 @@ def _analyses(corpus, *options):
 
 @pytest.fixture(scope="module")
 def ivig_live_birth(corpus):
-    (analysis,) = _analyses(corpus, "--intervention", "IVIg", "--outcome", "live birth")
-    return analysis
+    """The non-randomised analysis (Peero 2024's cohort): the RCT is an analysis apart."""
+    rct, observational = _analyses(corpus, "--intervention", "IVIg", "--outcome", "live birth")
+    assert (rct["design"], observational["design"]) == ("rct", "non_randomised")
+    return observational
+
+
+def test_the_only_rct_and_the_cohort_are_never_pooled_together(corpus):
+    """Issue 16: the headline once pooled Stephenson 2000's RCT with Peero 2024's cohort
+    (76 % of the weight); each design family is now an analysis, each of 1 study."""
+    rct, observational = _analyses(corpus, "--intervention", "ivig", "--outcome", "live_birth")
+    assert [s["label"] for s in rct["studies"]] == ["Stephenson 2000"] and rct["result"] == "1 study"
+    assert [s["doc_id"] for s in observational["studies"]] == [PEERO] and observational["result"] == "1 study"
+    (both,) = _analyses(corpus, "--intervention", "ivig", "--outcome", "live_birth", "--combine-designs")
+    assert both["pooled"]["k"] == 2 and any("24.6" in w for w in both["warnings"])
 
 
 def test_ivig_and_live_birth_in_rif_pools_peero_with_its_adjusted_odds_ratio(ivig_live_birth):
@@ -49,7 +61,7 @@ def test_ivig_and_live_birth_in_rif_pools_peero_with_its_adjusted_odds_ratio(ivi
     assert peero["sei"] == pytest.approx((math.log(7.67) - math.log(1.78)) / (2 * 1.959964), rel=1e-5)
     assert peero["events"] == [32, 32] and peero["totals"] == [49, 94]
     assert "adjusted" in peero["choice"]
-    assert len(a["studies"]) >= 2 and sum(s["weight"] for s in a["studies"]) == pytest.approx(100)
+    assert sum(s["weight"] for s in a["studies"]) == pytest.approx(100)
     assert a["pooled"]["k"] == len(a["studies"])
 
 
@@ -64,13 +76,15 @@ def test_the_recurrent_miscarriage_meta_analysis_is_listed_not_pooled(corpus, iv
 
 
 def test_strata_by_rif_definition_and_the_severe_rif_subgroup(ivig_live_birth):
+    """Peero 2024's severe uRIF subgroup (≥ 5 previous failed transfers) is the stratum
+    "≥5 failed transfers" beside its whole population (≥ 3): no test for subgroup
+    differences, since one study stands in both."""
     strata = ivig_live_birth["strata"]
     assert strata["by"] == "rif_definition"
     names = [g["name"] for g in strata["groups"] if not g["subgroup"]]
-    assert "RIF: ≥3 failed transfers" in names and len(names) >= 2
-    assert strata["test"]["df"] == len(names) - 1
-    severe = next(g for g in strata["groups"] if g["subgroup"])
-    assert "severe" in severe["name"] and severe["studies"] == [PEERO]
+    assert names == ["RIF: ≥3 failed transfers", "RIF: ≥5 failed transfers"]
+    assert strata["test"] is None and not any("severe" in g["name"] for g in strata["groups"])
+    assert all(g["studies"] == [PEERO] for g in strata["groups"])
 
 
 def test_json_numbers_are_those_of_the_pooling(ivig_live_birth):
@@ -87,9 +101,9 @@ def test_json_numbers_are_those_of_the_pooling(ivig_live_birth):
 
 @pytest.mark.parametrize("method", ["reml", "pm"])
 def test_other_estimators_and_hartung_knapp(corpus, method):
-    (a,) = _analyses(corpus, "--intervention", "ivig", "--outcome", "live_birth", "--method", method,
-                     "--hartung-knapp")  # fmt: skip
-    assert a["method"] == method and a["hartung_knapp"]
+    found = _analyses(corpus, "--intervention", "ivig", "--outcome", "live_birth", "--method", method,
+                      "--hartung-knapp")  # fmt: skip
+    assert all(a["method"] == method and a["hartung_knapp"] for a in found) and len(found) == 2
 
 
 def test_a_bad_method_is_one_line(corpus):
@@ -105,6 +119,8 @@ def test_the_csv_has_a_row_per_analysis_and_stratum(corpus):
     rows = list(csv.DictReader(result.stdout.splitlines()))
     strata = [r["stratum"] for r in rows if r["outcome"] == "live_birth"]
     assert strata[0] == "all studies" and "RIF: ≥3 failed transfers" in strata
+    results = {(r["design"], r["stratum"]): r["result"] for r in rows if r["outcome"] == "live_birth"}
+    assert results[("RCT", "all studies")] == results[("non-randomised", "all studies")] == "1 study"
 
 
 AUDITED = [
@@ -158,20 +174,25 @@ def _rows(path):
 def test_forest_plots_as_revman_draws_them(corpus, tmp_path):
     out = tmp_path / "figures"
     assert runner.invoke(app, ["export", "figures", "-c", str(corpus), "-o", str(out)]).exit_code == 0
-    svg = (out / "forest_ivig_live_birth.svg").read_text(encoding="utf-8")
+    stem = "forest_ivig_live_birth_non_randomised"
+    svg = (out / f"{stem}.svg").read_text(encoding="utf-8")
     for text in ("Favours control", "Favours intravenous immunoglobulin", "Peero 2024", "32/49",
-                 "Total (95% CI)", "Heterogeneity: Tau²", "Test for overall effect", "Weight",
+                 "Subtotal: 1 study (95% CI)", "Total: 1 study, not pooled (95% CI)", "Weight",
+                 "RIF: ≥5 failed transfers", "Peero 2024 (subgroup)",
                  "Published syntheses (listed, not pooled):"):  # fmt: skip
         assert f"<!-- {text}" in svg or text in svg, text
-    assert "<!-- ivig" not in svg and "live_birth" not in svg.replace("forest_ivig_live_birth", "")
-    png = (out / "forest_ivig_live_birth.png").read_bytes()
+    assert "<!-- ivig" not in svg and "live_birth" not in svg.replace(stem, "")
+    assert "Total (95% CI)" not in svg and "patients with severe uRIF" not in svg
+    rct = (out / "forest_ivig_live_birth_rct.svg").read_text(encoding="utf-8")
+    assert "Stephenson 2000" in rct and "Peero 2024" not in rct
+    png = (out / f"{stem}.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and b"pHYs\x00\x00.#\x00\x00.#" in png  # 300 dpi = 11811 px/m
-    heparin = (out / "forest_heparin_pregnancy.svg").read_text(encoding="utf-8")
+    heparin = next(out.glob("forest_heparin_pregnancy_*.svg")).read_text(encoding="utf-8")
     assert "<!-- Favours heparin -->" in heparin  # the first of 'heparin / low-molecular-weight heparin'
     again = tmp_path / "again"
     runner.invoke(app, ["export", "figures", "-c", str(corpus), "-o", str(again)])
-    assert (again / "forest_ivig_live_birth.png").read_bytes() == png
-    assert (again / "forest_ivig_live_birth.svg").read_text(encoding="utf-8") == svg
+    assert (again / f"{stem}.png").read_bytes() == png
+    assert (again / f"{stem}.svg").read_text(encoding="utf-8") == svg
 
 
 def test_every_png_figure_is_300_dpi(corpus, tmp_path):
@@ -182,7 +203,8 @@ def test_every_png_figure_is_300_dpi(corpus, tmp_path):
         "evidence_map",
         "rif_definitions",
         "prisma_flow",
-        "forest_ivig_live_birth",
+        "forest_ivig_live_birth_rct",
+        "forest_ivig_live_birth_non_randomised",
     }
     assert [p.name for p in pngs if b"pHYs\x00\x00.#\x00\x00.#" not in p.read_bytes()] == []
 
@@ -210,5 +232,6 @@ def test_the_readme_shows_what_the_bundled_corpus_gives(corpus):
     result = runner.invoke(app, ["synthesize", "-c", str(corpus), "--intervention", "ivig",
                                  "--outcome", "live birth"], env={"COLUMNS": "200"})  # fmt: skip
     assert headline in " ".join(result.stdout.split())
-    assert "bundled corpus](docs/forest_ivig_live_birth.png)" in text
-    assert (REPO / "docs" / "forest_ivig_live_birth.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "bundled corpus](docs/forest_ivig_live_birth_non_randomised.png)" in text
+    png = (REPO / "docs" / "forest_ivig_live_birth_non_randomised.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -154,7 +154,8 @@ def query_concept(
 # One row per finding summary, effect estimate and RIF definition, with every column the
 # terminal and --json show; a column that does not apply to a row's section is blank.
 CONCEPT_CSV = [
-    "section", "doc_id", "other", "direction_or_measure", "value", "papers", "role", "kind",
+    "section", "doc_id", "other", "direction_or_measure", "value", "intervention", "comparator", "subgroup",
+    "papers", "role", "kind",
     "increase", "decrease", "no_difference", "significant", "designs", "ci_low", "ci_high", "p",
     "adjusted", "year", "rif_definition", "sentence",
 ]  # fmt: skip
@@ -170,7 +171,9 @@ def _concept_rows(summary: Any, describe_rif: Any) -> list[list[Any]]:
                      "significant": f.significant, "designs": designs})  # fmt: skip
     for e in summary.effects:
         rows.append({"section": "effect", "doc_id": e.evidence.doc_id, "other": e.outcome,
-                     "direction_or_measure": e.measure, "value": e.value, "ci_low": e.ci_low,
+                     "direction_or_measure": e.measure, "value": e.value,
+                     "intervention": _subject(summary, e), "comparator": e.comparator,
+                     "subgroup": e.subgroup, "ci_low": e.ci_low,
                      "ci_high": e.ci_high, "p": e.p, "adjusted": e.adjusted,
                      "sentence": e.evidence.sentence})  # fmt: skip
     for dated in summary.rif_definitions:
@@ -193,10 +196,12 @@ def _print_summary(summary: Any, describe_rif: Any) -> None:
     for f in summary.findings:
         designs = ", ".join(f"{d} {n}" for d, n in f.designs.items())
         findings.add_row(f.role, f.other, str(f.papers), _arrows(f), str(f.significant), designs)
-    effects = Table("paper", "estimate", "95% CI", "p", "outcome", title="Effect estimates")
+    effects = Table("paper", "estimate", "95% CI", "p", "outcome", "intervention", "comparator", "subgroup",
+                    title="Effect estimates")  # fmt: skip
     for e in summary.effects:
         ci = f"{e.ci_low:g} to {e.ci_high:g}" if e.ci_low is not None else ""
-        effects.add_row(e.evidence.doc_id, f"{e.measure} {e.value:g}", ci, e.p or "", e.outcome or "")
+        effects.add_row(e.evidence.doc_id, f"{e.measure} {e.value:g}", ci, e.p or "", e.outcome or "",
+                        _subject(summary, e), e.comparator or "", e.subgroup or "")  # fmt: skip
     rifs = Table("paper", "year", "criteria", title="RIF definitions")
     for dated in summary.rif_definitions:
         r = dated.definition
@@ -205,6 +210,12 @@ def _print_summary(summary: Any, describe_rif: Any) -> None:
     for table in (findings, effects, rifs):
         if table.row_count:
             console.print(table)
+
+
+def _subject(summary: Any, e: Any) -> str:
+    """An estimate's intervention: as its sentence names it, else the concept asked about
+    (an estimate of a one-intervention paper; `concept_summary` keeps only those)."""
+    return e.intervention or (summary.concept if summary.type == "intervention" else "")
 
 
 def _arrows(finding: Any) -> str:

@@ -47,6 +47,50 @@ def export_tables(
         typer.echo(f"wrote {path}")
 
 
+@export_app.command("study-data")
+@handles_errors
+def export_study_data(
+    corpus_dir: CorpusOption = DEFAULT_CORPUS,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="metafor (one row per comparison, escalc's columns) or csv.")
+    ] = "metafor",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; standard output when absent.")
+    ] = None,
+    population: PopulationOption = "all",
+) -> None:
+    """Write the primary studies' per-group data (study_data): for R's metafor, one row per
+    comparison with escalc's columns (ai bi ci di n1i n2i, or m1i sd1i n1i m2i sd2i n2i),
+    or as CSV, one row per outcome × group.
+
+    Example: rifkb export study-data --format metafor -o outputs/study_data.csv
+    (then in R: escalc("OR", ai = ai, bi = bi, ci = ci, di = di, data = read.csv("outputs/study_data.csv")))
+    """
+    from rifkb.errors import BadInputError
+    from rifkb.files import write_text_atomic
+    from rifkb.kb.papers import papers_from_store
+    from rifkb.review.synthesis import POPULATIONS, PRIMARY
+    from rifkb.review.tables import study_data_text
+
+    if population not in POPULATIONS:
+        raise BadInputError(f"--population {population!r}: choose one of {', '.join(POPULATIONS)}")
+    if output is not None and output.is_dir():
+        raise BadInputError(
+            f"{output}: is a folder; name a file to write (for example {output / 'study_data.csv'})"
+        )
+    corpus, store = open_corpus(corpus_dir)
+    with store:
+        papers = papers_from_store(store, corpus.unscreened_included)
+    papers = [p for p in papers if p.extraction.study_design in PRIMARY
+              and (population == "all" or population in p.extraction.concepts()["population"])]  # fmt: skip
+    text = study_data_text(papers, fmt)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_text_atomic(output, text)
+    typer.echo(f"wrote {output}", err=True)
+
+
 @export_app.command("figures")
 @handles_errors
 def export_figures(

@@ -11,7 +11,13 @@ effect estimate and event rate is checked against the other numbers written with
   own scale), beyond rounding and by more than 10 %;
 - a percentage that does not match its n/N;
 - a crude (unadjusted) OR or RR that does not match the per-arm counts of the same
-  outcome given in the abstract.
+  outcome given in the abstract;
+- a ratio or an interval bound that is zero or negative (a ratio is positive);
+- a row of the study's meta-analysis form (`StudyData`) that cannot be: events above the
+  total, a total of 0, a negative count, an SD of 0 or below, a percentage over 100; a
+  count derived from a percentage that does not give it back; a total that counts
+  cycles, embryos or transfers rather than women (a unit-of-analysis problem, Cochrane
+  Handbook 6.2).
 
 A flag is a reason to look, not a verdict: exact or profile-likelihood intervals are
 asymmetric by nature, and an adjusted model's p may come from another test.
@@ -23,7 +29,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from rifkb.records import DIFFERENCE_MEASURES, EffectEstimate, EventRate, Extraction
+from rifkb.records import DIFFERENCE_MEASURES, EffectEstimate, EventRate, Extraction, StudyData
 
 _Z95 = 1.959963984540054
 _ASYMMETRY = math.log(1.10)  # beyond rounding, a 10 % difference on the log scale
@@ -36,6 +42,7 @@ class AuditFlag:
 
     doc_id: str
     kind: str  # p_interval | outside_interval | asymmetric_interval | percent_count | crude_counts
+    # | impossible_ratio | impossible_count | percent_over_100 | derived_percent | per_cycle
     message: str
     sentence: str
     start: int  # where the estimate or count stands in the text (its evidence span)
@@ -46,6 +53,7 @@ def audit(extraction: Extraction) -> tuple[AuditFlag, ...]:
     flags = [flag for e in extraction.effects for flag in audit_estimate(e)]
     flags += [flag for r in extraction.event_rates if (flag := _percent_flag(r))]
     flags += [flag for e in extraction.effects if (flag := _crude_flag(e, extraction.event_rates))]
+    flags += [flag for row in extraction.study_data for flag in study_data_flags(row)]
     return tuple(sorted(flags, key=lambda f: (f.start, f.kind)))
 
 
@@ -54,7 +62,8 @@ def audit_estimate(e: EffectEstimate) -> list[AuditFlag]:
         return []
     ratio = e.measure not in DIFFERENCE_MEASURES
     if ratio and min(e.value, e.ci_low, e.ci_high) <= 0:
-        return []  # a ratio is positive: a log-scale check would be meaningless
+        # a ratio is positive: a misread number, and a log-scale check would be meaningless
+        return [_flag(e, "impossible_ratio", f"{_written(e)}: a ratio cannot be zero or negative")]
     found = []
     if not e.ci_low <= e.value <= e.ci_high:
         found.append(_flag(e, "outside_interval", f"{_written(e)}: the estimate lies outside its interval"))
@@ -184,3 +193,60 @@ def _flag(e: EffectEstimate, kind: str, message: str) -> AuditFlag:
 def _written(e: EffectEstimate) -> str:
     interval = f" ({e.ci_low:g} to {e.ci_high:g})" if e.ci_low is not None else ""
     return f"{e.measure} {e.value:g}{interval}"
+
+
+# Kinds that make a number unusable: the reading is left out of any pooling, with the flag
+# as its reason. The others are reasons to look, and the reading is pooled with its flag.
+BLOCKING = frozenset({"impossible_ratio", "outside_interval", "impossible_count", "percent_over_100",
+                      "per_cycle"})  # fmt: skip
+
+
+def study_data_flags(row: StudyData) -> list[AuditFlag]:
+    """What cannot be, or does not add up, in one row of a study's meta-analysis form."""
+    found = [(kind, message) for kind, message in _impossible(row)]
+    if row.percent is not None and row.percent > 100:
+        found.append(("percent_over_100", f"{row.percent:g}% of {row.group}: a percentage over 100"))
+    elif (mismatch := _derived_mismatch(row)) is not None:
+        found.append(("derived_percent", mismatch))
+    if row.denominator:
+        found.append(("per_cycle", f"{row.group} {_counted(row)}: the total counts {row.denominator}, "
+                      "not women (a unit-of-analysis problem, Cochrane Handbook 6.2)"))  # fmt: skip
+    e = row.evidence
+    return [
+        AuditFlag(e.doc_id, kind, f"{row.outcome}: {message}", e.sentence, e.start) for kind, message in found
+    ]
+
+
+def _impossible(row: StudyData) -> list[tuple[str, str]]:
+    counted = _counted(row)
+    if any(x is not None and x < 0 for x in (row.events, row.total)):
+        return [("impossible_count", f"{row.group} {counted}: a negative count")]
+    if row.total == 0:
+        return [("impossible_count", f"{row.group} {counted}: a total of 0")]
+    if row.events is not None and row.total is not None and row.events > row.total:
+        return [("impossible_count", f"{row.group} {counted}: more events than the total")]
+    if row.sd is not None and row.sd <= 0:
+        return [("impossible_count", f"{row.group} {counted}: an SD of {row.sd:g}")]
+    return []
+
+
+def _derived_mismatch(row: StudyData) -> str | None:
+    """A count derived from a percentage (round(% × n / 100)) that does not give it back
+    within the percentage's rounding: a misread percentage or group size."""
+    if not row.derived or row.percent is None or row.events is None or not row.total or row.total < 0:
+        return None
+    back = 100 * row.events / row.total
+    half = _half_unit(repr(row.percent)) if row.percent != int(row.percent) else 0.5
+    if abs(back - row.percent) <= half + 1e-9:
+        return None
+    note = f" ({row.note})" if row.note else ""
+    return f"{row.group} {row.events}/{row.total} derived from {row.percent:g}% gives back {back:.1f}%{note}"
+
+
+def _counted(row: StudyData) -> str:
+    if row.events is not None:
+        return f"{row.events}/{row.total}"
+    if row.mean is None:
+        return f"{row.percent:g}%" if row.percent is not None else f"n {row.total}"
+    sd = "not given" if row.sd is None else f"{row.sd:g}"
+    return f"mean {row.mean:g} (SD {sd}, n {row.total})"

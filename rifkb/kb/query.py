@@ -206,7 +206,7 @@ def concept_summary(graph: nx.MultiDiGraph, concept: str) -> ConceptSummary:
         doc = graph.nodes[paper]
         for _, item in graph.out_edges(paper):
             found = graph.nodes[item]
-            if found["kind"] == "effect" and (data["kind"] != "outcome" or found["outcome"] == concept):
+            if found["kind"] == "effect" and _estimate_of(graph, paper, found, data["kind"], concept):
                 effects.append(effect_of(found))
             elif found["kind"] == "rif_definition":
                 rifs.append(DatedDefinition(doc["year"], rif_definition_of(found)))
@@ -215,6 +215,21 @@ def concept_summary(graph: nx.MultiDiGraph, concept: str) -> ConceptSummary:
         concept, data["label"], data["kind"], tuple(graph.nodes[p]["doc_id"] for p in papers),
         dict(sorted(designs.items())), tuple(findings), tuple(effects), tuple(rifs),
     )  # fmt: skip
+
+
+def _estimate_of(graph: nx.MultiDiGraph, paper: str, effect: dict[str, Any], kind: str, concept: str) -> bool:
+    """Whether an estimate of a paper is the concept's: an outcome's when it measures it;
+    an intervention's when its sentence names it, or names none in a paper of that one
+    intervention (Busnelli 2021's PBMC, G-CSF and PRP estimates are not IVIg's)."""
+    if kind == "outcome":
+        return effect["outcome"] == concept
+    if kind != "intervention":
+        return True
+    if effect.get("intervention") is not None:
+        return effect["intervention"] == concept
+    named = {graph.nodes[v].get("concept") for _, v in graph.out_edges(paper)
+             if graph.nodes[v].get("kind") == "intervention"}  # fmt: skip
+    return named == {concept}
 
 
 def _findings(graph: nx.MultiDiGraph, node: str) -> list[FindingSummary]:

@@ -49,8 +49,8 @@ class _Row:
 
 def forest_plot(analysis: Analysis, directory: Path, labels: Mapping[str, str] | None = None,
                 harms: frozenset[str] = frozenset()) -> list[Path]:  # fmt: skip
-    """forest_<intervention>_<outcome>.png and .svg."""
-    stem = directory / f"forest_{analysis.intervention}_{analysis.outcome}"
+    """forest_<analysis name>.png and .svg: forest_ivig_live_birth_rct, one per design family."""
+    stem = directory / f"forest_{analysis.name}"
     return _save(forest_figure(analysis, labels, harms), stem)
 
 
@@ -67,11 +67,18 @@ def forest_figure(analysis: Analysis, labels: Mapping[str, str] | None = None,
     plot = fig.add_axes((0.60, bottom, 0.37, top - bottom), sharey=text)
     _table(text, analysis, rows, name)
     _plot(plot, analysis, rows, name, analysis.outcome in harms)
-    title = f"{name(analysis.intervention)} versus control: {name(analysis.outcome)}"
-    fig.suptitle(f"{title} ({_population(analysis.population)})", x=0.01, ha="left", fontsize=11,
-                 weight="bold")  # fmt: skip
+    fig.suptitle(title_of(analysis, name), x=0.01, ha="left", fontsize=11, weight="bold")
     _write_footer(fig, analysis, name, bottom)
     return fig
+
+
+def title_of(a: Analysis, name) -> str:  # noqa: ANN001
+    """'intravenous immunoglobulin versus control: live birth (recurrent implantation
+    failure; RCT)'."""
+    from rifkb.review.synthesis import FAMILIES
+
+    title = f"{name(a.intervention)} versus {name(a.comparator)}: {name(a.outcome)}"
+    return f"{title} ({_population(a.population)}; {FAMILIES[a.design]})"
 
 
 def _rows(a: Analysis) -> list[_Row]:
@@ -80,17 +87,27 @@ def _rows(a: Analysis) -> list[_Row]:
     if pooled_strata:
         for s in pooled_strata:
             rows.append(_Row("header", s.name))
-            rows += [_Row("study", x.label, study=x) for x in s.studies]
-            rows.append(_Row("subtotal", "Subtotal (95% CI)", pooled=s.pooled, note=_heterogeneity(s.pooled)))
+            rows += [_study_row(x) for x in s.studies]
+            label = "Subtotal: 1 study (95% CI)" if s.pooled.k == 1 else "Subtotal (95% CI)"
+            rows.append(_Row("subtotal", label, pooled=s.pooled, note=_heterogeneity(s.pooled)))
     else:
         rows += [_Row("study", x.label, study=x) for x in a.studies]
     if a.pooled is not None:
-        rows.append(_Row("total", "Total (95% CI)", pooled=a.pooled))
+        label = "Total: 1 study, not pooled (95% CI)" if a.pooled.k == 1 else "Total (95% CI)"
+        rows.append(_Row("total", label, pooled=a.pooled))
     subgroups = [s for s in a.strata if s.subgroup]
     if subgroups:
         rows.append(_Row("header", "Subgroups reported by studies (not pooled)"))
         rows += [_Row("subgroup", _subgroup_label(s), study=s.studies[0]) for s in subgroups]
     return rows
+
+
+def _study_row(x: StudyInput) -> _Row:
+    """A study in a stratum; its subgroup joining a RIF-definition stratum is drawn as a
+    subgroup (open square, no weight: it is not in the total)."""
+    if x.subgroup and x.rif_from_subgroup:
+        return _Row("subgroup", f"{x.label} (subgroup)", study=x)
+    return _Row("study", x.label, study=x)
 
 
 def _subgroup_label(s: Stratum) -> str:
@@ -113,7 +130,7 @@ def _table(ax: plt.Axes, a: Analysis, rows: list[_Row], name) -> None:  # noqa: 
     for y, row in enumerate(rows):
         bold = "bold" if row.kind in ("header", "total", "subtotal") else "normal"
         ax.text(0.0, y, _clip(row.label, 46), va="center", fontsize=8, weight=bold)
-        for column, value in _cells(a, row).items():
+        for column, value in (_cells(a, row) | _single(a, row)).items():
             ax.text(_COLUMNS[column], y, value, ha=_align(column), va="center", fontsize=8, weight=bold)
 
 
@@ -129,6 +146,15 @@ def _cells(a: Analysis, row: _Row) -> dict[str, str]:
         p = row.pooled
         weight = "100.0%" if row.kind == "total" else ""
         return {"weight": weight, "estimate": f"{p.estimate:.2f} [{p.ci_low:.2f}, {p.ci_high:.2f}]"}
+    return {}
+
+
+def _single(a: Analysis, row: _Row) -> dict[str, str]:
+    """A total or subtotal of one study: that study's own estimate and interval."""
+    studies = a.studies if row.kind == "total" else next(
+        (s.studies for s in a.strata if s.pooled is row.pooled), ())  # fmt: skip
+    if len(studies) == 1 and row.pooled is not None and row.pooled.k == 1:
+        return {"estimate": _interval(a, studies[0])}
     return {}
 
 
@@ -198,15 +224,19 @@ def _axis(ax: plt.Axes, a: Analysis, low: float, high: float, name, harm: bool) 
         ax.set_xlim(-span, span)
     ax.tick_params(axis="x", labelsize=8)
     left, right = "Favours control", f"Favours {_short(name(a.intervention))}"
-    if harm:
+    if a.kind == "association":
+        left, right = (f"{word} with {_short(name(a.intervention))}" for word in ("Lower", "Higher"))
+    elif harm:
         left, right = right, left
     ax.text(0.02, -0.16, left, transform=ax.transAxes, ha="left", va="top", fontsize=8)
     ax.text(0.98, -0.16, right, transform=ax.transAxes, ha="right", va="top", fontsize=8)
 
 
 def _footer(a: Analysis, name) -> list[str]:  # noqa: ANN001
-    lines = []
-    if a.pooled is not None:
+    lines = [f"Warning: {w}" for w in a.warnings]
+    if a.single:
+        lines.append("1 study: its own estimate and interval, not a pooled one")
+    elif a.pooled is not None:
         p = a.pooled
         lines.append(f"Total: {_heterogeneity(p)}")
         lines.append(f"Test for overall effect: Z = {abs(p.z):.2f} (P {_p(p.p)}); random effects "

@@ -35,7 +35,7 @@ from rifkb.review.figures import evidence_map_figure, rif_definitions_figure
 from rifkb.review.forest import forest_figure
 from rifkb.review.prisma import describe, prisma_flow, prisma_svg
 from rifkb.review.report_studies import StudyView, design_label, flag_rows, rif_rows, study_views
-from rifkb.review.synthesis import Analysis, synthesize
+from rifkb.review.synthesis import FAMILIES, Analysis, synthesize
 from rifkb.review.tables import evidence_table
 from rifkb.rules import RuleSet
 
@@ -124,12 +124,13 @@ def _syntheses(analyses: Sequence[Analysis], labels: dict[str, str], harms: froz
                studies: dict[str, StudyView]) -> list[ForestView]:  # fmt: skip
     out = []
     for i, a in enumerate(analyses):
-        intervention, outcome = (labels.get(c, c) for c in (a.intervention, a.outcome))
-        heading = f"{intervention} versus control: {outcome}"
+        named = (a.intervention, a.comparator, a.outcome)
+        intervention, comparator, outcome = (labels.get(c, c) for c in named)
+        heading = f"{intervention} versus {comparator}: {outcome} ({FAMILIES[a.design]})"
         figure = _figure(svg_text(forest_figure(a, labels, harms)), f"forest{i}",
                          f"Forest plot: {heading}; {_pooled_text(a)}")  # fmt: skip
         out.append(ForestView(
-            f"forest-{_slug(a.intervention)}-{_slug(a.outcome)}", heading, a, figure, _pooled_text(a),
+            f"forest-{_slug(a.name)}", heading, a, figure, _pooled_text(a),
             tuple(studies[s.doc_id] for s in a.studies if s.doc_id in studies),
             tuple((studies.get(doc), why) for doc, why in a.left_out),
         ))  # fmt: skip
@@ -137,13 +138,17 @@ def _syntheses(analyses: Sequence[Analysis], labels: dict[str, str], harms: froz
 
 
 def _pooled_text(a: Analysis) -> str:
-    """'pooled OR 2.10 [1.20, 3.50] from 4 studies, I² 30%' (random effects), or why not."""
+    """'pooled OR 2.10 [1.20, 3.50] from 4 studies, I² 30%' (random effects); '1 study
+    (Peero 2024): OR 3.64 [1.78, 7.67], not pooled'; or why not."""
     p = a.pooled
     if p is None:
-        return f"not pooled ({len(a.studies)} study)" if len(a.studies) == 1 else "not pooled"
-    i2 = f", I² {100 * p.i2:.0f}%" if p.k > 1 else ""
-    studies = f"{p.k} {'study' if p.k == 1 else 'studies'}"
-    return f"pooled {a.measure} {p.estimate:.2f} [{p.ci_low:.2f}, {p.ci_high:.2f}] from {studies}{i2}"
+        return "not pooled: subgroups only"
+    if p.k == 1:
+        value, low, high = a.studies[0].interval
+        return f"1 study ({a.studies[0].label}): {a.measure} {value:.2f} [{low:.2f}, {high:.2f}], not pooled"
+    warned = "; ".join(a.warnings)
+    text = f"pooled {a.measure} {p.estimate:.2f} [{p.ci_low:.2f}, {p.ci_high:.2f}] from {p.k} studies"
+    return text + f", I² {100 * p.i2:.0f}%" + (f" (warning: {warned})" if warned else "")
 
 
 def _table_rows(reviewed: Reviewed, studies: dict[str, StudyView]) -> list[StudyView]:

@@ -4,6 +4,8 @@
   definition, interventions, outcomes, key effect estimates, direction, retraction);
 - findings: one row per finding and per effect estimate, with its evidence sentence;
 - rif_definitions: the criteria each study used, to show their heterogeneity;
+- study_data: each study's meta-analysis form, one row per outcome × group (× subgroup):
+  events/total or mean/SD/n, whether derived from a percentage, its note and sentence;
 - mechanism_outcome: a mechanism x outcome matrix of the evidence (papers, and findings
   by direction).
 
@@ -20,11 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from rifkb.errors import BadInputError
 from rifkb.files import output_folder, write_atomic, xml_safe
 from rifkb.kb.audit import audit
 from rifkb.kb.graph import format_effect
 from rifkb.kb.papers import Paper
-from rifkb.records import Extraction, describe_rif
+from rifkb.records import EffectEstimate, Extraction, describe_rif
 from rifkb.review.labels import study_label
 from rifkb.review.synthesis import SYNTHESIS_COLUMNS, Analysis, synthesis_rows
 
@@ -98,13 +101,65 @@ def findings_table(papers: list[Paper]) -> pd.DataFrame:
                          "direction": f.direction, "significant": f.significant, "hedged": f.hedged,
                          "sentence": f.evidence.sentence})  # fmt: skip
         for e in p.extraction.effects:
-            rows.append({**base, "row": "estimate", "object": e.outcome, "measure": e.measure,
-                         "value": e.value, "ci_low": e.ci_low, "ci_high": e.ci_high, "p": e.p,
-                         "adjusted": e.adjusted, "sentence": e.evidence.sentence})  # fmt: skip
-    columns = ["study", "doc_id", "pmid", "design", "row", "kind", "subject", "object", "direction",
-               "significant", "hedged", "measure", "value", "ci_low", "ci_high", "p", "adjusted",
-               "retracted", "sentence"]  # fmt: skip
+            rows.append({**base, "row": "estimate", "subject": estimate_subject(p.extraction, e),
+                         "object": e.outcome, "comparator": e.comparator, "subgroup": e.subgroup,
+                         "measure": e.measure, "value": e.value, "ci_low": e.ci_low, "ci_high": e.ci_high,
+                         "p": e.p, "adjusted": e.adjusted, "sentence": e.evidence.sentence})  # fmt: skip
+    columns = ["study", "doc_id", "pmid", "design", "row", "kind", "subject", "object", "comparator",
+               "subgroup", "direction", "significant", "hedged", "measure", "value", "ci_low", "ci_high", "p",
+               "adjusted", "retracted", "sentence"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns).sort_values(["doc_id", "row", "object"], na_position="last")
+
+
+def estimate_subject(x: Extraction, e: EffectEstimate) -> str | None:
+    """The intervention (or exposure) an estimate is about: the one its sentence names, else
+    the paper's only intervention, else none (a paper of several interventions)."""
+    only = x.concepts()["intervention"]
+    return e.intervention or (only[0] if len(only) == 1 else None)
+
+
+STUDY_DATA_COLUMNS = [
+    "study", "doc_id", "pmid", "design", "n", "outcome", "group", "subgroup", "events", "total", "mean", "sd",
+    "derived", "percent", "denominator", "note", "sentence",
+]  # fmt: skip
+
+
+def study_data_table(papers: list[Paper]) -> pd.DataFrame:
+    """Each study's meta-analysis form (`Extraction.study_data`), one row per outcome × group."""
+    rows = [
+        {"study": study_label(p), "doc_id": p.extraction.doc_id, "pmid": p.record.pmid,
+         "design": p.extraction.study_design, "n": p.extraction.sample_size, "outcome": r.outcome,
+         "group": r.group, "subgroup": r.subgroup, "events": r.events, "total": r.total, "mean": r.mean,
+         "sd": r.sd, "derived": r.derived, "percent": r.percent, "denominator": r.denominator,
+         "note": r.note, "sentence": r.evidence.sentence}
+        for p in papers for r in p.extraction.study_data
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=STUDY_DATA_COLUMNS)
+    return frame.sort_values(["doc_id", "outcome", "subgroup", "group"], na_position="first", kind="stable")
+
+
+STUDY_DATA_FORMATS = ("metafor", "csv")
+
+
+def study_data_text(papers: list[Paper], fmt: str) -> str:
+    """Every primary study's form as CSV: `csv` one row per outcome × group (the
+    study_data table), `metafor` one row per comparison with the columns of
+    `metafor::escalc` (ai bi ci di n1i n2i; m1i sd1i n1i m2i sd2i n2i).
+
+    In R: d <- read.csv("study_data.csv"); escalc("OR", ai = ai, bi = bi, ci = ci, di = di, data = d)
+    """
+    from rifkb.review.study_data import METAFOR_COLUMNS, comparisons, metafor_row
+
+    if fmt not in STUDY_DATA_FORMATS:
+        raise BadInputError(f"--format {fmt!r}: choose one of {', '.join(STUDY_DATA_FORMATS)}")
+    if fmt == "csv":
+        frame = study_data_table(papers).astype({"events": "Int64", "total": "Int64", "n": "Int64"})
+        return frame.to_csv(index=False, lineterminator="\n")
+    rows = [metafor_row(study_label(p), p.extraction, c) for p in papers for c in comparisons(p.extraction)]
+    frame = pd.DataFrame(rows, columns=METAFOR_COLUMNS)
+    counts = ["ai", "bi", "ci", "di", "n1i", "n2i"]
+    frame = frame.astype(dict.fromkeys(counts, "Int64")).sort_values(["doc_id", "outcome", "intervention"])
+    return frame.to_csv(index=False, lineterminator="\n")
 
 
 def rif_definitions_table(papers: list[Paper]) -> pd.DataFrame:
@@ -139,7 +194,8 @@ def mechanism_outcome_matrix(papers: list[Paper]) -> pd.DataFrame:
     return frame
 
 
-INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryos", "max_age", "k")
+INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryos", "max_age", "k", "events",
+                   "total")  # fmt: skip
 
 
 def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = ()) -> dict[str, pd.DataFrame]:
@@ -147,6 +203,7 @@ def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = ()) -> dic
         "evidence": evidence_table(papers),
         "findings": findings_table(papers),
         "rif_definitions": rif_definitions_table(papers),
+        "study_data": study_data_table(papers),
         "mechanism_outcome": mechanism_outcome_matrix(papers),
         "synthesis": pd.DataFrame(synthesis_rows(analyses), columns=SYNTHESIS_COLUMNS),
         "audit": audit_table(papers),

@@ -22,7 +22,7 @@ from rifkb.errors import BadInputError
 from rifkb.kb.papers import Reviewed, reviewed_papers
 from rifkb.kb.rulesets import rules_of_extraction
 from rifkb.review.meta import METHODS
-from rifkb.review.synthesis import POPULATIONS, Analysis, labels_of, synthesis_rows, synthesize
+from rifkb.review.synthesis import FAMILIES, POPULATIONS, Analysis, labels_of, synthesis_rows, synthesize
 from rifkb.rules import RuleSet
 from rifkb.web.views import Site, View
 
@@ -57,9 +57,7 @@ def forest_view(site: Site, request: Request) -> View:
     analyses = synthesize(reviewed.papers, population=population, method=method)
     harms = rules.with_role("harm")
     drawn = _draw(lambda d: [p for a in analyses for p in forest_plot(a, d, labels, harms)])
-    plots = [
-        _plot(a, drawn[f"forest_{a.intervention}_{a.outcome}"], n, labels) for n, a in enumerate(analyses)
-    ]
+    plots = [_plot(a, drawn[f"forest_{a.name}"], n, labels) for n, a in enumerate(analyses)]
     context = {"title": "Forest plots", "plots": plots, "population": population, "method": method,
                "populations": POPULATION_NAMES, "methods": METHOD_NAMES, **_counts(reviewed)}  # fmt: skip
     return View("forest.html", context)
@@ -70,7 +68,8 @@ def _plot(a: Analysis, svg: str, n: int, labels: dict[str, str]) -> dict:
         "analysis": a, "svg": inline_svg(svg, f"forest{n}"), "rows": synthesis_rows([a]),
         "intervention": labels.get(a.intervention, a.intervention),
         "outcome": labels.get(a.outcome, a.outcome),
-        "anchor": f"{a.intervention}-{a.outcome}",
+        "comparator": labels.get(a.comparator, a.comparator), "design": FAMILIES[a.design],
+        "anchor": a.name.replace("_", "-"),
     }  # fmt: skip
 
 

@@ -53,7 +53,9 @@ def test_it_loads_with_no_request_but_the_file(opened, report):
     assert opened.title() == "rif-ivig: evidence report"
 
 
-@pytest.mark.parametrize("where", ["#prisma", "#evidence-map", "#forest-ivig-live-birth", "#rif"])
+@pytest.mark.parametrize(
+    "where", ["#prisma", "#evidence-map", "#forest-ivig-live-birth-non-randomised", "#rif"]
+)
 def test_figures_are_drawn(opened, where):
     figure = opened.locator(f"{where} svg.plot").first
     figure.scroll_into_view_if_needed()
