@@ -71,8 +71,11 @@ def test_studies_in_the_synthesis_are_those_pooled(screened):
         reviewed = reviewed_papers(store, corpus.unscreened_included)
         analyses = synthesize(reviewed.papers)
         flow = prisma_flow(corpus, store, reviewed, analyses)
-    pooled = {s.doc_id for a in analyses for s in a.studies}
+    # in an analysis's total or in one of its strata (a study that reports only per-stratum
+    # results, such as RIF and non-RIF patients apart, is in the synthesis too)
+    pooled = {s.doc_id for a in analyses for s in (*a.studies, *(x for st in a.strata for x in st.studies))}
     assert flow.synthesized == len(pooled) and "pmid:38365988" in pooled
+    assert flow.synthesized > len({s.doc_id for a in analyses for s in a.studies})
     assert flow.to_json()["reasons"][0] == {"reason": MISCARRIAGE, "records": 2}
 
 

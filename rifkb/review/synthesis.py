@@ -210,7 +210,9 @@ def _pairs(paper: Paper) -> set[tuple[str, str, str, str]]:
     found |= {
         ("treatment", g, "control", o) for g, o in groups if g != "control" and ("control", o) in groups
     }
-    return {k for k in found if k[1] and k[3]}
+    # (an exposure measured as its own outcome, "the incidence of thrombophilia in group A
+    # ... (odds ratio 2.9)", compares groups the estimate does not name: no analysis)
+    return {k for k in found if k[1] and k[3] and k[1] != k[3]}
 
 
 def _touches(paper: Paper, q: Question) -> bool:
