@@ -64,7 +64,7 @@ class Attribution:
             s, e = view.sentence_of(rate["start"])
             following = rates[i + 1]["start"] if i + 1 < len(rates) else e
             rate["group"] = _arm(view, max(previous, s), rate["start"], rate["end"], min(following, e))
-            rate["subgroup"] = self._subgroup(view, s, rate["start"])
+            rate["subgroup"] = self.subgroup(view, s, rate["start"])
             previous = rate["end"]
         for i, effect in enumerate(effects):
             effect["intervention"], effect["comparator"] = self._compared(view, effect)
@@ -127,7 +127,7 @@ class Attribution:
         meta-analysis, the subset of its studies the sentence names ("In studies conducted in
         RIF patients and controls who ...", "Combined results from case-control studies")."""
         s, _ = view.sentence_of(effect["start"])
-        if found := self._subgroup(view, s, effect["start"]):
+        if found := self.subgroup(view, s, effect["start"]):
             return found
         if any(c == "subgroup" for _, _, c in view.cues_in(s, effect["start"])):
             low = max(s, previous["end"]) if previous else s
@@ -144,7 +144,7 @@ class Attribution:
             h.concept in self.conditions for h in view.mentions_in(found.start(1), found.end(1))
         )
 
-    def _subgroup(self, view: DocView, start: int, end: int) -> str | None:
+    def subgroup(self, view: DocView, start: int, end: int) -> str | None:
         """The subgroup a number is about: an age group the sentence opens on ("In women over
         36 years of age"), or in a sentence that says it reports a subgroup ("subgroup",
         "stratified"), the last group of people described before the number ("patients

@@ -41,6 +41,7 @@ from rifkb.nlp.arms import (
     GroupRef,
     Reader,
 )
+from rifkb.nlp.attribution import Attribution
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
 from rifkb.nlp.form import denominator, form_row, one_per_cell, sized_as, told_apart
 from rifkb.nlp.reported import ReportedNumbers, Value, bracket_runs, with_listed_events
@@ -86,6 +87,7 @@ class StudyDataReader(RuleComponent):
     def compile(self, rules: RuleSet) -> None:
         self.reader: Reader | None = None  # the abstract being read (set per call)
         self.reported = ReportedNumbers(rules.numbers)
+        self.attribution = Attribution(rules)
         self.controls = rules.with_role("control")
         self.conditions = rules.with_role("condition")
         self.people = alternation(rules.nouns["participant"])
@@ -279,7 +281,8 @@ class StudyDataReader(RuleComponent):
         if subset:
             return view.text[subset[-1][0] : subset[-1][1]]
         if any(c == "subgroup" for _, _, c in cues):
-            return "subgroup"
+            # the group described ("only patients with severe uRIF benefited"), as for estimates
+            return self.attribution.subgroup(view, s, at) or "subgroup"
         return None
 
 

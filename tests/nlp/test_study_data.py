@@ -268,3 +268,17 @@ def test_abstracts_written_after_the_rules(read, text, expected):
 def test_denominators_other_than_women_are_noted(read, sentence, denominator):
     rows = read("A cohort of IVIg in RIF. " + sentence).study_data
     assert len(rows) == 2 and {r.denominator for r in rows} == {denominator}
+
+
+def test_a_stratified_result_names_its_subgroup(read):
+    """The subgroup is the group described, which the synthesis turns into a RIF-definition
+    stratum ("severe uRIF (... ≥ 5 ...)" is "≥ 5 failed transfers"), not the bare word."""
+    x = read(
+        "IVIg in uRIF: a cohort. When stratifying patients into moderate and severe uRIF (respectively 3–4 "
+        "and ≥ 5 previous failures), only patients with severe uRIF benefited from IVIg (LBR 20/29 (69%) "
+        "versus 5/25 (20%) for controls, p = 0.0004)."
+    )
+    assert {(r.group, r.subgroup) for r in x.study_data} == {
+        ("ivig", "patients with severe uRIF"),
+        ("control", "patients with severe uRIF"),
+    }
