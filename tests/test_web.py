@@ -264,7 +264,8 @@ def test_a_wrong_value_is_a_message_and_writes_nothing(client, corpus, fields, m
 
 def _effect_form(**changes: str) -> dict[str, str]:
     fields = {"measure": "OR", "value": "3.64", "ci_low": "1.78", "ci_high": "7.67", "p": "0.0004",
-              "outcome": "live_birth", "intervention": "ivig", "adjusted": "on"}  # fmt: skip
+              "outcome": "live_birth", "intervention": "ivig", "comparator": "control",
+              "adjusted": "on"}  # fmt: skip
     return {f"f.{k}": v for k, v in {**fields, **changes}.items()}
 
 
@@ -403,14 +404,17 @@ def test_two_figures_inline_share_no_id():
 
 
 def test_the_forest_page_shows_the_pooled_estimates(reader, extracted_bundle):
-    from rifkb.review.synthesis import synthesize
+    from rifkb.review.synthesis import synthesis_rows, synthesize
 
     page = reader.get("/forest").text
     with _store(extracted_bundle) as store:
         analyses = synthesize(reviewed_papers(store).papers)
     assert analyses and page.count('<svg class="figure"') == len(analyses)
-    for a in analyses:
-        assert f"<b>{a.pooled.estimate:.2f}</b> [{a.pooled.ci_low:.2f}, {a.pooled.ci_high:.2f}]" in page
+    # every estimate of every analysis: its total, and its strata (a study that reports
+    # only per-stratum results has no total)
+    for row in synthesis_rows(analyses):
+        assert f"<b>{row['estimate']:.2f}</b> [{row['ci_low']:.2f}, {row['ci_high']:.2f}]" in page
+    assert any(a.pooled is None for a in analyses)
 
 
 def test_a_forest_option_unknown_is_a_message(reader):
