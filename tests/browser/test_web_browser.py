@@ -132,7 +132,7 @@ def test_correcting_a_field_and_striking_an_estimate(page, served, corpus, reque
 
 
 def test_the_figures_and_the_links_query(page, served, requests_made):
-    # (/forest draws every analysis's plot on each request, 39 on the bundled corpus since
+    # (/forest draws every analysis's plot on each request, 27 on the bundled corpus since
     # issue 16, about 13 s on a loaded machine: caching it is issue 20's; give it time)
     page.goto(f"{served}forest", timeout=120_000)
     svg = page.locator("svg.figure").first
