@@ -30,7 +30,7 @@ CUE_CATEGORIES = (
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
     "good_quality", "age_limit", "at_least", "more_than", "series", "subgroup", "aim", "adjustment",
     "one_group", "screening", "search", "control_arm", "treated_arm", "subset", "case_arm",
-    "approximate", "part",
+    "approximate", "part", "referral", "average",
 )  # fmt: skip
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
 FILES = (
