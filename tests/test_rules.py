@@ -40,7 +40,10 @@ def line_count(path):
         ("patterns.tsv", "ivig\t(unclosed", "bad regular expression"),
         ("cues.tsv", "sideways\tup", "category 'sideways' is not one of"),
         ("measures.tsv", "XR\tx ratio\ti\t0", "measure 'XR' is not one of"),
-        ("designs.tsv", "rct\ttext\trandomly\tfirst", "priority must be a whole number"),
+        ("designs.tsv", "rct\ttext\trandomly\tfirst", "when must be empty or one of"),
+        ("designs.tsv", "rct\tabstract\trandomly", "where must be one of"),
+        ("designs.tsv", "nrct\ttext\t*", "phrase '*' (no words) needs a `when`"),
+        ("designs.tsv", "cohort\ttext\tcohort", "never applies, the same rule as designs.tsv:"),
         ("concepts.tsv", "ivig\tintervention\tduplicate", "concept 'ivig' defined twice"),
         ("numbers.tsv", "dozen\ttwelve", "'twelve' is not a whole number"),
         ("concepts.tsv", "zz_new\tpopulation\ta label\tbystander", "role 'bystander' is not one of"),
@@ -121,8 +124,8 @@ def _redundant(rules_dir=RULES_DIR):
                          plural=False),
         *redundant_names((Name(m.text, m.case_sensitive, (m.measure, m.adjusted), f"measures.tsv:{m.text}")
                           for m in rules.measures), plural=False),
-        *redundant_names((Name(d.phrase, False, (d.design, d.where, d.priority), d.source)
-                          for d in rules.designs if d.where != "pubtype"), plural=False),
+        *redundant_names((Name(d.phrase, False, (d.design, d.where, d.when), d.source)
+                          for d in rules.designs if d.where != "pubtype" and d.phrase != "*"), plural=False),
     ]  # fmt: skip
 
 

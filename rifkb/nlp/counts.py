@@ -80,6 +80,8 @@ class Count(NamedTuple):  # (a named tuple: cheap to make and to copy with chang
     control: str = ""
     verb: int = -1  # where the inclusion verb of its clause stands (counts sharing one are one list)
     joined: bool = False  # listed after the count before it: "96 RIF patients and 80 fertile controls"
+    approximate: bool = False  # "almost 1600 women", "about 200": no sample size
+    part: bool = False  # "the remaining 75": part of a count before it, never added to it
 
 
 class CountReader(RuleComponent):
@@ -99,6 +101,8 @@ class CountReader(RuleComponent):
         self.totals = [re.compile(rf"\b{re.escape(c)}\W*$") for c in rules.cues["total"]]
         self.total_after = re.compile(rf"\W*(?:\(\w+\)\s*)?(?:{_words(rules.cues['total'])})\b")
         self.proportion = re.compile(rf"\b(?:{_words(rules.cues['proportion'])})\s+$")
+        self.approximate = re.compile(rf"(?<!\w)(?:{_words(rules.cues['approximate'])})\s*$")
+        self.part = re.compile(rf"\b(?:{_words(rules.cues['part'])})\s+$")
         self.control_trait = re.compile(rf"\b(?:{_words(rules.cues['control_trait'])})\b")
         self.controls = rules.with_role("control")
         self.included_before = _before(rules.cues["inclusion"])
@@ -227,6 +231,7 @@ class CountReader(RuleComponent):
             "total": total and not screened, "included": included and not screened, "screened": screened,
             "control": self._control(view, max(previous_end, start - 45), min(next_start, end + 60)),
             "verb": verb[0] if verb and included else -1,
+            "approximate": bool(self.approximate.search(before)), "part": bool(self.part.search(before)),
         }  # fmt: skip
 
     def _verb(
@@ -292,7 +297,7 @@ def _before(phrases: tuple[str, ...], passive: bool = False) -> re.Pattern[str]:
 
 
 def sample_size(counts: list[Count]) -> int | None:
-    people = [c for c in counts if c.kind in ("participant", "group") and not c.screened]
+    people = [c for c in counts if c.kind in ("participant", "group") and not c.screened and not c.part]
     totals = [c for c in people if c.total]
     included = [c for c in people if c.included and not c.control]
     first = next((c for c in counts if c.kind in ("participant", "group", "unit") and not c.screened), None)
@@ -306,7 +311,20 @@ def sample_size(counts: list[Count]) -> int | None:
         used = _first_groups(people)
     else:
         return None
+    if used[0].approximate:
+        return None  # "Almost 1600 women were included": annotation.md gives no sample size
     return sum(c.value for c in used) + sum(c.value for c in _controls_after(used, people))
+
+
+def total_of_groups(sample: int | None, arms: list[dict[str, object]] | None) -> int | None:
+    """The sample size given the sizes of the groups a study compares (rifkb_study_data's
+    `rifkb_arm_sizes`): a count that is one group's size ("82 of 157 women received G-CSF"
+    read as 82) gives way to the groups' sum, which annotation.md counts ("30 RIF women and
+    50 fertile controls is 80"); a count the groups add up to, or exceed, stays."""
+    sizes = [int(str(a["total"])) for a in arms or ()]
+    if sample is None or len(sizes) < 2:
+        return sample
+    return sum(sizes) if sample in sizes and sum(sizes) > sample else sample
 
 
 def _counts_units(first: Count | None, people: list[Count]) -> bool:

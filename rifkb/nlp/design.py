@@ -1,15 +1,18 @@
 """rifkb_design_v1: the study design, from publication types, the title and the text.
 
-Every phrase of rules/designs.tsv found votes with its priority; the highest wins. A
-phrase is ignored in a question, in a clause calling for future work ("a randomized
-controlled trial is needed"), when it cites another study ("the meta-analysis of Clark
-et al.") and when it names studies in the plural ("limited data from randomized
-studies", "several observational studies"): other people's designs. The abstract's own
-structure votes too: patients with a condition (or a failed treatment) compared with
-controls and no treatment studied make a case-control study; a treatment given with no
-comparison group a non-randomised trial; a prevalence or a record review in one group that
-follows no outcome a cross-sectional study. With no vote, a primary study is a cohort and an
-abstract with no patients and no statistics a narrative review.
+rules/designs.tsv is a decision list: its rules are read from the top and the first that
+applies gives the design. A rule applies when its phrase is found where it says (a
+publication type, the title, the abstract's own words, or either) and the abstract's
+structure shows what its `when` asks. A phrase is ignored in a question, in a clause
+calling for future work ("a randomized controlled trial is needed"), when it cites
+another study ("the meta-analysis of Clark et al.") and when it names studies in the
+plural ("limited data from randomized studies", "several observational studies"): other
+people's designs. The structures a rule may ask for: a treatment studied in a count of
+people with no comparison (`one_arm`); patients with a condition (or a failed treatment)
+compared with controls and no treatment studied (`cases_vs_controls`); a prevalence or a
+record review in one group that follows no outcome (`one_group_once`). With no rule that
+applies, a primary study is a cohort and an abstract with no patients and no statistics a
+narrative review.
 
 Publication types come from `doc._.rifkb_publication_types` and the title's end from
 `doc._.rifkb_title_end`, when the caller sets them. Written to `doc._.rifkb_design`.
@@ -25,10 +28,8 @@ from spacy.tokens import Doc
 from rifkb.nlp.base import DocView, RuleComponent, factory_config
 from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import RuleSet
+from rifkb.rules.loader import ANY_WORDS, DesignRule
 
-CASE_CONTROL_PRIORITY = 68  # above "retrospective" (65): RIF vs fertile controls
-SINGLE_ARM_PRIORITY = 62
-ONE_GROUP_PRIORITY = 66  # above "retrospective" (65), below a stated "cohort" (70)
 _CITED = re.compile(r"^\W*(?:of|by|from)\s+[A-Z][\w-]+\s+et\s+al", re.UNICODE)
 _CLAUSE = 100  # characters: how far a call for future work reaches from a design phrase
 _PREPOSITIONS = r"(?:of|in|on|with|for|from|by|to)\b"  # "meta-analysis of 11 studies" is this one
@@ -42,8 +43,8 @@ class DesignClassifier(RuleComponent):
     needs = ("sentences", "mentions", "cues", "counts")
 
     def compile(self, rules: RuleSet) -> None:
-        phrases = [(r.phrase, r) for r in rules.designs if r.where != "pubtype"]
-        self.phrases = PhraseIndex(phrases, keep_case=False, plural=False)
+        phrases = {r.phrase.lower() for r in rules.designs if r.where != "pubtype" and r.phrase != ANY_WORDS}
+        self.phrases = PhraseIndex(((p, p) for p in sorted(phrases)), keep_case=False, plural=False)
         self.conditions, self.controls = rules.with_role("condition"), rules.with_role("control")
         # "randomized studies", "cohort studies", "randomized controlled trials": other
         # people's studies (or a review's included ones), not the design of this one
@@ -51,23 +52,20 @@ class DesignClassifier(RuleComponent):
         self.others = re.compile(rf"(?:[\s-]+(?!{_PREPOSITIONS})[a-z][\w-]*){{0,2}}?\s+(?:{studies})\b")
 
     def read(self, doc: Doc, view: DocView) -> None:
-        votes = self._pubtype_votes(doc) + self._phrase_votes(view) + self._structure_votes(doc, view)
-        doc._.rifkb_design = max(votes)[1] if votes else self._default(doc, view)
+        found = self._found(doc, view)
+        structure = self._structure(doc, view)
+        chosen = next((r for r in self.rules.designs if _applies(r, found, structure)), None)
+        doc._.rifkb_design = chosen.design if chosen else self._default(doc, view)
 
-    def _pubtype_votes(self, doc: Doc) -> list[tuple[int, str]]:
-        types = {t.lower() for t in doc._.rifkb_publication_types or ()}
-        return [(r.priority, r.design) for r in self.rules.designs
-                if r.where == "pubtype" and r.phrase.lower() in types]  # fmt: skip
-
-    def _phrase_votes(self, view: DocView) -> list[tuple[int, str]]:
-        votes = []
+    def _found(self, doc: Doc, view: DocView) -> dict[str, set[str]]:
+        """The phrases found, by where: publication types, the title, the methods (the
+        abstract's own words)."""
+        found: dict[str, set[str]] = {"pubtype": {t.lower() for t in doc._.rifkb_publication_types or ()},
+                                      "title": set(), "methods": set()}  # fmt: skip
         for m in self.phrases.finditer(view.lower):
-            for rule in m.payloads:
-                if rule.where == "title" and m.start >= view.title_end:
-                    continue
-                if not self._ignored(view, m.start, m.end):
-                    votes.append((rule.priority, rule.design))
-        return votes
+            if not self._ignored(view, m.start, m.end):
+                found["title" if m.start < view.title_end else "methods"].update(m.payloads)
+        return found
 
     def _ignored(self, view: DocView, start: int, end: int) -> bool:
         if _CITED.match(view.text[end : end + 40]) or self.others.match(view.lower, end):
@@ -87,7 +85,8 @@ class DesignClassifier(RuleComponent):
                 return True
         return False
 
-    def _structure_votes(self, doc: Doc, view: DocView) -> list[tuple[int, str]]:
+    def _structure(self, doc: Doc, view: DocView) -> dict[str, bool]:
+        """What the abstract's structure shows, by the names designs.tsv's `when` uses."""
         concepts = {h.concept for h in view.mentions}
         found = {c for _, _, c in view.cues}
         has_controls = bool(concepts & self.controls) or "control_group" in found
@@ -95,15 +94,13 @@ class DesignClassifier(RuleComponent):
         primary = doc._.rifkb_sample_size is not None
         treats = self._about_intervention(view)
         # patients with a condition (named, or failed treatment: "women with IVF failure")
-        # compared with controls, no treatment studied
         condition = bool(concepts & self.conditions) or "failure" in found
-        if not treats and has_controls and condition:
-            return [(CASE_CONTROL_PRIORITY, "case_control")]
-        if treats and primary and not compares:
-            return [(SINGLE_ARM_PRIORITY, "nrct")]
-        if primary and not treats and not has_controls and self._one_group_once(view):
-            return [(ONE_GROUP_PRIORITY, "cross_sectional")]
-        return []
+        structure = {
+            "one_arm": treats and primary and not compares,
+            "cases_vs_controls": not treats and has_controls and condition,
+            "one_group_once": primary and not treats and not has_controls and self._one_group_once(view),
+        }
+        return structure
 
     def _one_group_once(self, view: DocView) -> bool:
         """A prevalence or a record review ("the clinical records ... were retrospectively
@@ -122,6 +119,17 @@ class DesignClassifier(RuleComponent):
     def _default(self, doc: Doc, view: DocView) -> str:
         primary = doc._.rifkb_sample_size is not None or _STATISTICS.search(view.text)
         return "cohort" if primary else "review"
+
+
+def _applies(rule: DesignRule, found: dict[str, set[str]], structure: dict[str, bool]) -> bool:
+    if rule.when and not structure[rule.when]:
+        return False
+    if rule.phrase == ANY_WORDS:
+        return True
+    phrase = rule.phrase.lower()
+    if rule.where == "text":
+        return phrase in found["title"] or phrase in found["methods"]
+    return phrase in found[rule.where]
 
 
 @Language.factory(

@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.base import MENTIONS, DocView, register_extensions, remember_text
+from rifkb.nlp.counts import total_of_groups
 from rifkb.records import (
     EffectEstimate,
     EventRate,
@@ -62,7 +63,7 @@ def to_extraction(doc: Doc) -> Extraction:
     return Extraction(
         doc_id=doc_id,
         study_design=doc._.rifkb_design,
-        sample_size=counts.get("sample_size"),
+        sample_size=total_of_groups(counts.get("sample_size"), doc._.rifkb_arm_sizes),
         n_studies=counts.get("n_studies"),
         rif_definition=None if rif is None else RifDefinition(**fields(rif), evidence=evidence(rif)),
         mentions=tuple(

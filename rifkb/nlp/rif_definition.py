@@ -116,6 +116,13 @@ def _counts_failures(count: Count, defining: bool, names_rif: bool, bracketed: b
     return count.kind == "" and count.quantified and bracketed
 
 
+def _referred(text: str, at: int, referrals: list[int]) -> bool:
+    """A count in the clause of a referral or an offer ("patients are referred for
+    hysteroscopy after 2 failed transfers", "After three unsuccessful cycles, patients are
+    usually offered PGT-A"): a clinic's threshold, not the study's definition."""
+    return any(";" not in text[min(r, at) : max(r, at)] for r in referrals)
+
+
 class RifDefinitionReader(RuleComponent):
     needs = ("sentences", "mentions", "cues")
 
@@ -137,6 +144,8 @@ class RifDefinitionReader(RuleComponent):
         self.nouns = {w: kind for kind in ("attempt", "embryo") for w in rules.nouns[kind]}
         self.not_nouns = set(rules.nouns["participant"]) | set(rules.nouns["not_participant"])
         self.ages = self._age_patterns(rules.cues["age_limit"])
+        averages = "|".join(re.escape(a) for a in rules.cues["average"])
+        self.average = re.compile(rf"\b(?:{averages})\s+(?:number\s+)?(?:of\s+)?$")
 
     def read(self, doc: Doc, view: DocView) -> None:
         doc._.rifkb_rif_definition = self.definition(view)
@@ -209,6 +218,9 @@ class RifDefinitionReader(RuleComponent):
             (h.start, h.end, False) for h in rif
         ]
         counts = self._counts(view.lower, start, end, governors)
+        if not any(c == "inclusion" for _, _, c in cues):
+            referrals = [e for _, e, c in cues if c == "referral"]
+            counts = [c for c in counts if not _referred(view.lower, c.start, referrals)]
         bracketed = {
             c.start for c in counts
             if (c.kind or c.quantified) and any(b0 <= c.start < b1 for b0, b1 in brackets)
@@ -256,8 +268,10 @@ class RifDefinitionReader(RuleComponent):
             values = [v for v in values if v is not None and 0 < v < 100]
             if not values:
                 continue
-            if self._label(text, start, m.start()):
-                continue
+            if self._label(text, start, m.start()) or self.average.search(
+                text, max(start, m.start() - 24), m.start()
+            ):
+                continue  # "day 3 ET", "a median of 4 previous failed transfers"
             before, strict = self._quantifier_before(text, start, m.start())
             pos, after = self._quantifier_after(text, m.end(), end)
             kind, words, pos = self._noun_phrase(text, pos, end)

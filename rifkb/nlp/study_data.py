@@ -22,7 +22,9 @@ study). Its subgroup: a sentence that opens on a subset ("In women over 36 years
 study of several strata) or says it reports one ("stratified", "subgroup").
 
 Written to `doc._.rifkb_study_data` (dicts of the `StudyData` fields with start, end and
-rule); each event rate whose count was read gets its `group`.
+rule); each event rate whose count was read gets its `group`; the sizes of the groups a
+comparative study compares to `doc._.rifkb_arm_sizes` ([{"group", "total"}], for the
+sample size).
 """
 
 from __future__ import annotations
@@ -95,17 +97,21 @@ class StudyDataReader(RuleComponent):
         self.not_per_woman = rules.with_role("not_per_woman")
 
     def read(self, doc: Doc, view: DocView) -> None:
-        rows, owners = self.study_data(view, doc._.rifkb_design)
+        rows, owners, sizes = self.study_data(view, doc._.rifkb_design)
         doc._.rifkb_study_data = rows
+        doc._.rifkb_arm_sizes = sizes
         for rate in doc._.rifkb_event_rates or []:
             if rate["start"] in owners:
                 rate["group"] = owners[rate["start"]]
 
-    def study_data(self, view: DocView, design: str | None) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    def study_data(
+        self, view: DocView, design: str | None
+    ) -> tuple[list[dict[str, Any]], dict[int, str], list[dict[str, Any]]]:
+        """The rows, the group of each event rate read, and the sizes of the groups compared."""
         reader = self.reader = Reader(view, self.controls, self.conditions, self.people)
         refs = reader.references()
         if not refs:
-            return [], {}
+            return [], {}, []
         # (a group's size belongs to a stratum only where the bracket says so: "n=73 in RIF
         # patients"; "Among RIF patients, two groups were formed ..." sizes the groups)
         arms = ArmSizes(reader).sizes(refs, self.reported.people_numbers(view), lambda at: None)
@@ -127,9 +133,10 @@ class StudyDataReader(RuleComponent):
         compared = _study_arms(refs, arms)
         grouped = {r["group"] for r in rows}
         rows = [r for r in rows if r["outcome"] not in grouped]  # the factor that defines the groups
-        if design not in COMPARATIVE or len(compared) < 2 or not _comparative(rows, reader, compared):
-            return [], owners
-        return rows, owners
+        if design not in COMPARATIVE or len(compared) < 2:
+            return [], owners, []
+        sizes = _arm_sizes(arms, self.conditions)
+        return (rows, owners, sizes) if _comparative(rows, reader, compared) else ([], owners, sizes)
 
     # --- one sentence -------------------------------------------------------------------
 
@@ -311,6 +318,18 @@ def _comparative(rows: list[dict[str, Any]], reader: Reader, compared: list[str]
     return len(groups) >= 2 or (len(groups) == 1 and groups <= treated and CONTROL in compared)
 
 
+def _arm_sizes(arms: list[Arm], conditions: frozenset[str]) -> list[dict[str, Any]]:
+    """Each compared group's size as first written, whole population only: what the sample
+    size adds up (rifkb.nlp.counts.total_of_groups). Not a group named by the condition
+    all patients share ("108 infertile women ... 25 with ANA, 63 without"): that is all of
+    them."""
+    sizes: dict[str, int] = {}
+    for a in arms:
+        if a.subgroup is None and a.group not in conditions:
+            sizes.setdefault(a.group, a.size)
+    return [{"group": g, "total": n} for g, n in sizes.items()] if len(sizes) >= 2 else []
+
+
 def _study_arms(refs: list[GroupRef], arms: list[Arm]) -> list[str]:
     """The groups a study compares: those given a size, else those its text names."""
     sized = _distinct(a.group for a in arms)
@@ -369,7 +388,7 @@ def _distinct(items: Any) -> list:
 @Language.factory(
     "rifkb_study_data_v1", default_config=factory_config(),
     requires=["token.is_sent_start", "doc.spans", "doc._.rifkb_cues", "doc._.rifkb_event_rates"],
-    assigns=["doc._.rifkb_study_data", "doc._.rifkb_event_rates"],
+    assigns=["doc._.rifkb_study_data", "doc._.rifkb_event_rates", "doc._.rifkb_arm_sizes"],
 )  # fmt: skip
 def make_study_data(nlp: Language, name: str, rules_dir: str | None) -> StudyDataReader:
     return StudyDataReader(name, rules_dir)

@@ -30,6 +30,7 @@ CUE_CATEGORIES = (
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
     "good_quality", "age_limit", "at_least", "more_than", "series", "subgroup", "aim", "adjustment",
     "one_group", "screening", "search", "control_arm", "treated_arm", "subset", "case_arm",
+    "approximate", "part", "referral", "average",
 )  # fmt: skip
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
 FILES = (
@@ -46,7 +47,7 @@ HEADERS = {
     "patterns.tsv": ("concept", "regex", "requires"),
     "cues.tsv": ("category", "phrase"),
     "measures.tsv": ("measure", "text", "case", "adjusted"),
-    "designs.tsv": ("design", "where", "phrase", "priority"),
+    "designs.tsv": ("design", "where", "phrase", "when"),
     "numbers.tsv": ("word", "value"),
     "nouns.tsv": ("category", "term"),
     "rate_heads.tsv": ("word", "concept"),
@@ -92,12 +93,21 @@ class Pattern:
     requires: tuple[str, ...] = ()  # words one of which the text must contain (a prefilter)
 
 
+# designs.tsv, a decision list: where a rule's phrase is looked for, and what the
+# abstract's structure must also show for the rule to apply (rifkb.nlp.design reads them)
+DESIGN_WHERE = ("pubtype", "title", "methods", "text")
+DESIGN_WHEN = ("one_arm", "cases_vs_controls", "one_group_once")
+ANY_WORDS = "*"  # a rule that needs no phrase: its `when` alone decides
+
+
 @dataclass(frozen=True)
 class DesignRule:
+    """One rule of the decision list; the first that applies gives the design."""
+
     design: str
-    where: str  # "pubtype" | "title" | "text"
-    phrase: str
-    priority: int
+    where: str  # DESIGN_WHERE
+    phrase: str  # or ANY_WORDS
+    when: str  # "" or one of DESIGN_WHEN
     source: str
 
 
@@ -322,14 +332,26 @@ def _load_measures(path: Path) -> Iterator[MeasureName]:
 
 
 def _load_designs(path: Path) -> Iterator[DesignRule]:
-    for where, (design, where_, phrase, priority) in _rows(path, 4, 4):
+    seen: dict[tuple[str, str, str], str] = {}
+    for where, (design, where_, phrase, *rest) in _rows(path, 3, 4):
+        when = rest[0] if rest else ""
         if design not in DESIGNS:
             raise RuleFileError(f"{where}: design {design!r} is not one of {', '.join(DESIGNS)}")
-        if where_ not in ("pubtype", "title", "text"):
-            raise RuleFileError(f"{where}: where must be pubtype, title or text")
-        if not priority.isdigit():
-            raise RuleFileError(f"{where}: priority must be a whole number")
-        yield DesignRule(design, where_, phrase, int(priority), where.source)
+        if where_ not in DESIGN_WHERE:
+            raise RuleFileError(f"{where}: where must be one of {', '.join(DESIGN_WHERE)}, not {where_!r}")
+        if when and when not in DESIGN_WHEN:
+            raise RuleFileError(
+                f"{where}: when must be empty or one of {', '.join(DESIGN_WHEN)}, not {when!r}"
+            )
+        if phrase == ANY_WORDS and (not when or where_ == "pubtype"):
+            raise RuleFileError(
+                f"{where}: phrase '*' (no words) needs a `when` and a where other than pubtype"
+            )
+        key = (where_, phrase.lower(), when)
+        if key in seen:  # the first rule that applies wins: this one never would
+            raise RuleFileError(f"{where}: never applies, the same rule as {seen[key]} comes first")
+        seen[key] = where.source
+        yield DesignRule(design, where_, phrase, when, where.source)
 
 
 def _load_numbers(path: Path) -> dict[str, int]:

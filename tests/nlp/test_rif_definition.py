@@ -295,3 +295,44 @@ def test_any_written_definition_reads_back(read, case):
     rif = read(text).rif_definition
     assert rif is not None, text
     assert (rif.min_failed_transfers, rif.embryo_quality, rif.max_age) == (n, quality, age), text
+
+
+# Written for issue 17 before the change, in kinds of writing the dev set lacks (trial
+# reports of Chinese, Iranian, Egyptian and Indian centres, a dental-implant decoy): a
+# definition only from a definition or inclusion phrase, never from a count of patients or
+# cycles, an average, or a clinic's threshold for referral.
+UNSEEN_DEFINITIONS = [
+    ('RIF was defined as failure to achieve pregnancy after three or more embryo transfers.', 3),
+    ('Women with recurrent implantation failure were studied. Women with ≥3 failed transfers were included.', 3),
+    ('Three hundred women with RIF underwent 3 cycles of treatment.', None),
+    ('Women with recurrent implantation failure were enrolled. Inclusion criteria: age <40 years and two or more failed IVF cycles with good-quality embryos.', 2),
+    ('A total of 120 RIF patients who had undergone 4 cycles of IVF at our center were analyzed.', None),
+    ('In our clinic, patients are referred for hysteroscopy after 2 failed embryo transfers. We studied 80 women with RIF.', None),
+    ('RIF patients (n = 96) underwent a total of 210 ET cycles.', None),
+    ('We enrolled 50 women with recurrent implantation failure, defined as at least two unsuccessful IVF/ICSI attempts.', 2),
+    ('RIF was diagnosed when a woman under 40 had failed to conceive after transfer of at least four good-quality embryos in three cycles.', 3),
+    ('Patients with RIF (≥2 failed transfers of high-quality embryos) were recruited at the Reproductive Medicine Center.', 2),
+    ('The study included RIF patients, i.e. those with ≥3 unsuccessful embryo transfers.', 3),
+    ('Women with RIF were studied. Women with a history of three or more failed IVF attempts were eligible.', 3),
+    ('Recurrent implant failure was analysed in 80 patients with two or more failed dental implants.', None),
+    ('In 45 RIF women, the mean number of previous failed transfers was 3.8 ± 1.2.', None),
+    ('RIF patients had a median of 4 previous failed transfers.', None),
+    ('Thirty women with RIF received two cycles of PRP infusion.', None),
+    ('Women with RIF who had three embryos transferred in the study cycle were compared with controls.', None),
+    ('Repeated implantation failure (RIF) is commonly defined as the failure of at least three IVF cycles.', 3),
+    ('Inclusion criteria were: RIF (two or more failed fresh or frozen embryo transfers), age 20-40 years, and a normal uterine cavity.', 2),
+    ('Couples with a history of four or more unsuccessful cycles of IVF/ICSI were enrolled in this study of recurrent implantation failure.', 4),
+    ('One hundred women with RIF after ≥2 failed ICSI cycles were randomized.', 2),
+    ('A total of 3 cycles of G-CSF were given to 40 women with RIF.', None),
+    ('Women referred to our center after three failed IVF cycles were screened. RIF was defined as two or more failed embryo transfers.', 2),
+    ('After three unsuccessful cycles, patients are usually offered PGT-A. We studied 40 women with RIF.', None),
+    ('Two hundred women with RIF underwent 2 frozen embryo transfers each during the study.', None),
+    ('RIF patients were referred to our unit after two failed cycles; RIF was diagnosed after at least three failed transfers.', 3),
+    ('Sixty RIF patients with a mean of 4.5 failed cycles were included.', None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), UNSEEN_DEFINITIONS)
+def test_definition_in_unseen_kinds_of_writing(read, text, expected):
+    rif = read(text).rif_definition
+    assert (rif.min_failed_transfers if rif else None) == expected
