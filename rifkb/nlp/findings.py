@@ -274,6 +274,8 @@ class FindingReader(RuleComponent):
         if stated is None:
             return []
         objects, is_implied = self._clause_objects(text, clause, subjects, stated, implied)
+        if subjects.kind == "association" and subjects.from_focus and _outcome_groups(text, clause, objects):
+            return []  # "embryos ... higher in women who became pregnant than in those who did not"
         significant = self._significance(text, clause.cues, clause.effects, clause.start, clause.end,
                                          stated.direction)  # fmt: skip
         hedged = any(c == "hedge" for _, _, c in clause.cues)
@@ -543,6 +545,18 @@ def _before_p(text: str, clause: _Clause, objects: dict[str, Hit]) -> dict[str, 
 def _coordinated(text: str, a: Hit, b: Hit) -> bool:
     first, second = sorted((a, b), key=lambda h: h.start)
     return grammar.coordinated(text, first.end, second.start)
+
+
+# women grouped by an outcome ("in women who became pregnant than in those who did not"):
+# what they are compared on is the clause's own, not the mechanism the study is about
+_BY_OUTCOME = re.compile(r"\b(?:who|that)\s+(?:\w+\s+){0,2}$")
+
+
+def _outcome_groups(text: str, clause: _Clause, objects: dict[str, Hit]) -> bool:
+    return bool(objects) and all(
+        h.type == "outcome" and _BY_OUTCOME.search(text[max(clause.start, h.start - 30) : h.start])
+        for h in objects.values()
+    )
 
 
 def _says_not_significant(cues: list) -> bool:

@@ -24,14 +24,14 @@ from rifkb.nlp.arms import CASES, CONTROL, FERTILE, GroupRef
 # a group's value: "42.9%", "48.3% versus 23.26" (the second of a pair may drop its "%"),
 # not an interval's level ("95% CI") nor a p-value
 _PERCENT = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*%(?!\s*(?:ci\b|confidence))")
-_PAIRED = re.compile(r"\s*(?:\([^()]*\)\s*)?(?:versus|vs\.?|and|,)\s*(\d+(?:\.\d+)?)(?!\s*[%\d])")
+_PAIRED = re.compile(r"\s*(?:\([^()]*\)\s*)?(?:versus|vs\.?|and|,)\s*(\d+(?:\.\d+)?)(?![\d.])(?!\s*%)")
 # "18.4 and 11.2 pg/ml, respectively": plain numbers in a list the clause closes with "respectively"
 _LISTED = re.compile(
     r"(?<![\w.=<>])(\d+(?:\.\d+)?)(?=\s*(?:%|[a-zµ/]+\b)?\s*(?:,|and\b|or\b|vs\b|versus\b|$))"
 )
 _RESPECTIVELY = re.compile(r"\brespectively\b")
 # how a value names its group after it ("12% in the heparin group") or before it ("GH group 42.9%")
-_AFTER = re.compile(r"^\s*(?:\([^()]*\)\s*)?(?:(?:in|of|for|with|among)\s+)?"
+_AFTER = re.compile(r"^\s*(?:\([^()]*\)\s*)?(?:in|of|for|with|among)\s+"
                     r"(?:the\s+|those\s+|women\s+|patients\s+)?(?:\w+\s+){0,2}?$")  # fmt: skip
 _BEFORE = re.compile(r"^\s*(?:group|arm|groups|arms)?\s*[:,]?\s*(?:was|were|of|=)?\s*$")
 _CONTROL_GROUPS = (CONTROL, FERTILE)
