@@ -30,6 +30,13 @@ into clauses (rifkb.nlp.clauses). In each clause:
   pregnancy loss" is a decrease); so does a result about the group without the subject
   ("lower rates ... without IVIG" is IVIG increasing them).
 
+Sides of a comparison (rifkb.nlp.sides, with arms.Reader's groups): direction words said
+of the comparator arm ("the abortion rate was significantly higher in the placebo group")
+are turned for the treatment; with no direction word, the groups' values give it when the
+clause says the difference is significant ("40% in the sildenafil group versus 22% in the
+control group (p = 0.03)", "... were 37.5% and 16.7%, respectively"). A finding the
+groups' study-data numbers contradict is a warning (rifkb.nlp.verdicts).
+
 A hedged increase or decrease with nothing measured ("may improve pregnancy rate", no
 p-value, no interval, not "significantly") is a speculation, not a result.
 
