@@ -70,3 +70,42 @@ def test_dev_score_stays_above_floor(metrics, metric, floor):
 def test_each_half_stays_above_floor(predictions, data, tmp_path_factory, lines, metric, floor):
     half = _score(predictions, data, tmp_path_factory, lines)
     assert half[metric] >= floor, f"{metric} = {half[metric]:.3f} < {floor}"
+
+
+# --- issue 17: a finding read from the wrong side of a comparison -------------------------
+
+_OPPOSITE = {"increase": "decrease", "decrease": "increase"}
+
+
+def inverted_share(gold: list[dict], predictions: list[dict]) -> float:
+    """The share of predicted findings whose kind, subject and object match a gold finding
+    of the same document while their direction is the opposite (increase for decrease):
+    the error of a reader that took the comparator's side for the treatment's."""
+    by_doc = {p["doc_id"]: p for p in predictions}
+    predicted = inverted = 0
+    for g in gold:
+        keys = {(f["kind"], f["subject"], f["object"], f["direction"]) for f in g["findings"]}
+        for f in by_doc.get(g["doc_id"], {"findings": []})["findings"]:
+            predicted += 1
+            opposite = _OPPOSITE.get(f["direction"])
+            key = (f["kind"], f["subject"], f["object"])
+            inverted += bool(opposite) and (*key, opposite) in keys and (*key, f["direction"]) not in keys
+    return inverted / predicted if predicted else 0.0
+
+
+@pytest.mark.parametrize("lines", [slice(0, 55), slice(55, 110)], ids=["lines 1-55", "lines 56-110"])
+def test_findings_are_rarely_inverted(predictions, data, lines):
+    gold = [
+        json.loads(line) for line in (data / "dev-gold.jsonl").read_text(encoding="utf-8").splitlines()[lines]
+    ]
+    share = inverted_share(gold, predictions)
+    assert share < 0.01, f"inverted findings: {share:.3%}"
+
+
+def test_inverted_share_counts_opposite_directions_only():
+    gold = [{"doc_id": "a", "findings": [{"kind": "treatment", "subject": "heparin", "object": "miscarriage",
+                                          "direction": "decrease"}]}]  # fmt: skip
+    said = ("increase", "no_difference")
+    wrong = [{"doc_id": "a", "findings": [{"kind": "treatment", "subject": "heparin", "object": "miscarriage",
+                                           "direction": d} for d in said]}]  # fmt: skip
+    assert inverted_share(gold, wrong) == 0.5

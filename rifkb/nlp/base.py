@@ -33,7 +33,7 @@ MENTIONS = "rifkb_mentions"
 DOC_EXTENSIONS = (
     "rifkb_doc_id", "rifkb_title_end", "rifkb_publication_types",
     "rifkb_cues", "rifkb_effects", "rifkb_event_rates", "rifkb_counts", "rifkb_design",
-    "rifkb_rif_definition", "rifkb_findings", "rifkb_study_data", "rifkb_arm_sizes",
+    "rifkb_rif_definition", "rifkb_findings", "rifkb_study_data", "rifkb_arm_sizes", "rifkb_warnings",
 )  # fmt: skip
 SPAN_EXTENSIONS = ("rifkb_rule",)
 # Read-only views of rifkb_counts ({"sample_size": ..., "n_studies": ...}); getters are
@@ -74,6 +74,8 @@ NEEDS = {
     "effects": Need("effect estimates", "rifkb_numbers_v1", lambda doc: doc._.rifkb_effects is not None),
     "counts": Need("participant and study counts", "rifkb_counts_v1",
                    lambda doc: doc._.rifkb_counts is not None),
+    "study_data": Need("the groups' numbers", "rifkb_study_data_v1",
+                       lambda doc: doc._.rifkb_study_data is not None),
 }  # fmt: skip
 
 

@@ -30,6 +30,13 @@ into clauses (rifkb.nlp.clauses). In each clause:
   pregnancy loss" is a decrease); so does a result about the group without the subject
   ("lower rates ... without IVIG" is IVIG increasing them).
 
+Sides of a comparison (rifkb.nlp.sides, with arms.Reader's groups): direction words said
+of the comparator arm ("the abortion rate was significantly higher in the placebo group")
+are turned for the treatment; with no direction word, the groups' values give it when the
+clause says the difference is significant ("40% in the sildenafil group versus 22% in the
+control group (p = 0.03)", "... were 37.5% and 16.7%, respectively"). A finding the
+groups' study-data numbers contradict is a warning (rifkb.nlp.verdicts).
+
 A hedged increase or decrease with nothing measured ("may improve pregnancy rate", no
 p-value, no interval, not "significantly") is a speculation, not a result.
 
@@ -53,9 +60,12 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp import clauses as grammar
+from rifkb.nlp import sides
+from rifkb.nlp.arms import GroupRef, Reader
 from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
 from rifkb.nlp.clauses import Located, Subjects
 from rifkb.nlp.text import alternation
+from rifkb.nlp.verdicts import disagreements
 from rifkb.records import no_effect
 from rifkb.rules import RuleSet
 
@@ -92,6 +102,7 @@ class _Study:
     mentions: Located[Hit]
     cues: Located[tuple]
     effects: Located[dict]
+    refs: list[GroupRef]  # which text names which group (arms.Reader), for the sides of a comparison
 
 
 @dataclass(frozen=True)
@@ -116,10 +127,11 @@ class _Direction:
     by_modifier: bool  # the mechanism's own direction word is the result
     local: dict[str, list[str]]  # mechanism -> the directions of the words describing it
     cues: list  # the clause's direction words that are results
+    numeric: str | None = None  # read from the groups' values: the group of the treated side
 
 
 class FindingReader(RuleComponent):
-    needs = ("sentences", "mentions", "cues", "effects")
+    needs = ("sentences", "mentions", "cues", "effects", "study_data")
 
     def compile(self, rules: RuleSet) -> None:
         def before(category: str, most: int = 1) -> re.Pattern[str]:  # a cue, then at most `most` words
@@ -137,6 +149,8 @@ class FindingReader(RuleComponent):
         self.clause_break = re.compile(rf";(?!\s*{grammar.STATISTIC})|\b(?:{contrast})\b")
         self.contrast_word = re.compile(rf"(?:{contrast})\b")
         self.conditions = rules.with_role("condition")
+        self.controls = rules.with_role("control")
+        self.people = alternation(rules.nouns["participant"])
 
     def read(self, doc: Doc, view: DocView) -> None:
         text, study = view.lower, self._study(doc, view)
@@ -154,7 +168,9 @@ class FindingReader(RuleComponent):
                 key = (result.kind, result.subject, result.object, result.direction)
                 if key not in results or _better(result, results[key]):
                     results[key] = result
-        doc._.rifkb_findings = [r.to_json() for r in _without_restatements(list(results.values()))]
+        found = [r.to_json() for r in _without_restatements(list(results.values()))]
+        doc._.rifkb_findings = found
+        doc._.rifkb_warnings = disagreements(found, doc._.rifkb_study_data or [])
 
     def _study(self, doc: Doc, view: DocView) -> _Study:
         mentions = Located(view.mentions, lambda h: h.start)
@@ -165,9 +181,9 @@ class FindingReader(RuleComponent):
 
         legend = grammar.legend(view.lower, view.sentence_of, defining)
         cues = Located(view.cues, lambda c: c[0])
-        return _Study(
-            self._focus(view), legend, mentions, cues, Located(doc._.rifkb_effects, lambda e: e["start"])
-        )
+        refs = Reader(view, self.controls, self.conditions, self.people).references()
+        effects = Located(doc._.rifkb_effects, lambda e: e["start"])
+        return _Study(self._focus(view), legend, mentions, cues, effects, refs)
 
     def _no_result(self, text: str, cues: list, start: int, end: int) -> bool:
         """An aim, others' work, a gap in knowledge, a purpose or a question."""
@@ -224,11 +240,11 @@ class FindingReader(RuleComponent):
                 # "higher in the PRP group; however, the difference was not significant"
                 results = [r for r in results if r not in previous]
                 found = [replace(r, direction="no_difference", significant=False) for r in previous]
-            elif not clause.cues and not clause.effects and not _p_above_005(text, clause):
+            elif not clause.cues and not clause.effects and not grammar.P.search(text, c_start, c_end):
                 found = []  # no word, estimate or p-value in it states a direction (`_direction`)
             else:
                 subjects, level = self._subjects_of(text, clause, sentence_subjects, study)
-                found = self._clause(text, clause, subjects, study.focus, implied)
+                found = self._clause(text, clause, subjects, study, implied)
                 if level == "decrease":  # "Low group ... higher than High group"
                     found = [replace(r, direction=_flip(r.direction)) for r in found]
             results += found
@@ -255,27 +271,55 @@ class FindingReader(RuleComponent):
     def _outcomes(self, text: str, clause: _Clause) -> dict[str, Hit]:
         return {h.concept: h for h in clause.mentions if h.type == "outcome" and not self._absent(text, h)}
 
-    def _clause(self, text: str, clause: _Clause, subjects: _Subjects, focus: Subjects | None,
+    def _clause(self, text: str, clause: _Clause, subjects: _Subjects, study: _Study,
                 implied: tuple[dict[str, Hit], bool]) -> list[Result]:  # fmt: skip
         if subjects.kind is None:
             return []
-        stated = self._clause_direction(text, clause, subjects.kind)
+        stated = self._clause_direction(text, clause, subjects.kind) or self._by_numbers(
+            text, clause, subjects, study
+        )
         if stated is None:
             return []
         objects, is_implied = self._clause_objects(text, clause, subjects, stated, implied)
+        if subjects.kind == "association" and subjects.from_focus and _outcome_groups(text, clause, objects):
+            return []  # "embryos ... higher in women who became pregnant than in those who did not"
         significant = self._significance(text, clause.cues, clause.effects, clause.start, clause.end,
                                          stated.direction)  # fmt: skip
         hedged = any(c == "hedge" for _, _, c in clause.cues)
         if hedged and significant is None and stated.direction != "no_difference":
             return []  # "may improve pregnancy rate", with nothing measured: a speculation
         results = []
-        for s, o, mention in self._pairs(text, clause, subjects, stated, focus, objects):
+        side = self._side(text, clause, study, stated)
+        for s, o, mention in self._pairs(text, clause, subjects, stated, study.focus, objects):
+            if stated.numeric and subjects.kind == "association" and o != stated.numeric:
+                continue  # numbers of "RIF and control groups" are about RIF, not another outcome
             for d in self._pair_directions(text, clause, stated, s, mention, is_implied):
+                if side and (subjects.kind == "treatment" or o in self.conditions):
+                    d = d if self._negated(text, clause, s) else _flip(d)
                 umbrella = bool(_UMBRELLA.search(text, mention.start, mention.end))
                 results.append(
                     Result(subjects.kind, s, o, d, significant, hedged, clause.start, clause.end, umbrella)
                 )
         return results
+
+    def _side(self, text: str, clause: _Clause, study: _Study, stated: _Direction) -> bool:
+        """Whether a clause's direction words are said of the comparator: "the abortion rate
+        was significantly higher in the placebo group", "lower in fertile controls than in RIF"
+        (the group named first outside the reference of the comparison)."""
+        if stated.direction not in ("increase", "decrease") or not stated.cues:
+            return False
+        first = sides.first_side(text, study.refs, clause.start, clause.end)
+        return first is not None and first.how == "control" and sides.control_side(first)
+
+    def _by_numbers(self, text: str, clause: _Clause, subjects: _Subjects,
+                    study: _Study) -> _Direction | None:  # fmt: skip
+        """The direction the groups' values state ("40% in the sildenafil group versus 22% in
+        the control group (p = 0.03)"), when the clause says the difference is significant."""
+        p = grammar.p_values(text[clause.start : clause.end])
+        if not (p and min(p) <= 0.05) and not any(c == "significant" for _, _, c in clause.cues):
+            return None
+        found = sides.numeric_direction(text, study.refs, clause.start, clause.end, subjects.ids)
+        return _Direction(found[0], False, {}, [], numeric=found[1]) if found else None
 
     def _pair_directions(self, text: str, clause: _Clause, stated: _Direction, subject: str, mention: Hit,
                          is_implied: bool) -> list[str]:  # fmt: skip
@@ -284,6 +328,8 @@ class FindingReader(RuleComponent):
         the direction word nearest the outcome, turned by a low level of the subject and by
         a result about the group without it."""
         own = stated.local.get(subject, [])
+        if stated.numeric:  # already the treated side's, against the control side
+            return [stated.direction]
         if stated.direction == "no_difference":
             directions = [stated.direction]
         elif stated.by_modifier:
@@ -508,9 +554,16 @@ def _coordinated(text: str, a: Hit, b: Hit) -> bool:
     return grammar.coordinated(text, first.end, second.start)
 
 
-def _p_above_005(text: str, clause: _Clause) -> bool:
-    p = grammar.p_values(text[clause.start : clause.end])
-    return bool(p) and min(p) > 0.05
+# women grouped by an outcome ("in women who became pregnant than in those who did not"):
+# what they are compared on is the clause's own, not the mechanism the study is about
+_BY_OUTCOME = re.compile(r"\b(?:who|that)\s+(?:\w+\s+){0,2}$")
+
+
+def _outcome_groups(text: str, clause: _Clause, objects: dict[str, Hit]) -> bool:
+    return bool(objects) and all(
+        h.type == "outcome" and _BY_OUTCOME.search(text[max(clause.start, h.start - 30) : h.start])
+        for h in objects.values()
+    )
 
 
 def _says_not_significant(cues: list) -> bool:
@@ -539,8 +592,9 @@ def _unique(items) -> list[str]:  # noqa: ANN001 - any iterable of ids
 
 @Language.factory(
     "rifkb_findings_v1", default_config=factory_config(),
-    requires=["token.is_sent_start", "doc.spans", "doc._.rifkb_cues", "doc._.rifkb_effects"],
-    assigns=["doc._.rifkb_findings"],
+    requires=["token.is_sent_start", "doc.spans", "doc._.rifkb_cues", "doc._.rifkb_effects",
+              "doc._.rifkb_study_data"],
+    assigns=["doc._.rifkb_findings", "doc._.rifkb_warnings"],
 )  # fmt: skip
 def make_findings(nlp: Language, name: str, rules_dir: str | None) -> FindingReader:
     return FindingReader(name, rules_dir)

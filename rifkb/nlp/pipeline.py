@@ -23,11 +23,11 @@ from rifkb.errors import RifkbError
 from rifkb.nlp.base import RuleComponent
 from rifkb.rules import RULES_DIR, fingerprint, load_rules
 
-PIPELINE_VERSION = "rifkb-pipeline-3"
+PIPELINE_VERSION = "rifkb-pipeline-4"  # 4: findings after study data, read with its groups
 COMPONENTS = (
     "rifkb_sentences_v1", "rifkb_abbreviations_v1", "rifkb_cues_v1", "rifkb_concepts_v1",
     "rifkb_numbers_v1", "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1",
-    "rifkb_findings_v1", "rifkb_study_data_v1",
+    "rifkb_study_data_v1", "rifkb_findings_v1",
 )  # fmt: skip
 _WITHOUT_RULES = ("rifkb_abbreviations_v1",)
 

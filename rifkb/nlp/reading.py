@@ -75,6 +75,7 @@ def to_extraction(doc: Doc) -> Extraction:
         event_rates=tuple(EventRate(**fields(x), evidence=evidence(x)) for x in _items(doc, "event_rates")),
         findings=tuple(Finding(**fields(x), evidence=evidence(x)) for x in _items(doc, "findings")),
         study_data=tuple(StudyData(**fields(x), evidence=evidence(x)) for x in _items(doc, "study_data")),
+        warnings=tuple(doc._.rifkb_warnings or ()),
     )  # fmt: skip
 
 

@@ -33,6 +33,10 @@ FINDINGS = [
         "There were 26 live births with LMWH and 20 in controls (absolute difference 8.0%, 95% CI -4.2 to 24.9%, P = 0.29).",
         ("treatment", "heparin", "live_birth", "no_difference", False),
     ),
+    (  # results called weak are worse ones (issue 17)
+        "The AA inhibitor KIR genotype is associated with weak results in terms of achieving pregnancy.",
+        ("association", "hla_kir", "pregnancy", "decrease", None),
+    ),
 ]
 
 
