@@ -32,6 +32,15 @@ _PER_GROUP = re.compile(r"(?:n\s*=\s*)?(\d+)\s*(?:patients|women|subjects|couple
                         r"(?:group|arm)", re.I)  # fmt: skip
 _ADJACENT = re.compile(r"\s*(?:-?\s*(?:positive|negative))?\s*(?:arm|group|cohort)?s?\s*", re.I)
 _UNNAMED_GROUP = re.compile(r"\b(?:the|an?)\s+([\w-]+)\s+group\s*$", re.I)
+# a number that counts everyone, then splits them into the groups
+_A_TOTAL = re.compile(r"\b(?:total of|in total|overall|all)\s+$")
+_SPLIT = re.compile(
+    r"[^,;]*?\b(?:divided|allocated|randomi[sz]ed|assigned|split|distributed)\s+(?:\w+\s+)?"
+    r"(?:(?:in)?to|between)\s+(?:the\s+)?(?:two|three|four|[234])\b"
+)
+# a count followed by its groups' counts in brackets, or a bracketed size by its allocation
+_BROKEN_DOWN = re.compile(r"\s+(?:[\w-]+\s+){0,3}?\(\s*\d+\s+[^()]*?\d+[^()]*\)", re.I)
+_ALLOCATED = re.compile(r"\s*(?:were|was)\s+(?:\w+\s+)?(?:randomi[sz]ed|allocated|divided|assigned)\b", re.I)
 _SHARE = re.compile(r"[\w-]+\s+(?:of them\s+)?(?:were|was|in|to|at|received|underwent|had|who)\b")
 _CLAUSE_CUT = re.compile(r"[,;:]|\band\b|\bwhile\b|\bwhereas\b|\.\s")
 
@@ -63,8 +72,10 @@ class ArmSizes:
             s, _ = self.view.sentence_of(m.start())
             before = [r for r in refs if max(s, since) <= r.start and r.end <= m.start()]
             since = m.end()
-            if _SIZE_OF_ALL.search(text, max(s, m.start() - 40), m.start()):
-                continue
+            if _SIZE_OF_ALL.search(text, max(s, m.start() - 40), m.start()) or _ALLOCATED.match(
+                text, m.end()
+            ):
+                continue  # "Women with RIF ... (n=130) were randomly allocated to ...": everyone
             unnamed = _UNNAMED_GROUP.search(text, max(s, m.start() - 40), m.start())
             if unnamed and not (before and _ADJACENT.fullmatch(text, before[-1].end, m.start())):
                 # "In the hCG-treated group (n=67 ...)" with no concept read in its name: an
@@ -109,8 +120,14 @@ class ArmSizes:
                 continue
             low, high = _clause(text, self.view.sentence_of(start), start, end)
             inside = [r for r in refs if low <= r.start < high]
-            if not inside:
-                continue
+            if (
+                not inside
+                or _A_TOTAL.search(text, max(0, start - 14), start)
+                or _SPLIT.match(text, end, high)
+            ):
+                continue  # the study's total: "A total of 68 patients were randomly divided into ..."
+            if _BROKEN_DOWN.match(text, end):
+                continue  # "176 women (88 treated with tacrolimus, 88 matched untreated controls)"
             # the group described after the number, up to the next number ("45 women with
             # ... (group A) with 44 apparently healthy women (group B)"), else its clause's
             following = numbers[i + 1][0] if i + 1 < len(numbers) else high

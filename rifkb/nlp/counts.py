@@ -341,11 +341,12 @@ def _first_groups(people: list[Count]) -> list[Count]:
     first = people[0]
     if first.kind == "group":
         others = next((i for i, c in enumerate(people) if c.kind != "group"), len(people))
-        return people[:others]
-    used = [c for c in people if c.sentence == first.sentence]
+        used = people[:others]
+    else:
+        used = [c for c in people if c.sentence == first.sentence]
     rest = used[1:]
     if len(rest) >= 2 and sum(c.value for c in rest) == first.value:
-        return [first]  # "75 women ... four groups: 41, 23, 6 and 5 patients"
+        return [first]  # "75 women ... four groups: 41, 23, 6 and 5 patients", "(n=130) ... (n=65) or (n=65)"
     return used
 
 

@@ -212,6 +212,10 @@ UNSEEN_SAMPLES = [
     ('Endometrial samples were obtained from 45 women with RIF.', 45),
     pytest.param('Clinical pregnancy occurred in 30 of 82 women given G-CSF and 18 of 75 given placebo.', 157, marks=pytest.mark.xfail(strict=True, reason="an arm sized only in its results (\"18 of 75 given placebo\"): no noun after 75, so no group size")),
     ('Around 120 women per year are treated at our unit; we studied 64 women with RIF.', 64),
+    # a total split into the groups is no group's size (bugs: 102, 264 and 195 were read)
+    ('A total of 68 patients were randomly divided into a PRP group (34 cases) and a control group (34 cases).', 68),
+    pytest.param('Retrospective matched cohort, 176 women (88 treated with tacrolimus, 88 matched untreated controls).', 176, marks=pytest.mark.xfail(strict=True, reason="'88 matched untreated controls' is not read as a count, so the bracket is not seen to break 176 down")),
+    ('Women with RIF and low vitamin D (n=130) were randomly allocated to cholecalciferol (n=65) or placebo (n=65).', 130),
 ]  # fmt: skip
 
 
