@@ -161,6 +161,22 @@ def test_query_cli_formats(refreshed):
     )
 
 
+def test_query_links_leaves_populations_out_unless_asked(refreshed):
+    """Issue 17: uterine NK cells → live birth on the bundled corpus was 26 paths, most
+    through `rif`, one through PBMC taken as a blood sample (Singh 2023)."""
+    corpus, _, _ = refreshed
+    args = ["query", "links", "--from", "nk_uterine", "--to", "live_birth", "-c", str(corpus), "--json"]
+    narrow, wide = (
+        json.loads(runner.invoke(app, [*args, *more]).stdout) for more in ([], ["--through-populations"])
+    )
+    nodes = lambda links: {s["target"] for path in links["paths"] for s in path}  # noqa: E731
+    assert not any(n.startswith("population::") for n in nodes(narrow))
+    assert {"intervention::ivig", "intervention::intralipid"} <= nodes(narrow)
+    assert "intervention::pbmc" not in nodes(narrow)
+    assert "population::rif" in nodes(wide) and len(wide["paths"]) > len(narrow["paths"]) >= 2
+    assert narrow["through_populations"] is False and wide["through_populations"] is True
+
+
 def test_graph_cli_round_trip(refreshed, tmp_path):
     import networkx as nx
 

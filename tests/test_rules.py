@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from rifkb.errors import RuleFileError
-from rifkb.rules import CUE_CATEGORIES, RULES_DIR, load_rules
+from rifkb.rules import CUE_CATEGORIES, RULES_DIR, ContextCue, load_rules
 
 
 @pytest.fixture
@@ -47,6 +47,9 @@ def line_count(path):
         ("concepts.tsv", "ivig\tintervention\tduplicate", "concept 'ivig' defined twice"),
         ("numbers.tsv", "dozen\ttwelve", "'twelve' is not a whole number"),
         ("concepts.tsv", "zz_new\tpopulation\ta label\tbystander", "role 'bystander' is not one of"),
+        ("contexts.tsv", "specimen\tcells in {}", "role 'specimen' is not one of sample, therapy"),
+        ("contexts.tsv", "sample\tcells in PBMC", "the phrase needs one {} where the name stands"),
+        ("contexts.tsv", "sample\t{}", "the phrase needs words beside {}"),
     ],
 )
 def test_broken_rule_file_names_file_and_line(rules_copy, file, line, message):
@@ -90,6 +93,18 @@ def test_fingerprint_follows_content(rules_copy):
     first = load_rules(rules_copy).fingerprint
     append(rules_copy / "lexicon.tsv", "ivig\tPrivigen\ti")
     assert load_rules(rules_copy).fingerprint != first
+
+
+def test_the_graph_s_context_phrases_are_not_fingerprinted(rules_copy):
+    """contexts.tsv is read by the knowledge graph, not by extraction: changing it needs no
+    new extraction, and the graph reads it as it is now."""
+    first = load_rules(rules_copy)
+    append(rules_copy / "contexts.tsv", "sample\t{} lysates")
+    again = load_rules(rules_copy)
+    assert again.fingerprint == first.fingerprint
+    assert again.contexts[-1] == ContextCue(
+        "sample", "", "lysates", f"contexts.tsv:{line_count(rules_copy / 'contexts.tsv')}"
+    )
 
 
 def test_a_user_adds_a_concept_without_code(rules_copy):

@@ -428,6 +428,9 @@ def test_the_links_form_answers_and_says_what_it_cannot_resolve(reader):
     refused = reader.get("/links?from=nk+cells+of+mars&to=live+birth")
     assert refused.status_code == 400 and "unknown concept" in refused.text
     assert 'value="nk cells of mars"' in refused.text  # the form keeps what was typed
+    assert '<b title="rif">' not in page and " checked>" not in page  # no path through RIF unless asked
+    wide = reader.get("/links?from=nk_uterine&to=live+birth&populations=1").text
+    assert '<b title="rif">' in wide and " checked>" in wide
 
 
 # --- rifkb serve -------------------------------------------------------------------------

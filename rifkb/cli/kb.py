@@ -34,7 +34,7 @@ def _graph(corpus_dir: Path):  # noqa: ANN202 - (graph, rules)
     with store:
         rules = rules_of_extraction(corpus, store)
         papers = papers_from_store(store, corpus.unscreened_included)
-    return build_graph(papers, rules.concepts), rules
+    return build_graph(papers, rules), rules
 
 
 @app.command()
@@ -66,18 +66,30 @@ def query_links_command(
     target: Annotated[str, typer.Option("--to", help="Concept id or name.")],
     corpus_dir: CorpusOption = DEFAULT_CORPUS,
     max_steps: Annotated[int, typer.Option(min=2, max=4, help="Longest path, in steps.")] = 3,
+    through_populations: Annotated[
+        bool,
+        typer.Option(
+            "--through-populations",
+            help="Let paths pass through populations (rif, rpl, ivf, fertile_controls, ...), "
+            "which link almost everything.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     as_csv: CsvOption = False,
 ) -> None:
-    """Findings that link two concepts directly, and paths through the graph, with papers
-    and evidence sentences.
+    """Findings and effect estimates that link two concepts directly, and paths through the
+    graph (mechanism ← intervention → outcome), with papers and evidence sentences for
+    every step. Paths do not pass through a population unless --through-populations.
 
     Example: rifkb query links --from nk_uterine --to "live birth"
+
+    Example: rifkb query links --from nk_uterine --to "live birth" --through-populations
     """
     from rifkb.kb.query import query_links, resolve_concept
 
     built, rules = _graph(corpus_dir)
-    links = query_links(built, resolve_concept(source, rules), resolve_concept(target, rules), max_steps)
+    ends = resolve_concept(source, rules), resolve_concept(target, rules)
+    links = query_links(built, *ends, max_steps, through_populations)
     steps = [("direct", i, s) for i, s in enumerate(links.direct)]
     steps += [(f"path {n + 1}", i, s) for n, path in enumerate(links.paths) for i, s in enumerate(path)]
     if as_json:
@@ -93,7 +105,10 @@ def query_links_command(
 
 
 def _print_links(links: Any) -> None:
-    typer.echo(f"{links.source} → {links.target}: {len(links.direct)} direct, {len(links.paths)} paths")
+    through = "" if links.through_populations else " (none through a population: --through-populations)"
+    typer.echo(
+        f"{links.source} → {links.target}: {len(links.direct)} direct, {len(links.paths)} paths{through}"
+    )
     for step in links.direct:
         typer.echo(f"\ndirect: {_step(step)}")
         for e in step.evidence[:5]:

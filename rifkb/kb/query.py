@@ -1,9 +1,11 @@
 """Questions researchers ask of the graph: which studies link a mechanism, an
 intervention and an outcome, and what the corpus says about one concept.
 
-Paths run over a concept-level view of the graph whose edges are the findings that link
-two concepts, an intervention studied in a population, and an intervention and a
-mechanism studied in the same paper (uterine NK cells ← IVIg → live birth).
+Paths run over a concept-level view of the graph whose edges are the findings and effect
+estimates that link two concepts, an intervention co-studied with a mechanism (uterine NK
+cells ← IVIg → live birth) and an intervention studied in a population. A path does not
+pass through a population (RIF, RPL, IVF patients, fertile controls) unless asked: every
+intervention is studied in RIF, so such a path says little.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class EvidenceRef:
 class Step:
     source: str
     target: str
-    relation: str  # "evidence" (findings), "studied_in", "co_studied"
+    relation: str  # "evidence" (findings, estimates), "studied_in", "co_studied"
     papers: tuple[str, ...]
     evidence: tuple[EvidenceRef, ...]
     backwards: bool = False  # on a path, the edge points from target to source
@@ -54,6 +56,7 @@ class Links:
     target: str
     direct: tuple[Step, ...]
     paths: tuple[tuple[Step, ...], ...]
+    through_populations: bool = False  # paths may pass through population concepts
 
 
 @dataclass(frozen=True)
@@ -146,31 +149,40 @@ def _node(graph: nx.MultiDiGraph, concept: str) -> str:
     raise BadInputError(f"concept {concept!r} is not in the graph")
 
 
-def concept_view(graph: nx.MultiDiGraph) -> nx.Graph:
-    """Concepts linked by findings, by 'studied in', and by being studied in one paper."""
+VIEW_RELATIONS = ("evidence", "co_studied", "studied_in")
+
+
+def concept_view(
+    graph: nx.MultiDiGraph, through_populations: bool = False, keep: tuple[str, ...] = ()
+) -> nx.Graph:
+    """Concepts linked by findings and estimates, by being studied together, and (with
+    `through_populations`) by an intervention studied in a population; populations are
+    left out of the view unless asked for or in `keep` (a query's ends). Between two
+    concepts the view keeps one edge, the first of VIEW_RELATIONS."""
     view = nx.Graph()
-    for u, v, key, data in graph.edges(keys=True, data=True):
-        if key in ("evidence", "studied_in"):
+    for relation in VIEW_RELATIONS:
+        for u, v, key, data in graph.edges(keys=True, data=True):
+            if (
+                key != relation
+                or view.has_edge(u, v)
+                or not _in_view(graph, (u, v), through_populations, keep)
+            ):
+                continue
             papers = tuple(sorted({e["doc_id"] for e in data["evidence"]}))
             view.add_edge(u, v, step=Step(u, v, key, papers, _refs(data["evidence"])))
-    co: dict[tuple[str, str], list[dict]] = {}
-    for paper, data in graph.nodes(data=True):
-        if data.get("kind") != "paper":
-            continue
-        named = {v: d["evidence"][0] for _, v, d in graph.out_edges(paper, data=True)
-                 if d["relation"] in ("mentions", "measures")}  # fmt: skip
-        interventions = [n for n in named if graph.nodes[n]["kind"] == "intervention"]
-        mechanisms = [n for n in named if graph.nodes[n]["kind"] == "mechanism"]
-        for pair in ((i, m) for i in interventions for m in mechanisms):
-            co.setdefault(pair, []).append(named[pair[0]])
-    for (i, m), evidence in co.items():
-        if not view.has_edge(i, m):
-            papers = tuple(sorted({e["doc_id"] for e in evidence}))
-            view.add_edge(i, m, step=Step(i, m, "co_studied", papers, _refs(evidence)))
     return view
 
 
-def query_links(graph: nx.MultiDiGraph, source: str, target: str, max_steps: int = 3) -> Links:
+def _in_view(
+    graph: nx.MultiDiGraph, nodes: tuple[str, ...], through_populations: bool, keep: tuple[str, ...]
+) -> bool:
+    return through_populations or all(graph.nodes[n]["kind"] != "population" or n in keep for n in nodes)
+
+
+def query_links(graph: nx.MultiDiGraph, source: str, target: str, max_steps: int = 3,
+                through_populations: bool = False) -> Links:  # fmt: skip
+    """Findings and estimates that link two concepts directly (either way), and the paths
+    of up to `max_steps` steps between them, none through a population unless asked."""
     s, t = _node(graph, source), _node(graph, target)
     direct = tuple(
         Step(u, v, "evidence", tuple(sorted({e["doc_id"] for e in d["evidence"]})), _refs(d["evidence"]))
@@ -178,14 +190,14 @@ def query_links(graph: nx.MultiDiGraph, source: str, target: str, max_steps: int
         if graph.has_edge(u, v, key="evidence")
         for d in [graph.edges[u, v, "evidence"]]
     )
-    view = concept_view(graph)
+    view = concept_view(graph, through_populations, keep=(s, t))
     paths = []
     if s in view and t in view:
         for nodes in nx.all_simple_paths(view, s, t, cutoff=max_steps):
             if len(nodes) > 2:
                 paths.append(tuple(_oriented(view, a, b) for a, b in zip(nodes, nodes[1:], strict=False)))
     paths.sort(key=lambda p: (len(p), -min(len(step.papers) for step in p), [x.target for x in p]))
-    return Links(source, target, direct, tuple(paths))
+    return Links(source, target, direct, tuple(paths), through_populations)
 
 
 def _oriented(view: nx.Graph, a: str, b: str) -> Step:
@@ -227,8 +239,8 @@ def _estimate_of(graph: nx.MultiDiGraph, paper: str, effect: dict[str, Any], kin
         return True
     if effect.get("intervention") is not None:
         return effect["intervention"] == concept
-    named = {graph.nodes[v].get("concept") for _, v in graph.out_edges(paper)
-             if graph.nodes[v].get("kind") == "intervention"}  # fmt: skip
+    named = {graph.nodes[v].get("concept") for _, v, key in graph.out_edges(paper, keys=True)
+             if key == "mentions" and graph.nodes[v].get("kind") == "intervention"}  # fmt: skip
     return named == {concept}
 
 

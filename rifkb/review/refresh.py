@@ -80,7 +80,7 @@ def refresh(
     say("building the graph")
     rules = _rules(corpus, store, rules_dir, bool(papers))
     concepts = rules.concepts
-    graph = build_graph(papers, concepts)
+    graph = build_graph(papers, rules)
     written = [_write(outputs / f"graph.{ext}", write_graph(graph, fmt)) for fmt, ext in
                (("graphml", "graphml"), ("json", "json"))]  # fmt: skip
     # the readings as the reviewers corrected them, of the records not excluded

@@ -4,6 +4,7 @@ and the `RuleSet` they make, with its fingerprint."""
 
 from rifkb.rules.loader import (
     CONCEPT_TYPES,
+    CONTEXT_ROLES,
     CUE_CATEGORIES,
     DESIGNS,
     FILES,
@@ -12,6 +13,7 @@ from rifkb.rules.loader import (
     ROLES,
     RULES_DIR,
     Concept,
+    ContextCue,
     DesignRule,
     MeasureName,
     Pattern,
@@ -23,7 +25,7 @@ from rifkb.rules.loader import (
 )
 
 __all__ = [
-    "CONCEPT_TYPES", "CUE_CATEGORIES", "DESIGNS", "FILES", "MEASURES", "NOUN_CATEGORIES",
-    "ROLES", "RULES_DIR", "Concept", "DesignRule", "MeasureName", "Pattern", "RuleSet", "Term",
+    "CONCEPT_TYPES", "CONTEXT_ROLES", "CUE_CATEGORIES", "DESIGNS", "FILES", "MEASURES", "NOUN_CATEGORIES",
+    "ROLES", "RULES_DIR", "Concept", "ContextCue", "DesignRule", "MeasureName", "Pattern", "RuleSet", "Term",
     "fingerprint", "load_rules", "write_rules",
 ]  # fmt: skip

@@ -35,8 +35,12 @@ CUE_CATEGORIES = (
 NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
 FILES = (
     "concepts.tsv", "lexicon.tsv", "patterns.tsv", "cues.tsv", "measures.tsv",
-    "designs.tsv", "numbers.tsv", "nouns.tsv", "rate_heads.tsv", "sentences.tsv",
+    "designs.tsv", "numbers.tsv", "nouns.tsv", "rate_heads.tsv", "sentences.tsv", "contexts.tsv",
 )  # fmt: skip
+# Read when the knowledge graph is built, never by extraction: a change to them needs no
+# new extraction, so they are left out of the fingerprint an extraction is stored with.
+GRAPH_FILES = frozenset({"contexts.tsv"})
+CONTEXT_ROLES = ("sample", "therapy")
 
 
 # The header row of each file: its column names, optional ones last. A file must start
@@ -52,6 +56,7 @@ HEADERS = {
     "nouns.tsv": ("category", "term"),
     "rate_heads.tsv": ("word", "concept"),
     "sentences.tsv": ("abbreviation",),
+    "contexts.tsv": ("role", "phrase"),
 }
 
 
@@ -124,6 +129,19 @@ class MeasureName:
 
 
 @dataclass(frozen=True)
+class ContextCue:
+    """Words beside an intervention's name that say how a sentence uses it (contexts.tsv):
+    `role` "sample" (cells isolated from it, NK cells counted in it) or "therapy" (given,
+    infused, a treated group); `before` ends right before the name, `after` starts right
+    after it (one of them may be empty)."""
+
+    role: str
+    before: str
+    after: str
+    source: str
+
+
+@dataclass(frozen=True)
 class RuleSet:
     directory: Path
     fingerprint: str
@@ -137,6 +155,7 @@ class RuleSet:
     nouns: dict[str, tuple[str, ...]]
     rate_heads: dict[str, str]
     abbreviations: frozenset[str] = field(default_factory=frozenset)
+    contexts: tuple[ContextCue, ...] = ()
     # the files as read, by name: what a saved pipeline writes, so it carries exactly
     # the rules it was built with (not whatever the folder holds later)
     texts: dict[str, bytes] = field(default_factory=dict, repr=False)
@@ -174,6 +193,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         },
         rate_heads=_load_rate_heads(directory / "rate_heads.tsv", concepts),
         abbreviations=frozenset(row[0] for _, row in _rows(directory / "sentences.tsv", 1, 1)),
+        contexts=tuple(_load_contexts(directory / "contexts.tsv")),
     )
 
 
@@ -191,7 +211,7 @@ def write_rules(rules: RuleSet, directory: Path) -> None:
 
 def _digest(texts: dict[str, bytes]) -> str:
     digest = hashlib.sha256()
-    for name in FILES:
+    for name in (n for n in FILES if n not in GRAPH_FILES):
         digest.update(name.encode() + b"\0")
         digest.update(texts.get(name, b""))
     return digest.hexdigest()[:16]
@@ -365,3 +385,15 @@ def _load_numbers(path: Path) -> dict[str, int]:
 
 def _load_rate_heads(path: Path, concepts: dict[str, Concept]) -> dict[str, str]:
     return {word.lower(): _known(where, concept, concepts) for where, (word, concept) in _rows(path, 2, 2)}
+
+
+def _load_contexts(path: Path) -> Iterator[ContextCue]:
+    for where, (role, phrase) in _rows(path, 2, 2):
+        if role not in CONTEXT_ROLES:
+            raise RuleFileError(f"{where}: role {role!r} is not one of {', '.join(CONTEXT_ROLES)}")
+        if phrase.count("{}") != 1:
+            raise RuleFileError(f"{where}: the phrase needs one {{}} where the name stands ('cells in {{}}')")
+        before, after = (part.strip() for part in phrase.split("{}"))
+        if not (before or after):
+            raise RuleFileError(f"{where}: the phrase needs words beside {{}}")
+        yield ContextCue(role, before, after, where.source)

@@ -23,18 +23,19 @@ def links_view(site: Site, request: Request) -> View:
     asked = {k: request.query_params.get(k, "").strip() for k in ("from", "to")}
     steps = request.query_params.get("steps", "3")
     steps = int(steps) if steps in ("2", "3", "4") else 3
+    populations = request.query_params.get("populations") == "1"  # paths through rif, rpl, ...
     with site.open() as (corpus, store):
         rules = rules_of_extraction(corpus, store)
         papers = reviewed_papers(store, corpus.unscreened_included).papers
     concepts = sorted((c.type, c.label, c.id) for c in rules.concepts.values())
     context = {"title": "Links", "asked": asked, "steps": steps, "concepts": concepts, "examples": EXAMPLES,
                "links": None, "names": {c.id: c.label for c in rules.concepts.values()},
-               "max_paths": MAX_PATHS, "arrow": arrow}  # fmt: skip
+               "max_paths": MAX_PATHS, "arrow": arrow, "populations": populations}  # fmt: skip
     if not (asked["from"] and asked["to"]):
         return View("links.html", context)
     try:
         source, target = resolve_concept(asked["from"], rules), resolve_concept(asked["to"], rules)
-        found = query_links(build_graph(papers, rules.concepts), source, target, steps)
+        found = query_links(build_graph(papers, rules), source, target, steps, populations)
     except RifkbError as exc:
         return View("links.html", context, 400, str(exc))
     return View("links.html", {**context, "links": found})
