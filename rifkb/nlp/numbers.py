@@ -66,6 +66,7 @@ class NumberReader(RuleComponent):
     def read(self, doc: Doc, view: DocView) -> None:
         effects, rates = self.effects(view), self.event_rates(view)
         self.attribution.attribute(view, effects, rates)
+        _subgroup_outcomes(view, effects)
         doc._.rifkb_effects, doc._.rifkb_event_rates = effects, rates
 
     # --- effect estimates --------------------------------------------------------------
@@ -185,6 +186,23 @@ class NumberReader(RuleComponent):
             rates.append({"events": events, "total": total, "outcome": outcome, "percent": _percent(view, m),
                           "start": m.start(), "end": m.end(), "rule": "rifkb_numbers_v1"})  # fmt: skip
         return rates
+
+
+def _subgroup_outcomes(view: DocView, effects: list[dict[str, Any]]) -> None:
+    """An estimate of a subgroup whose sentence names no outcome, only the mechanism that
+    selects the subgroup ("The effect of IVIG was particularly marked in the subgroup of
+    studies including patients based on presence of elevated NK-cell percentage (RR 2.32
+    ...)"), measures what the estimate before it measured, not the mechanism."""
+    mechanisms = {h.concept for h in view.mentions if h.type == "mechanism"}
+    for i, e in enumerate(effects):
+        s, _ = view.sentence_of(e["start"])
+        if i == 0 or e["outcome"] not in mechanisms or not e.get("subgroup"):
+            continue
+        if any(h.type == "outcome" for h in view.mentions_in(s, e["end"])):
+            continue
+        previous = effects[i - 1]["outcome"]
+        if previous and previous not in mechanisms:
+            e["outcome"] = previous
 
 
 def _runs(view: DocView, effects: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

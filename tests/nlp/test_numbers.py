@@ -309,3 +309,23 @@ def test_rate_head_words_are_matched_literally(tmp_path):
 
     assert outcome("Rates of a.b were higher (OR 2.1, 95% CI 1.2-3.4).") == "live_birth"
     assert outcome("Rates of axb were higher (OR 2.1, 95% CI 1.2-3.4).") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "outcomes"),
+    [
+        (  # a subgroup selected by a mechanism: the outcome of the estimate before it
+            "IVIG increased the live birth rate (RR 1.61, 95% CI 1.20-2.16). The effect of IVIG was "
+            "particularly marked in the subgroup of studies including patients with elevated NK-cell "
+            "percentage (RR 2.32, 95% CI 1.77-3.02).",
+            ["live_birth", "live_birth"],
+        ),
+        (  # an association estimate of the mechanism itself keeps the mechanism
+            "Uterine NK cells were measured in women with RIF. Elevated uNK cells were associated with "
+            "RIF (OR 2.10, 95% CI 1.10-4.01).",
+            ["rif"],
+        ),
+    ],
+)
+def test_a_subgroups_estimate_measures_what_the_estimate_before_it_measured(read, text, outcomes):
+    assert [e.outcome for e in read(text).effects] == outcomes
