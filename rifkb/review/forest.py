@@ -228,8 +228,11 @@ def _axis(ax: plt.Axes, a: Analysis, low: float, high: float, name, harm: bool) 
         left, right = (f"{word} with {_short(name(a.intervention))}" for word in ("Lower", "Higher"))
     elif harm:
         left, right = right, left
-    ax.text(0.02, -0.16, left, transform=ax.transAxes, ha="left", va="top", fontsize=8)
-    ax.text(0.98, -0.16, right, transform=ax.transAxes, ha="right", va="top", fontsize=8)
+    # a fixed distance under the axis, below its tick labels, whatever the plot's height
+    # (a fraction of the axes' height put them on the ticks of a one-study plot)
+    for x, text, align in ((0.02, left, "left"), (0.98, right, "right")):
+        ax.annotate(text, xy=(x, 0), xycoords="axes fraction", xytext=(0, -20), textcoords="offset points",
+                    ha=align, va="top", fontsize=8)  # fmt: skip
 
 
 def _footer(a: Analysis, name) -> list[str]:  # noqa: ANN001
