@@ -137,9 +137,9 @@ class ArmSizes:
 
     def _of_people(self, text: str, start: int, end: int, value: int) -> bool:
         """A number of people: "51 consecutive women", or with its noun understood."""
-        return bool(self.people.match(text, _skip_space(text, end)) or self._bare_share(text, 0, start))
+        return bool(self.people.match(text, _skip_space(text, end)) or self._bare_share(text, start))
 
-    def _bare_share(self, text: str, low: int, start: int) -> bool:
+    def _bare_share(self, text: str, start: int) -> bool:
         """A number with its noun understood: "84 were assigned to aspirin", "52 in the study
         group", "40 in saline"."""
         return bool(_SHARE.match(text, start))

@@ -100,7 +100,7 @@ def labels(view: DocView) -> list[tuple[int, int, str]]:
     found = []
     for m in _LABEL.finditer(view.cased):
         parts = list(_LABEL_PART.finditer(m.group(1)))
-        if len(parts) == 1 and parts[0].group().isupper() is False and parts[0].group() in "abcd":
+        if len(parts) == 1 and parts[0].group() in ("a", "b", "c", "d"):
             continue  # "group a" in running text is an article, not a label
         for p in parts:
             found.append((m.start(1) + p.start(), m.start(1) + p.end(), p.group().lower()))
