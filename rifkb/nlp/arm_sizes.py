@@ -112,8 +112,9 @@ class ArmSizes:
         for i, (start, end, value) in enumerate(numbers):
             lead = text[max(0, start - 7) : start].rstrip()
             label = lead.endswith(("group", "groups")) and not self.people.match(text, _skip_space(text, end))
-            if lead.endswith(("=", "(")) or label or text[end : end + 1] in "%/.":
-                continue  # a size in brackets (read apart), "group 1 women" (a label)
+            ratio = text[start - 1 : start] == ":"
+            if lead.endswith(("=", "(")) or label or ratio or text[end : end + 1] in "%/.:":
+                continue  # a size in brackets (read apart), "group 1 women" (a label), a ratio "1:1"
             if re.match(
                 r"\s*(?:years|yrs|days|weeks|months|hours|mg|g\b|ml|iu|cycles? of)", text[end : end + 8]
             ):

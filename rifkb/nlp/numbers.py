@@ -44,6 +44,9 @@ _PERCENT_BEFORE = re.compile(r"(?P<p>\d{1,3}(?:[.·]\d+)?)\s?%\s*[\(\[,]?\s*$")
 _P_BEFORE = re.compile(r"p\s*(?P<rel>[<>=≤≥]+)\s*(?P<p>\d*\.\d+|\d)\W{0,6}$", re.I)
 
 
+_RATIOS = ("OR", "RR", "HR")
+
+
 class NumberReader(RuleComponent):
     needs = ("sentences", "mentions", "cues")
 
@@ -75,8 +78,8 @@ class NumberReader(RuleComponent):
         effects: list[dict[str, Any]] = []
         last_end = 0
         for start, end, measure in self._names(view):
-            if start < last_end:
-                continue  # a name inside an estimate already read ("risk ratio [RR]")
+            if start < last_end or self._planned(view, start):
+                continue  # a name inside an estimate already read ("risk ratio [RR]"), a power calculation's
             plural = view.lower[end - 1 : end] == "s" and not view.lower[start:end].endswith("odds")
             estimates = read_estimates(view.cased, end, view.sentence_of(start)[1], plural)
             for i, estimate in enumerate(estimates):
@@ -118,26 +121,61 @@ class NumberReader(RuleComponent):
             sentence_start = view.sentence_of(e["start"])[0]
             value = e.pop("value_start")
             e["_window"] = (max(since, sentence_start), value)
-            e["outcome"] = self._about(view, e["_window"], sentence_start, e["end"])
+            e["outcome"] = self._about(view, e["_window"], sentence_start, e["end"], e["measure"])
             since = e["end"]
         self._respectively(view, effects)
         for e in effects:
             del e["_window"]
 
-    def _about(self, view: DocView, window: tuple[int, int], sentence_start: int, end: int) -> str | None:
+    def _about(
+        self, view: DocView, window: tuple[int, int], sentence_start: int, end: int, measure: str = ""
+    ) -> str | None:
         """What the estimate whose value starts at window[1] is about, looking back since
-        the previous estimate, then to the start of its sentence: the outcome or condition
-        named last (a condition that only says who was studied does not count); else a
-        bare outcome word ("and implantation (OR ..."); else the mechanism named last; else
-        an outcome named just after the estimate ("(aOR = 0.60) in clinical pregnancy")."""
+        the previous estimate, then to the start of its sentence: nothing for a composite
+        outcome; the outcome or condition named last (a condition that only says who was
+        studied does not count); else a bare outcome word ("and implantation (OR ...");
+        else, in a study of no treatment, the condition its sentence names (a risk ratio of
+        it); else the mechanism named last; else "the main outcome" the header named; else
+        an outcome named just after the estimate in its sentence ("(aOR = 0.60) in clinical
+        pregnancy")."""
         lows = (window[0], sentence_start)
-        for pick in (self._named_outcome, self._bare_outcome, self._mechanism):
+        cues = {c for _, _, c in view.cues_in(sentence_start, window[1])}
+        if "composite" in cues:
+            return None  # "the composite of ongoing pregnancy or live birth": no one outcome
+        for pick in (self._named_outcome, self._bare_outcome):
             for low in lows:
                 found = pick(view, low, window[1])
                 if found:
                     return found
-        after = [h for h in view.mentions_in(end, end + 40) if h.type == "outcome"]
+        risk = self._risk_of_condition(view, sentence_start) if measure in _RATIOS else None
+        if risk:  # (a difference of means, MD or SMD, measures the factor itself)
+            return risk
+        for low in lows:
+            found = self._mechanism(view, low, window[1])
+            if found:
+                return found
+        if "main_outcome" in cues:
+            return self._main_outcome(view)
+        sentence_end = view.sentence_of(sentence_start)[1]
+        after = [h for h in view.mentions_in(end, min(end + 40, sentence_end)) if h.type == "outcome"]
         return after[0].concept if after else None
+
+    def _planned(self, view: DocView, start: int) -> bool:
+        """A difference a power calculation plans to detect ("Sample size was calculated to
+        detect an absolute difference of 20%")."""
+        s = view.sentence_of(start)[0]
+        return any(c == "planned" for _, _, c in view.cues_in(s, start))
+
+    def _main_outcome(self, view: DocView) -> str | None:
+        """ "higher odds of the main outcome": the one outcome the abstract's "Main outcome
+        measure(s): Clinical pregnancy rate" or "The primary outcome was ..." names."""
+        for start, end, category in view.cues:
+            if category != "main_outcome":
+                continue
+            named = _distinct(h.concept for h in _outcomes(view, end, view.sentence_of(start)[1]))
+            if len(named) == 1:
+                return named[0]
+        return None
 
     def _named_outcome(self, view: DocView, start: int, end: int) -> str | None:
         found = [h for h in view.mentions_in(start, end) if h.type == "outcome" or self._condition(view, h)]
@@ -147,6 +185,17 @@ class NumberReader(RuleComponent):
         text = view.lower
         heads = [(m.start(), c) for regex, c in self.rate_heads for m in regex.finditer(text, start, end)]
         return max(heads)[1] if heads else None
+
+    def _risk_of_condition(self, view: DocView, sentence_start: int) -> str | None:
+        """In a study of no treatment, an estimate in a sentence naming the condition is the
+        risk of it, whatever factor it measures: "The KIR AA genotype was more frequent in
+        women with RIF (OR 2.31 ...)", "... (OR=3.12 ...) were independent risk factors for
+        RIF" (as dev's HLA-G odds ratios for RIF are coded)."""
+        if any(h.type == "intervention" for h in view.mentions):
+            return None
+        end = view.sentence_of(sentence_start)[1]
+        found = [h.concept for h in view.mentions_in(sentence_start, end) if h.concept in self.conditions]
+        return found[0] if len(set(found)) == 1 else None
 
     def _mechanism(self, view: DocView, start: int, end: int) -> str | None:
         found = [h for h in view.mentions_in(start, end) if h.type == "mechanism"]

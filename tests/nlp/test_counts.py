@@ -214,8 +214,19 @@ UNSEEN_SAMPLES = [
     ('Around 120 women per year are treated at our unit; we studied 64 women with RIF.', 64),
     # a total split into the groups is no group's size (bugs: 102, 264 and 195 were read)
     ('A total of 68 patients were randomly divided into a PRP group (34 cases) and a control group (34 cases).', 68),
-    pytest.param('Retrospective matched cohort, 176 women (88 treated with tacrolimus, 88 matched untreated controls).', 176, marks=pytest.mark.xfail(strict=True, reason="'88 matched untreated controls' is not read as a count, so the bracket is not seen to break 176 down")),
+    ('Retrospective matched cohort, 176 women (88 treated with tacrolimus, 88 matched untreated controls).', 176),
     ('Women with RIF and low vitamin D (n=130) were randomly allocated to cholecalciferol (n=65) or placebo (n=65).', 130),
+    # issue 17, the probe set's misses (bugs: 232, 45, 195, none, 156, 264, 33, none were read)
+    ('In this non-randomized clinical trial, 157 women with RIF were enrolled; 82 of 157 chose intrauterine PBMC administration and the remaining 75 served as controls. Results: Clinical pregnancy was achieved in 31/82 women in the PBMC group and 16/75 in the control group.', 157),
+    ('Those who met the RIF definition of our center were included (n=45) and compared with 45 fertile controls.', 90),
+    ('An online questionnaire was completed by 312 IVF specialists.', 312),
+    ('Endometrial biopsies from 156 women with RIF and 60 fertile oocyte donors were stained for CD138.', 216),
+    ('In a retrospective cohort of 1,032 kidney transplant recipients, tacrolimus variability was calculated.', 1032),
+    ('Thirty women with POI received a single intraovarian PRP injection. Results: Menses resumed in 9/30 women, and three women conceived spontaneously.', 30),
+    ('A total of 140 women (70 given G-CSF, 70 given saline) were analysed.', 140),
+    ('Patients with RIF (n = 60; 30 given IVIg, 30 controls) were studied.', 60),
+    # a count of failed IVF cycles is not a count of people, as before
+    ('Women with two failed IVF cycles were studied; 48 women received heparin.', 48),
 ]  # fmt: skip
 
 

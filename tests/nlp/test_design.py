@@ -162,6 +162,19 @@ UNSEEN_DESIGNS = [
     ('Dental implant failure was studied in 98 patients in a retrospective cohort; 200 implants were placed.', '', 'cohort'),
     ('In this clinical trial, 64 women with RIF were assigned to intrauterine hCG or no treatment according to their preference.', '', 'nrct'),
     ('Objective: To report our experience with sildenafil in 15 women with RIF and thin endometrium. All women received vaginal sildenafil.', '', 'case_series'),
+    # issue 17, the probe set's misses: allocation by wishes, methods over the title,
+    # a meta-analysis not done, cells in culture, a centre's records, no controls
+    ('A total of 96 RIF patients were prospectively enrolled. According to the wishes of the patients, they were divided into an intralipid group (n=52) and a control group (n=44).', '', 'nrct'),
+    ('Because of ethical constraints, women will not be randomised: 60 women choosing GH co-treatment will be compared with 60 women declining it.', 'Growth hormone in RIF: protocol of a prospective controlled study', 'nrct'),
+    ('We retrospectively compared 74 women who received dexamethasone with 81 women who did not (35.1% vs 32.1%, P=0.70).', 'Dexamethasone in recurrent implantation failure: a randomized study', 'cohort'),
+    ('Eleven studies (six RCTs and five cohort studies) were included. Owing to clinical heterogeneity, a meta-analysis was not performed.', 'Endometrial scratching in RIF: a systematic review', 'systematic_review'),
+    ('Peripheral blood NK cells from 24 women with RIF were incubated with IVIg before co-culture with K562 target cells (P<0.01).', '', 'lab'),
+    ('Nearly 1,500 women with RIF who underwent immunological screening at our centre were reviewed. Live birth was lower in APA-positive women (p=0.03).', 'Antiphospholipid antibodies in RIF: a ten-year review', 'cohort'),
+    ('TPOAb was measured once in 180 consecutive patients with RIF; no control group was included. TPOAb was positive in 19.4% of patients.', 'Thyroid autoimmunity in RIF: a case-control study', 'cross_sectional'),
+    ('A total of 312 patients were included, of whom 104 had RIF and 208 conceived at the first transfer. Positive anticardiolipin antibody was a risk factor (OR=2.84, 95%CI: 1.41-5.72).', 'Immune risk factors for RIF', 'case_control'),
+    # a title's randomisation stands when the methods name no other design
+    ('Sixty women with RIF received G-CSF or saline; clinical pregnancy was 40% vs 23%.', 'G-CSF in RIF: a randomized trial', 'rct'),
+    ('A systematic review and meta-analysis was performed; the pooled risk ratio was 1.4.', '', 'meta_analysis'),
 ]  # fmt: skip
 
 

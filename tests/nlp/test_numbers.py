@@ -329,3 +329,55 @@ def test_rate_head_words_are_matched_literally(tmp_path):
 )
 def test_a_subgroups_estimate_measures_what_the_estimate_before_it_measured(read, text, outcomes):
     assert [e.outcome for e in read(text).effects] == outcomes
+
+
+# issue 17, the probe set's misses: what an estimate is about when its sentence names no
+# outcome before it (bugs: the exposure, the next sentence's outcome, a power calculation
+# read as a result, a composite given one of its parts)
+ABOUT = [
+    (  # a case-control study's risk factors: the risk of the condition
+        "A total of 312 patients were included, of whom 104 had RIF and 208 conceived at the first transfer. "
+        "Positive anticardiolipin antibody (OR=2.84, 95%CI: 1.41-5.72) and TPOAb positivity (OR=1.96, "
+        "95%CI: 1.08-3.55) were independent risk factors for RIF (P<0.05).",
+        [("OR", "rif"), ("OR", "rif")],
+    ),
+    (
+        "In this case-control study, 104 women with RIF and 110 fertile controls were genotyped. The KIR AA "
+        "genotype was more frequent in women with RIF (OR 2.31, 95% CI 1.29-4.13, p=0.004).",
+        [("OR", "rif")],
+    ),
+    (  # a difference of means measures the factor, not the risk
+        "Twelve case-control studies were included. The IFN-γ level was higher in RIF (SMD 0.52, 95% CI 0.18-0.86).",
+        [("SMD", "ifn_gamma")],
+    ),
+    (  # in a treatment study the factor stays what the estimate measures
+        "Women with RIF received IVIg. Elevated NK cells predicted failure in women with RIF (OR 2.5, 95% CI 1.2-5.1).",
+        [("OR", "nk_peripheral")],
+    ),
+    (  # a composite outcome is none of its parts
+        "The clinical pregnancy rate was higher with tacrolimus (OR 1.93, 95% CI 1.05-3.55). The composite of "
+        "ongoing pregnancy or live birth was also more frequent (OR 1.44, 95% CI 1.02-2.03).",
+        [("OR", "clinical_pregnancy"), ("OR", None)],
+    ),
+    (  # "the main outcome" the header named
+        "Patient(s): Of 132 women, 58 received hydroxychloroquine and 74 received LMWH alone. Main outcome "
+        "measure(s): Clinical pregnancy rate. Result(s): Hydroxychloroquine was associated with significantly "
+        "higher odds of the main outcome (adjusted OR 2.10, 95% CI 1.12-3.94).",
+        [("OR", "clinical_pregnancy")],
+    ),
+    (  # an outcome after the estimate, in the next sentence, is not its outcome
+        "Catheter dysfunction occurred in 24/105 and 15/105 patients, respectively (RR 1.60, 95% CI 0.89-2.88). "
+        "Bleeding complications were significantly more frequent with heparin (P=0.01).",
+        [("RR", None)],
+    ),
+    (  # a power calculation's difference is not a result
+        "The primary outcome is the clinical pregnancy rate. Sample size was calculated to detect an absolute "
+        "difference of 20% with 80% power.",
+        [],
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), ABOUT)
+def test_what_an_estimate_is_about(read, text, expected):
+    assert [(e.measure, e.outcome) for e in read(text).effects] == expected

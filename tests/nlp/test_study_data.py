@@ -79,6 +79,19 @@ ROWS = [
         "compared. The implantation rate was 11% in the heparin group and 5% in the control group.",
         set(),
     ),
+    (  # issue 17: "82 of 157 chose PBMC" sizes the arm 82, not 157 (bug: live birth 27/157);
+        # "respectively" with no groups in its sentence takes the arms as the text defined them
+        "In this non-randomized clinical trial, 157 women with RIF were enrolled; 82 of 157 chose intrauterine "
+        "PBMC administration and the remaining 75 served as controls. Results: Clinical pregnancy was "
+        "achieved in 31/82 women in the PBMC group and 16/75 in the control group (P=0.04). Live birth "
+        "rates were 29.3% and 17.3%, respectively.",
+        {
+            ("clinical_pregnancy", "pbmc", 31, 82, None, None, False, False),
+            ("clinical_pregnancy", "control", 16, 75, None, None, False, False),
+            ("live_birth", "pbmc", 24, 82, None, None, False, True),
+            ("live_birth", "control", 13, 75, None, None, False, True),
+        },
+    ),
 ]
 
 
