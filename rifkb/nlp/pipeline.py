@@ -23,7 +23,8 @@ from rifkb.errors import RifkbError
 from rifkb.nlp.base import RuleComponent
 from rifkb.rules import RULES_DIR, fingerprint, load_rules
 
-PIPELINE_VERSION = "rifkb-pipeline-5"  # 5: what an estimate is about (composite, main outcome, risk of the condition)
+# 5: what an estimate is about (a composite, the main outcome, the risk of the condition)
+PIPELINE_VERSION = "rifkb-pipeline-5"
 COMPONENTS = (
     "rifkb_sentences_v1", "rifkb_abbreviations_v1", "rifkb_cues_v1", "rifkb_concepts_v1",
     "rifkb_numbers_v1", "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1",
