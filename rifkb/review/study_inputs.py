@@ -80,6 +80,13 @@ class StudyInput:
     weight: float = 0.0
     means: tuple[tuple[float, float], tuple[float, float]] | None = None  # (mean, SD) per arm
     rif_from_subgroup: bool = False  # the RIF definition is the subgroup's ("≥5 failed transfers")
+    year: int | None = None  # of publication: the order of cumulative and sequential analyses
+    sample_size: int | None = None  # the study's, when its arms' totals are not read
+
+    @property
+    def participants(self) -> int | None:
+        """Who the reading counts: its arms' totals, else the study's sample size."""
+        return sum(self.totals) if self.totals else self.sample_size
 
     @property
     def interval(self) -> tuple[float, float, float]:
@@ -269,6 +276,7 @@ def _input(paper: Paper, label: str, measure: str, yi: float, sei: float, source
         design=paper.extraction.study_design,
         rif_min_failed_transfers=threshold or (rif.min_failed_transfers if rif else None),
         sentence=sentence, start=start, rif_from_subgroup=threshold is not None,
+        year=paper.record.year, sample_size=paper.extraction.sample_size,
     )  # fmt: skip
 
 
