@@ -57,12 +57,16 @@ _STOP = {"of", "and", "or", "were", "was", "in", "with", "per", "to", "from", "t
 # with RIF and 40 women with RPL as well as 20 fertile controls"
 _LIST = re.compile(
     r"(?:\s+(?:with|without)(?:\s+[\w/-]+){1,3}?)?"
-    r"\s*(?:,|;|\band\b|\bor\b|\bas well as\b|\bplus\b|\bversus\b|\bvs\b\.?|\s)*"
+    r"\s*(?:,|;|\band\b|\bor\b|\bas well as\b|\bplus\b|\bversus\b|\bvs\b\.?|\bcompared\s+(?:with|to)\b|\)|\s)*"
 )
 _CLAUSE_END = re.compile(r"[;.]")
+# the nouns whose kind a count takes; "participant", "study", "unit" are counted, and a
+# noun of another kind (attempts, labels) only modifies the head after it
+_COUNTED = ("participant", "study", "unit", "not_participant")
 # the main verb of a count's clause: "... were (retrospectively) included"
 _PASSIVE = re.compile(r"\b(?:were|was)\s+(?:[a-z]+ly\s+)?$")
 _ADJACENT = re.compile(r"^[\s,]*$")
+_ALLOCATED = re.compile(r"\W*(?:were|was)\s+(?:\w+\s+)?(?:randomi[sz]ed|allocated|divided|assigned)\b")
 _BARE_SUBJECT = re.compile(r"\s+(?:were|was|had|have|met|satisfied|fulfilled|completed)\b")
 
 
@@ -142,7 +146,7 @@ class CountReader(RuleComponent):
         counts = [
             c._replace(**self._role(view, c, e, s)) for c, e, s in zip(counts, ends, starts, strict=True)
         ]
-        return _join(view, counts)
+        return _join(view, _broken_down(view, counts))
 
     def _count(self, view: DocView, start: int, end: int, value: int) -> Count | None:
         before = view.lower[max(0, start - 12) : start]
@@ -158,7 +162,7 @@ class CountReader(RuleComponent):
         number's own words end. Numbers coordinated before one noun share it ("two
         cross-sectional and one quasi-experimental studies", "A, B and C studies"), but a
         comma alone does not coordinate ("400 records, 11 RCTs")."""
-        own_end, steps, commas, conjoined = None, 0, False, False
+        own_end, steps, commas, conjoined, attempts = None, 0, False, False, False
         while steps <= _MAX_MODIFIERS:
             m = _MODIFIER.match(text, pos)
             if m is None or m.group(1) in _STOP:
@@ -173,8 +177,11 @@ class CountReader(RuleComponent):
                 return None  # "2021 identified 2 RCTs": the noun is the next number's
             kind = self._noun_kind(m.group(1))
             pos, steps = m.end(), steps + 1
-            if kind:
-                return None if commas and not conjoined else (kind, own_end or pos)
+            if kind in _COUNTED:
+                if (commas and not conjoined) or (attempts and kind != "participant"):
+                    return None  # "two failed IVF cycles" counts attempts, as before it
+                return kind, own_end or pos
+            attempts = attempts or kind is not None  # "312 IVF specialists": a modifier
         return None
 
     def _noun_kind(self, word: str) -> str | None:
@@ -225,6 +232,8 @@ class CountReader(RuleComponent):
         )
         if re.search(r"(?:^|[.:\n]\s*)Of\s+(?:the\s+)?$", view.cased[max(0, start - 10) : start]):
             total = True  # "Of 169 patients, 84 were assigned to ..." (not "8 of 31 women")
+        if count.kind == "group" and _ALLOCATED.match(text, end):
+            total = True  # "Women with RIF ... (n=130) were randomly allocated to ...": everyone
         included_before = self.group_included_before if count.kind == "group" else self.included_before
         included = included_before.search(before) is not None or (verb is not None and verb[1] == "inclusion")
         return {
@@ -283,6 +292,28 @@ def _join(view: DocView, counts: list[Count]) -> list[Count]:
         if previous is None or c.start >= previous.end:
             previous = c
     return joined
+
+
+def _broken_down(view: DocView, counts: list[Count]) -> list[Count]:
+    """Mark the counts in a parenthesis opened after a larger count of its sentence as its
+    parts: "176 women (88 treated with tacrolimus, 88 matched untreated controls)" is 176,
+    "(n = 60; 30 given IVIg, 30 controls)" is 60."""
+    marked = []
+    for i, c in enumerate(counts):
+        whole = next(
+            (p for p in reversed(counts[:i])
+             if p.sentence == c.sentence and p.value > c.value and _open_parenthesis(view.lower[p.start : c.start])),
+            None,
+        )  # fmt: skip
+        marked.append(c._replace(part=True) if whole is not None else c)
+    return marked
+
+
+def _open_parenthesis(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch == "(") - (ch == ")")
+    return depth > 0
 
 
 def _words(phrases: tuple[str, ...]) -> str:
@@ -377,7 +408,7 @@ def _listed(first: Count, counts: list[Count]) -> list[Count]:
 
 
 def n_studies(counts: list[Count]) -> int | None:
-    studies = [c for c in counts if c.kind == "study" and not c.screened]
+    studies = [c for c in counts if c.kind == "study" and not c.screened and not c.part]
     if not studies:
         return None
     chosen = next((c for c in studies if c.total or c.included), studies[0])

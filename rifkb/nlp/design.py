@@ -10,7 +10,8 @@ plural ("limited data from randomized studies", "several observational studies")
 people's designs. The structures a rule may ask for: a treatment studied in a count of
 people with no comparison (`one_arm`); patients with a condition (or a failed treatment)
 compared with controls and no treatment studied (`cases_vs_controls`); a prevalence or a
-record review in one group that follows no outcome (`one_group_once`). With no rule that
+record review in one group that follows no outcome (`one_group_once`); a primary study, a
+count of people or statistics (`primary`). With no rule that
 applies, a primary study is a cohort and an abstract with no patients and no statistics a
 narrative review.
 
@@ -34,6 +35,12 @@ _CITED = re.compile(r"^\W*(?:of|by|from)\s+[A-Z][\w-]+\s+et\s+al", re.UNICODE)
 _CLAUSE = 100  # characters: how far a call for future work reaches from a design phrase
 _PREPOSITIONS = r"(?:of|in|on|with|for|from|by|to)\b"  # "meta-analysis of 11 studies" is this one
 _CLAUSE_BREAK = re.compile(r"[,;:.]")
+# a design said not to have been done: "Owing to heterogeneity, a meta-analysis was not
+# performed", "no meta-analysis was possible"
+_NOT_DONE = re.compile(
+    r"\s+(?:was|were|could)\s+not\s+(?:be\s+)?(?:performed|possible|feasible|conducted|undertaken|done|carried out)\b"
+)
+_NO_BEFORE = re.compile(r"\b(?:no|without)\s+(?:a\s+)?$")
 # ("\bp" and "\b\d" written with the character first and the word start after it: re
 # skips to the characters that can open a match)
 _STATISTICS = re.compile(r"p(?<!\wp)\s*[<>=≤]|\d\s*%|\d(?<!\w\d)\d*\s*/\s*\d+\b", re.IGNORECASE)
@@ -70,6 +77,8 @@ class DesignClassifier(RuleComponent):
     def _ignored(self, view: DocView, start: int, end: int) -> bool:
         if _CITED.match(view.text[end : end + 40]) or self.others.match(view.lower, end):
             return True
+        if _NOT_DONE.match(view.lower, end) or _NO_BEFORE.search(view.lower, max(0, start - 12), start):
+            return True  # "a meta-analysis was not performed", "no meta-analysis": not this study's
         s, e = view.sentence_of(start)
         return self._called_for(view, start, end, s, e) or view.lower[s:e].rstrip().endswith("?")
 
@@ -96,6 +105,7 @@ class DesignClassifier(RuleComponent):
         # patients with a condition (named, or failed treatment: "women with IVF failure")
         condition = bool(concepts & self.conditions) or "failure" in found
         structure = {
+            "primary": primary or bool(_STATISTICS.search(view.text)),
             "one_arm": treats and primary and not compares,
             "cases_vs_controls": not treats and has_controls and condition,
             "one_group_once": primary and not treats and not has_controls and self._one_group_once(view),

@@ -78,6 +78,9 @@ _AGE_GROUP = re.compile(
     r"(?:over|older than|above|under|younger than|below|aged|"
     r"[<>≤≥])\s*\d+(?:\s*(?:years|yr|y)\b)?(?:\s+(?:of age|old)\b)?)", re.I)  # fmt: skip
 _COUNTED = re.compile(r"\s*(?:all\s+)?\d")
+# a share of the people that took a treatment, not an outcome's events: "82 of 157 chose ..."
+_TOOK = re.compile(r"\s*(?:women|patients|couples)?\s*(?:chose|opted|elected|decided|consented|"
+                   r"received|underwent|were (?:treated|given|allocated|assigned))\b")
 _MEDIAN = re.compile(r"\b(?:median|interquartile|iqr)\b")
 _PEOPLE_WORD = re.compile(r"\b(?:patients|women|couples|subjects|participants|cases|controls)\b", re.I)
 _VERB = re.compile(r"\b(?:was|were|is|are|had|has|have|showed|did|received|underwent)\b", re.I)
@@ -153,11 +156,11 @@ class StudyDataReader(RuleComponent):
                 continue
             subgroup = self._subgroup(view, refs, value.start)
             if value.events is not None and value.total is not None and not group.startswith(UNDEFINED):
+                # "82 of 157 chose PBMC": the arm is the share that took the treatment
+                size = value.events if _TOOK.match(view.lower, value.end) else value.total
                 owners[value.count_at] = group.partition(":")[0]
                 if not any(a.group == group and a.subgroup == subgroup for a in arms):
-                    arms.append(
-                        Arm(group, value.total, subgroup, value.start)
-                    )  # "98 of 341 ... 19.7% for group 2"
+                    arms.append(Arm(group, size, subgroup, value.start))  # "98 of 341 ... 19.7% for group 2"
             if outcome is None or outcome == group:
                 continue  # nothing measured, or the factor that defines the group
             if value.events is None and _MEDIAN.search(view.lower, *sentence):
@@ -304,7 +307,7 @@ def _respectively(groups: list[str], values: list[Value], arms: list[Arm]) -> li
         return groups
     if len(values) % max(len(groups), 1) == 0 and groups and len(values) > len(groups):
         return groups * (len(values) // len(groups))
-    defined = _distinct(a.group for a in arms)
+    defined = _distinct(a.group for a in sorted(arms, key=lambda a: a.start))  # as the text defines them
     if not groups and len(defined) == len(values):
         return list(defined)
     return None

@@ -101,7 +101,7 @@ class Pattern:
 # designs.tsv, a decision list: where a rule's phrase is looked for, and what the
 # abstract's structure must also show for the rule to apply (rifkb.nlp.design reads them)
 DESIGN_WHERE = ("pubtype", "title", "methods", "text")
-DESIGN_WHEN = ("one_arm", "cases_vs_controls", "one_group_once")
+DESIGN_WHEN = ("one_arm", "cases_vs_controls", "one_group_once", "primary")
 ANY_WORDS = "*"  # a rule that needs no phrase: its `when` alone decides
 
 
