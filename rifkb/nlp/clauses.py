@@ -84,6 +84,17 @@ class Located(Generic[T]):
         return self.items[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
 
 
+@dataclass(frozen=True)
+class Clause:
+    """A clause (`clauses`) and what is said in it: its mentions, cues and effect estimates."""
+
+    start: int
+    end: int
+    mentions: list[Hit]
+    cues: list
+    effects: list
+
+
 def in_background(text: str, raw: str, sentences: list[tuple[int, int]]) -> list[bool]:
     """For each sentence, whether it is in a BACKGROUND or OBJECTIVE section: from such a
     heading to the next heading, or to the next line (an abstract that drops its later
@@ -146,6 +157,12 @@ def references(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def coordinated(text: str, first_end: int, second_start: int) -> bool:
     """Two mentions in one list: "recurrent implantation failure and pregnancy loss"."""
     return bool(_COORDINATION.match(text[first_end:second_start]))
+
+
+def coordinated_hits(text: str, a: Hit, b: Hit) -> bool:
+    """Two mentions, in either order, in one list (`coordinated`)."""
+    first, second = sorted((a, b), key=lambda h: h.start)
+    return coordinated(text, first.end, second.start)
 
 
 def bracketed(text: str, start: int, end: int) -> list[tuple[int, int]]:

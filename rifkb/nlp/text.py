@@ -110,6 +110,13 @@ def alternation(strings: Iterable[str]) -> str:
     return _trie_node(_trie(strings))
 
 
+def phrase_before(phrases: Iterable[str], most: int = 1) -> re.Pattern[str]:
+    """One of `phrases`, then at most `most` words, at the end of the text searched: what
+    is read in the words before a mention or a cue ("did not significantly improve": a
+    negation a word before "improve")."""
+    return re.compile(rf"\b(?:{alternation(phrases)})\s+(?:\w+\s+){{0,{most}}}$")
+
+
 def _trie_node(node: dict) -> str:
     alternatives = [re.escape(ch) + _trie_node(child) for ch, child in sorted(node.items()) if ch]
     if not alternatives:
