@@ -23,7 +23,9 @@ def run_r(script: str, packages: tuple[str, ...] = ("metafor",)) -> Any:
     for package in packages:
         probe = subprocess.run(["Rscript", "-e", f"library({package})"], capture_output=True, check=False)
         if probe.returncode != 0:
-            missing(f"R's {package} package is not installed (apt-get install {DEBIAN.get(package, package)})")
+            missing(
+                f"R's {package} package is not installed (apt-get install {DEBIAN.get(package, package)})"
+            )
     loads = "".join(f"suppressMessages(library({p})); " for p in packages)
     done = subprocess.run(["Rscript", "-e", loads + script], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

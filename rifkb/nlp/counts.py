@@ -52,7 +52,35 @@ _WORD_BEFORE = re.compile(r"([a-z]+)\s*$")
 _MAX_MODIFIERS = 4
 _MOST_PEOPLE = 10**8  # more than any registry study counts: a number, not a sample
 # English function words that end a noun phrase: grammar, not vocabulary
-_STOP = {"of", "and", "or", "were", "was", "in", "with", "per", "to", "from", "the", "than", "for", "at"}
+_STOP = {
+    "of",
+    "and",
+    "or",
+    "were",
+    "was",
+    "in",
+    "with",
+    "per",
+    "to",
+    "from",
+    "the",
+    "than",
+    "for",
+    "at",
+    "as",
+    "is",
+    "are",
+    "be",
+    "will",
+    "would",
+    "can",
+    "could",
+    "may",
+    "should",
+    "must",
+    "who",
+    "which",
+}
 # what joins the groups of one list: "96 RIF patients and 80 fertile controls", "40 women
 # with RIF and 40 women with RPL as well as 20 fertile controls"
 _LIST = re.compile(
@@ -68,7 +96,9 @@ _COUNTED = ("participant", "study", "unit", "not_participant")
 _PASSIVE = re.compile(r"\b(?:were|was)\s+(?:[a-z]+ly\s+)?$")
 _ADJACENT = re.compile(r"^[\s,]*$")
 _ALLOCATED = re.compile(r"\W*(?:were|was)\s+(?:\w+\s+)?(?:randomi[sz]ed|allocated|divided|assigned)\b")
-_BARE_SUBJECT = re.compile(r"\s+(?:were|was|had|have|met|satisfied|fulfilled|completed)\b")
+_BARE_SUBJECT = re.compile(r"\s+(?:were|was|had|have|met|satisfied|fulfilled|completed|returned)\b")
+# the subject of "... served as controls", "... was collected ... as the control group"
+_SERVED_AS_CONTROLS = re.compile(r"\bas\s+(?:the\s+)?(?:controls?|control\s+group|comparison\s+group)\b")
 
 
 class Count(NamedTuple):  # (a named tuple: cheap to make and to copy with changes)
@@ -103,6 +133,7 @@ class CountReader(RuleComponent):
             for noun in nouns:
                 self.noun_kinds.setdefault(noun, kind)
         self.units, self.labels = set(rules.nouns["unit"]), set(rules.nouns["label"])
+        self.instruments = re.compile(rf"\b(?:{_words(rules.nouns['instrument'])})\b")
         self.totals = [re.compile(rf"\b{re.escape(c)}\W*$") for c in rules.cues["total"]]
         self.total_after = re.compile(rf"\W*(?:\(\w+\)\s*)?(?:{_words(rules.cues['total'])})\b")
         self.proportion = re.compile(rf"\b(?:{_words(rules.cues['proportion'])})\s+$")
@@ -214,11 +245,21 @@ class CountReader(RuleComponent):
         for start, end, value in sorted(numbers):
             sentence = view.sentence_index(start)
             before = [c for c in counts if c.sentence == sentence and c.end <= start and c.kind != "unit"]
-            if start in taken or not before or not _BARE_SUBJECT.match(view.lower, end):
+            if start in taken or not _BARE_SUBJECT.match(view.lower, end):
                 continue
-            if self._verb(view, end, sentence, ("inclusion",)) is not None and value < before[-1].value:
+            if self._verb(view, end, sentence, ("inclusion",)) is None:
+                continue
+            if before and value < before[-1].value:
                 last[sentence] = Count(value, before[-1].kind, start, end, sentence)
+            elif not before and self._answers_instrument(view, sentence):
+                last[sentence] = Count(value, "participant", start, end, sentence)
         return list(last.values())
+
+    def _answers_instrument(self, view: DocView, sentence: int) -> bool:
+        """A survey's respondents: "An anonymous questionnaire was sent to 1,350 members
+        ...; 412 completed it", "287 returned completed questionnaires"."""
+        s, e = view.sentences[sentence]
+        return bool(self.instruments.search(view.lower, s, e))
 
     def _role(self, view: DocView, count: Count, previous_end: int, next_start: int) -> dict[str, object]:
         text, start, end = view.lower, count.start, count.end
@@ -239,7 +280,8 @@ class CountReader(RuleComponent):
         included = included_before.search(before) is not None or (verb is not None and verb[1] == "inclusion")
         return {
             "total": total and not screened, "included": included and not screened, "screened": screened,
-            "control": self._control(view, max(previous_end, start - 45), min(next_start, end + 60)),
+            "control": self._control(view, max(previous_end, start - 45), min(next_start, end + 60))
+            or self._served(view, count, next_start),
             "verb": verb[0] if verb and included else -1,
             "approximate": bool(self.approximate.search(before)), "part": bool(self.part.search(before)),
         }  # fmt: skip
@@ -269,6 +311,14 @@ class CountReader(RuleComponent):
                 found = (c_start, category)
         return found
 
+    def _served(self, view: DocView, count: Count, next_start: int) -> str:
+        """Controls said so at their sentence's end: "One hundred and ten patients whose
+        implants osseointegrated ... served as controls"."""
+        if count.sentence < 0:
+            return ""
+        high = min(next_start, view.sentences[count.sentence][1])
+        return "served" if _SERVED_AS_CONTROLS.search(view.lower, count.end, high) else ""
+
     def _control(self, view: DocView, low: int, high: int) -> str:
         """A count of controls: fertile or healthy ones (a control concept or word near it),
         or a control group; not nearer another count ("96 RIF patients and 80 fertile
@@ -277,7 +327,10 @@ class CountReader(RuleComponent):
             return "fertile"
         if self.control_trait.search(view.lower[low:high]):
             return "fertile"
-        return "group" if any(c == "control_group" for _, _, c in view.cues_in(low, high)) else ""
+        if any(c == "control_group" for _, _, c in view.cues_in(low, high)):
+            # ("served as controls", said of the count: controls recruited apart, added)
+            return "served" if _SERVED_AS_CONTROLS.search(view.lower, low, high) else "group"
+        return ""
 
 
 def _join(view: DocView, counts: list[Count]) -> list[Count]:
@@ -388,7 +441,7 @@ def _controls_after(used: list[Count], people: list[Count]) -> list[Count]:
     sentences = {c.sentence for c in used}
     later = [
         c for c in people
-        if (c.control == "fertile" or c.control and c.included) and c.sentence not in sentences
+        if (c.control in ("fertile", "served") or c.control and c.included) and c.sentence not in sentences
         and c.start > used[0].start
     ]  # fmt: skip
     return _listed(later[0], people) if later else []

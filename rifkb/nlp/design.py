@@ -11,7 +11,7 @@ people's designs. The structures a rule may ask for: a treatment studied in a co
 people with no comparison (`one_arm`); patients with a condition (or a failed treatment)
 compared with controls and no treatment studied (`cases_vs_controls`); a prevalence or a
 record review in one group that follows no outcome (`one_group_once`); a primary study, a
-count of people or statistics (`primary`). With no rule that
+count of people or statistics (`primary`), and one of no treatment (`untreated`). With no rule that
 applies, a primary study is a cohort and an abstract with no patients and no statistics a
 narrative review.
 
@@ -41,7 +41,7 @@ _NOT_DONE = re.compile(
     r"\s+(?:was|were|could)\s+not\s+(?:be\s+)?"
     r"(?:performed|possible|feasible|conducted|undertaken|done|carried out)\b"
 )
-_NO_BEFORE = re.compile(r"\b(?:no|without)\s+(?:a\s+)?$")
+_NO_BEFORE = re.compile(r"\b(?:no|without|not\s+(?:perform|conduct|undertake|do))\s+(?:a\s+|any\s+)?$")
 # ("\bp" and "\b\d" written with the character first and the word start after it: re
 # skips to the characters that can open a match)
 _STATISTICS = re.compile(r"p(?<!\wp)\s*[<>=≤]|\d\s*%|\d(?<!\w\d)\d*\s*/\s*\d+\b", re.IGNORECASE)
@@ -82,7 +82,7 @@ class DesignClassifier(RuleComponent):
             view.lower, end, view.title_end if end <= view.title_end else len(view.lower)
         ):
             return True
-        if _NOT_DONE.match(view.lower, end) or _NO_BEFORE.search(view.lower, max(0, start - 12), start):
+        if _NOT_DONE.match(view.lower, end) or _NO_BEFORE.search(view.lower, max(0, start - 24), start):
             return True  # "a meta-analysis was not performed", "no meta-analysis": not this study's
         s, e = view.sentence_of(start)
         return self._called_for(view, start, end, s, e) or view.lower[s:e].rstrip().endswith("?")
@@ -109,8 +109,10 @@ class DesignClassifier(RuleComponent):
         treats = self._about_intervention(view)
         # patients with a condition (named, or failed treatment: "women with IVF failure")
         condition = bool(concepts & self.conditions) or "failure" in found
+        reports = primary or bool(_STATISTICS.search(view.text))
         structure = {
-            "primary": primary or bool(_STATISTICS.search(view.text)),
+            "primary": reports,
+            "untreated": reports and not treats,
             "one_arm": treats and primary and not compares,
             "cases_vs_controls": not treats and has_controls and condition,
             "one_group_once": primary and not treats and not has_controls and self._one_group_once(view),

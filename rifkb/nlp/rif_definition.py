@@ -30,7 +30,9 @@ Which sentence gives the study's definition:
    "100 patients who had at least one previously failed IVF/ICSI"), when the abstract
    speaks of RIF at all;
 3. never a subgroup ("subgroup analyses revealed that women with three or more previous
-   failures ...") or a result about women counted by their failures, unless the same
+   failures ...", "In women with four or more failed transfers, the RR ... was 1.92"), a
+   survey's respondents' definitions ("only 23% of respondents defined RIF as ...") or a
+   result about women counted by their failures, unless the same
    sentence calls them RIF ("an implantation rate of 40% in RIF patients who had failed
    despite at least three transfers"). One previous failure is not recurrent: a
    population counted from one failure is RIF only if no subgroup with more failures is
@@ -130,7 +132,8 @@ class RifDefinitionReader(RuleComponent):
         number = rf"(?:\d+|(?:{number_words(rules.numbers)}))"
         quantifier = r"(?:≥\s*|>=\s*|> or =\s*)?"
         self.number_list = re.compile(
-            rf"(?<![\w./])(?P<list>{number}(?:\s*(?:-|~|to|and|or|,)\s*{quantifier}{number})*)"
+            # (not a code: "P-087", "IL-6"; not a number written with a leading zero)
+            rf"(?<![\w./])(?<![a-z]-)(?!0\d)(?P<list>{number}(?:\s*(?:-|~|to|and|or|,)\s*{quantifier}{number})*)"
             r"(?![\w.]|-[a-z]|\s*%)",
             re.IGNORECASE,
         )
@@ -218,13 +221,11 @@ class RifDefinitionReader(RuleComponent):
             (h.start, h.end, False) for h in rif
         ]
         counts = self._counts(view.lower, start, end, governors)
-        if not any(c == "inclusion" for _, _, c in cues):
-            referrals = [e for _, e, c in cues if c == "referral"]
-            counts = [c for c in counts if not _referred(view.lower, c.start, referrals)]
         bracketed = {
             c.start for c in counts
             if (c.kind or c.quantified) and any(b0 <= c.start < b1 for b0, b1 in brackets)
         }  # fmt: skip
+        counts = self._not_referred(view, counts, cues, bracketed)
         names_rif = any(not any(c.start <= h.end and h.start <= c.end for c in counts) for h in rif)
         categories = {c for _, _, c in cues}
         role = self._role(view, start, end, categories, names_rif, bool(bracketed))
@@ -236,6 +237,19 @@ class RifDefinitionReader(RuleComponent):
                 reading.failures.append(c.value)
         return reading
 
+    def _not_referred(self, view: DocView, counts: list[Count], cues: list[tuple[int, int, str]],
+                      bracketed: set[int]) -> list[Count]:  # fmt: skip
+        """Counts outside a referral's clause. A definition in brackets after the condition
+        is never a referral ("referred after two failed attempts ...; those who met the
+        study definition of RIF (three or more failed transfers ...)"); a sentence that
+        includes patients ("referred ... were included") describes them by its referral
+        threshold only when it gives no other count."""
+        referrals = [e for _, e, c in cues if c == "referral"]
+        kept = [c for c in counts if c.start in bracketed or not _referred(view.lower, c.start, referrals)]
+        if kept or not any(c == "inclusion" for _, _, c in cues):
+            return kept
+        return counts
+
     def _role(
         self, view: DocView, start: int, end: int, cues: set[str], names_rif: bool, bracket: bool
     ) -> str:
@@ -243,9 +257,14 @@ class RifDefinitionReader(RuleComponent):
             return "definition"
         if "subgroup" in cues or _PARTITIVE.match(view.lower, start, end):
             return "subgroup"
+        if "respondents" in cues:
+            return "subgroup"  # "only 23% of respondents defined RIF as three ...": theirs, reported
         in_title = start < view.title_end
-        result = bool(cues & _RESULT_CUES) or bool(_P_VALUE.search(view.lower, start, end))
-        if result and not in_title and "aim" not in cues and not names_rif:
+        estimates = any(start <= e["start"] < end for e in view.doc._.rifkb_effects or ())
+        result = bool(cues & _RESULT_CUES) or bool(_P_VALUE.search(view.lower, start, end)) or estimates
+        # (not a description of the patients included: "women with at least three failed
+        # transfers and an elevated TNF-α/IL-10 ratio were allocated ...")
+        if result and not in_title and "aim" not in cues and not names_rif and "inclusion" not in cues:
             return "subgroup"  # "women with three or more failures had a higher rate"
         return "population"
 
@@ -392,8 +411,12 @@ class RifDefinitionReader(RuleComponent):
         before = [re.escape(c) for c in cues if not c.startswith("or ")]
         after = [re.escape(c) for c in cues if c.startswith("or ")]
         patterns = [re.compile(rf"(?<![\w])(?:{'|'.join(before)})\s*(\d{{2}})\b(?!\s*%)")]
-        if after:
-            patterns.append(re.compile(rf"(?<![\w.])(\d{{2}}){years},?\s*(?:{'|'.join(after)})\b"))
+        aged = [c for c in after if "young" in c]  # "or younger" says age; "or less" needs "years"
+        if aged:
+            patterns.append(re.compile(rf"(?<![\w.])(\d{{2}}){years},?\s*(?:{'|'.join(aged)})\b"))
+        if len(aged) < len(after):
+            plain = "|".join(c for c in after if c not in aged)
+            patterns.append(re.compile(rf"(?<![\w.])(\d{{2}})\s*(?:years?|yrs?),?\s*(?:{plain})\b"))
         return patterns
 
     def _age(self, sentence: str) -> int | None:

@@ -30,8 +30,10 @@ _LISTED = re.compile(
     r"(?<![\w.=<>])(\d+(?:\.\d+)?)(?=\s*(?:%|[a-zµ/]+\b)?\s*(?:,|and\b|or\b|vs\b|versus\b|$))"
 )
 _RESPECTIVELY = re.compile(r"\brespectively\b")
+# a group's count: "in 19/58 women in the intralipid group" (its share, as a percentage)
+_FRACTION = re.compile(r"(?<![\w./])(\d+)\s*/\s*(\d+)(?![\w./])")
 # how a value names its group after it ("12% in the heparin group") or before it ("GH group 42.9%")
-_AFTER = re.compile(r"^\s*(?:\([^()]*\)\s*)?(?:in|of|for|with|among)\s+"
+_AFTER = re.compile(r"^\s*(?:\([^()]*\)\s*)?(?:(?:women|patients|couples)\s+)?(?:in|of|for|with|among)\s+"
                     r"(?:the\s+|those\s+|women\s+|patients\s+)?(?:\w+\s+){0,2}?$")  # fmt: skip
 _BEFORE = re.compile(r"^\s*(?:group|arm|groups|arms)?\s*[:,]?\s*(?:was|were|of|=)?\s*$")
 _CONTROL_GROUPS = (CONTROL, FERTILE)
@@ -56,7 +58,8 @@ def first_side(text: str, refs: list[GroupRef], start: int, end: int) -> GroupRe
 def values(text: str, start: int, end: int) -> list[tuple[int, int, float]]:
     """The groups' values of a clause, in order: percentages and what pairs with them, or
     the numbers of a "respectively" list."""
-    found = []
+    found = [(m.start(), m.end(), 100 * int(m.group(1)) / int(m.group(2)))
+             for m in _FRACTION.finditer(text, start, end) if 0 < int(m.group(1)) <= int(m.group(2))]  # fmt: skip
     for m in _PERCENT.finditer(text, start, end):
         found.append((m.start(), m.end(), float(m.group(1))))
         paired = _PAIRED.match(text, m.end(), end)

@@ -30,9 +30,18 @@ CUE_CATEGORIES = (
     "absence", "proportion", "control_trait", "total", "inclusion", "definition", "failure",
     "good_quality", "age_limit", "at_least", "more_than", "series", "subgroup", "aim", "adjustment",
     "one_group", "screening", "search", "control_arm", "treated_arm", "subset", "case_arm",
-    "approximate", "part", "referral", "average", "composite", "planned", "main_outcome",
+    "approximate", "part", "referral", "average", "composite", "planned", "main_outcome", "respondents",
 )  # fmt: skip
-NOUN_CATEGORIES = ("participant", "study", "not_participant", "attempt", "embryo", "unit", "label")
+NOUN_CATEGORIES = (
+    "participant",
+    "study",
+    "not_participant",
+    "attempt",
+    "embryo",
+    "unit",
+    "label",
+    "instrument",
+)
 FILES = (
     "concepts.tsv", "lexicon.tsv", "patterns.tsv", "cues.tsv", "measures.tsv",
     "designs.tsv", "numbers.tsv", "nouns.tsv", "rate_heads.tsv", "sentences.tsv", "contexts.tsv",
@@ -101,7 +110,7 @@ class Pattern:
 # designs.tsv, a decision list: where a rule's phrase is looked for, and what the
 # abstract's structure must also show for the rule to apply (rifkb.nlp.design reads them)
 DESIGN_WHERE = ("pubtype", "title", "methods", "text")
-DESIGN_WHEN = ("one_arm", "cases_vs_controls", "one_group_once", "primary")
+DESIGN_WHEN = ("one_arm", "cases_vs_controls", "one_group_once", "primary", "untreated")
 ANY_WORDS = "*"  # a rule that needs no phrase: its `when` alone decides
 
 

@@ -174,6 +174,13 @@ def test_n_of_n_in_results_is_not_the_total(read):
         ("17 studies (2,480 women) were included in the meta-analysis.", 17, 2480),
         ("Five RCTs including 840 patients met the selection criteria.", 5, 840),
         ("After screening 400 records, 11 RCTs involving 1,050 women were included.", 11, 1050),
+        # a study's parts in brackets are not more studies (bug: 22); reviewers are no studies (bug: 2)
+        ("Eleven studies (six RCTs and five cohort studies) were included.", 11, None),
+        (
+            "Two reviewers will independently select studies, extract data and assess risk of bias.",
+            None,
+            None,
+        ),
     ],
 )
 def test_studies_and_respondents(read, text, n_studies, sample):
@@ -227,6 +234,12 @@ UNSEEN_SAMPLES = [
     ('Patients with RIF (n = 60; 30 given IVIg, 30 controls) were studied.', 60),
     # a count of failed IVF cycles is not a count of people, as before
     ('Women with two failed IVF cycles were studied; 48 women received heparin.', 48),
+    # the second probe set's misses (bugs: 16, 41, none, none, 94 were read)
+    ('Endometrial tissue was obtained from 16 patients with RIF. Endometrial tissue from 12 women who achieved clinical pregnancy in their first IVF cycle was collected in the same period as the control group.', 28),
+    ('Cells were isolated from 20 women with RIF. Twenty fertile women with at least one live birth served as controls.', 40),
+    ('An anonymous questionnaire was sent to 1,350 members of a national society; 412 completed it.', 412),
+    ('A structured questionnaire was emailed to 540 members of a national society in 2021; 287 returned completed questionnaires.', 287),
+    ('Ninety-four patients who lost at least one implant were recruited. One hundred and ten patients whose implants osseointegrated uneventfully over the same period served as controls.', 204),
 ]  # fmt: skip
 
 

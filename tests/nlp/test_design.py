@@ -175,6 +175,18 @@ UNSEEN_DESIGNS = [
     # a title's randomisation stands when the methods name no other design
     ('Sixty women with RIF received G-CSF or saline; clinical pregnancy was 40% vs 23%.', 'G-CSF in RIF: a randomized trial', 'rct'),
     ('A systematic review and meta-analysis was performed; the pooled risk ratio was 1.4.', '', 'meta_analysis'),
+    # the second probe set's misses: quasi-random and consent allocation, cells in culture,
+    # groups followed to an outcome, one measurement, a survey, a review that will not pool
+    ('Patients were grouped according to the order of admission: patients with odd admission numbers were assigned to the observation group (n=47) and those with even numbers to the control group (n=45).', '', 'nrct'),
+    ('One hundred and eighteen women were allocated by the last digit of their hospital file number: odd numbers to EmbryoGlue and even numbers to standard medium.', '', 'nrct'),
+    ('Of 126 eligible women with RIF, the 58 who agreed to receive intralipid formed the study group, and the remaining 68 women received standard treatment (P=0.03).', 'Intralipid in RIF: a clinical trial', 'nrct'),
+    ('Women who consent to tacrolimus will form the intervention group, and those who decline will form the comparison group. We plan to enrol about 240 women.', 'Tacrolimus in RIF: protocol of a prospective non-randomised controlled study', 'nrct'),
+    ('Endometrial stromal cells from 16 patients with RIF were isolated, cultured in vitro and treated with G-CSF (P<0.05).', '', 'lab'),
+    ('In this experimental study, peripheral blood mononuclear cells were isolated from 20 women with RIF and cultured with intralipid (P=0.002).', '', 'lab'),
+    ('Women with RIF were enrolled prospectively, tested for TPOAb once before transfer and followed until 12 weeks of gestation; 52 were TPOAb-positive (adjusted OR 2.46, 95% CI 1.12-5.40).', 'TPOAb and pregnancy loss in RIF: a case-control study', 'cohort'),
+    ('Serum 25-hydroxyvitamin D was measured once in 186 women with RIF. Vitamin D deficiency was found in 112/186 (60.2%) women.', 'Vitamin D deficiency among women with RIF', 'cross_sectional'),
+    ('Design: Cross-sectional online survey. An anonymous questionnaire was sent to 1,350 members; 412 completed it.', '', 'survey'),
+    ('We will search MEDLINE and Embase. Because we expect heterogeneity, we will not perform a meta-analysis; findings will be summarised narratively.', 'Intralipid for RIF: protocol for a systematic review', 'systematic_review'),
 ]  # fmt: skip
 
 

@@ -369,6 +369,30 @@ KINDS = [
         set(),
         id="p-not-significant",
     ),
+    # issue 17, the second probe set's misses
+    pytest.param(
+        "Clinical pregnancy (43.2% vs 30.3%, p=0.10) and live birth (33.8% vs 25.0%, p=0.24) were higher in the "
+        "PRP group, but the differences were NS.",
+        "PRP in RIF",
+        {(T, "prp", "clinical_pregnancy", "no_difference"), (T, "prp", "live_birth", "no_difference")},
+        {(T, "prp", "live_birth", "increase")},
+        id="higher-but-NS",
+    ),
+    pytest.param(
+        "The clinical pregnancy rate was also higher with EmbryoGlue without reaching significance (37.3% vs 25.4%).",
+        "",
+        {(T, "embryo_glue", "clinical_pregnancy", "no_difference")},
+        {(T, "embryo_glue", "clinical_pregnancy", "increase")},
+        id="higher-without-reaching-significance",
+    ),
+    pytest.param(
+        "Of 126 women with RIF, 58 received intralipid and 68 received standard treatment. Live birth occurred "
+        "in 19/58 women in the intralipid group and 11/68 women in the control group (P=0.03).",
+        "",
+        {(T, "intralipid", "live_birth", "increase")},
+        set(),
+        id="counts-of-both-groups-with-a-p-value",
+    ),
 ]
 
 
@@ -399,6 +423,8 @@ def test_kinds_of_writing(read, text, title, present, absent):
         "study.",
         "Tacrolimus treatment resulted in an implantation rate of 40% and a live birth rate of 35% in RIF patients "
         "with elevated Th1/Th2 ratios.",
+        # a protocol's expectation
+        "The primary outcome is live birth. We expect tacrolimus to improve live birth in this subgroup.",
     ],
 )
 def test_not_a_result_of_the_study(read, text):
