@@ -57,6 +57,7 @@ def test_revert_lets_the_automatic_reading_count_again(corpus, tmp_path):
         (["--set", "sample_size=150", "--set", "design=rct"], "cannot correct 'design'"),
         (["--set", "sample_size"], "expected FIELD=VALUE"),
         (["--strike", "effects@1:2"], "no effects item at 1:2"),
+        (["--set", "risk_of_bias=dubious"], "risk_of_bias 'dubious' is not one of low, some concerns, high"),
     ],
 )
 def test_bad_corrections_are_one_line_and_store_nothing(corpus, args, message):
@@ -64,3 +65,15 @@ def test_bad_corrections_are_one_line_and_store_nothing(corpus, args, message):
     assert done.exit_code in (1, 2) and message in done.output and "Traceback" not in done.output
     shown = json.loads(runner.invoke(app, ["correct", "38365988", "--json", "-c", str(corpus)]).stdout)
     assert shown["corrections"] == []
+
+
+def test_a_reviewers_risk_of_bias_is_kept_apart_from_the_automatic_reading(corpus):
+    """Issue 18: GRADE's risk-of-bias domain needs a reviewer's judgement; rifkb reads none."""
+    shown = json.loads(runner.invoke(app, ["correct", "38365988", "--json", "-c", str(corpus)]).stdout)
+    assert "risk_of_bias" not in shown["extraction"]
+    done = runner.invoke(
+        app, ["correct", "38365988", "--set", "risk_of_bias=Some_Concerns", "-c", str(corpus)]
+    )
+    assert done.exit_code == 0, done.output
+    shown = json.loads(runner.invoke(app, ["correct", "38365988", "--json", "-c", str(corpus)]).stdout)
+    assert shown["extraction"]["risk_of_bias"] == "some concerns"

@@ -246,12 +246,26 @@ def test_a_corrected_sample_size_reaches_the_store_and_the_page(client, corpus):
     assert "is 150 already: nothing changed" in client.get(again.headers["location"]).text
 
 
+def test_a_reviewer_records_a_risk_of_bias_judgement_from_the_record_page(client, corpus):
+    """Issue 18: the judgement GRADE's risk-of-bias domain needs, chosen from RoB 2's words."""
+    page = client.get(f"/record/{PMID}").text
+    form = re.search(r'id="field-risk_of_bias".*?</tr>', page, re.S).group(0)
+    assert (
+        '<option value="none" selected>not assessed</option>' in form
+        and "<option>some concerns</option>" in form
+    )
+    done = _post(client, "/correct/field", uid=PMID, field="risk_of_bias", value="high")
+    assert done.status_code == 303
+    assert _paper(corpus).extraction.risk_of_bias == "high"
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
         ({"field": "sample_size", "value": "many"}, "sample_size takes a whole number, not &#39;many&#39;"),
         ({"field": "study_design", "value": "anecdote"}, "study_design &#39;anecdote&#39; is not one of"),
         ({"field": "colour", "value": "red"}, "cannot correct &#39;colour&#39;"),
+        ({"field": "risk_of_bias", "value": "unclear"}, "risk_of_bias &#39;unclear&#39; is not one of"),
     ],
 )
 def test_a_wrong_value_is_a_message_and_writes_nothing(client, corpus, fields, message):

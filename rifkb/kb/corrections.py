@@ -170,7 +170,18 @@ def parse_field(name: str, text: str) -> tuple[str, Any]:
         if value < 0:
             raise BadInputError(f"{target} cannot be negative ({value})")
         return target, value
+    if target == "risk_of_bias":
+        return target, _judgement(text)
     return target, _design(text) if target == "study_design" else text.strip()
+
+
+def _judgement(text: str) -> str:
+    from rifkb.records.review import RISK_OF_BIAS
+
+    value = " ".join(text.strip().lower().replace("_", " ").split())
+    if value not in RISK_OF_BIAS:
+        raise BadInputError(f"risk_of_bias {text!r} is not one of {', '.join(RISK_OF_BIAS)}")
+    return value
 
 
 def _design(text: str) -> str:

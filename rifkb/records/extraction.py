@@ -154,6 +154,9 @@ class Extraction:
     findings: tuple[Finding, ...]
     warnings: tuple[str, ...] = field(default=())
     study_data: tuple[StudyData, ...] = field(default=())
+    # a reviewer's judgement of the study's risk of bias (RISK_OF_BIAS), never read from
+    # the abstract: GRADE's risk-of-bias domain stays "not assessed" without it
+    risk_of_bias: str | None = None
 
     def concepts(self) -> dict[str, list[str]]:
         """Concept ids by type, each once, sorted."""
@@ -178,7 +181,7 @@ class Extraction:
             "study_data": [_with_evidence(d) for d in self.study_data],
             "mentions": [_with_evidence(m) for m in self.mentions],
             "warnings": list(self.warnings),
-        }  # fmt: skip
+        } | ({"risk_of_bias": self.risk_of_bias} if self.risk_of_bias else {})  # fmt: skip
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> Extraction:
@@ -198,6 +201,7 @@ class Extraction:
             findings=tuple(_read(Finding, f) for f in obj.get("findings", [])),
             warnings=tuple(obj.get("warnings", [])),
             study_data=tuple(_read(StudyData, d) for d in obj.get("study_data", [])),
+            risk_of_bias=obj.get("risk_of_bias"),
         )  # fmt: skip
 
 

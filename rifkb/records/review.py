@@ -26,7 +26,11 @@ FIELDS: dict[str, type] = {
     "rif_definition.min_embryos": int,
     "rif_definition.embryo_quality": str,
     "rif_definition.max_age": int,
+    "risk_of_bias": str,
 }
+# A reviewer's judgement of a study's risk of bias, in RoB 2's words (Sterne et al. 2019;
+# ROBINS-I's "low", "moderate", "serious", "critical" map onto them).
+RISK_OF_BIAS = ("low", "some concerns", "high")
 # The lists of an extraction whose items a reviewer can edit, add or strike.
 ITEM_KINDS = ("effects", "event_rates", "findings")
 OPERATIONS = ("set", "edit", "add", "strike", "revert")

@@ -82,6 +82,7 @@ class StudyInput:
     rif_from_subgroup: bool = False  # the RIF definition is the subgroup's ("≥5 failed transfers")
     year: int | None = None  # of publication: the order of cumulative and sequential analyses
     sample_size: int | None = None  # the study's, when its arms' totals are not read
+    risk_of_bias: str | None = None  # a reviewer's judgement (RISK_OF_BIAS), else not assessed
 
     @property
     def participants(self) -> int | None:
@@ -277,6 +278,7 @@ def _input(paper: Paper, label: str, measure: str, yi: float, sei: float, source
         rif_min_failed_transfers=threshold or (rif.min_failed_transfers if rif else None),
         sentence=sentence, start=start, rif_from_subgroup=threshold is not None,
         year=paper.record.year, sample_size=paper.extraction.sample_size,
+        risk_of_bias=paper.extraction.risk_of_bias,
     )  # fmt: skip
 
 

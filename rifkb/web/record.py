@@ -24,7 +24,7 @@ from rifkb.kb.query import resolve_concept
 from rifkb.kb.rulesets import rules_of_extraction
 from rifkb.records import Correction, Extraction, Record
 from rifkb.records.bibliographic import document_text
-from rifkb.records.review import FIELDS
+from rifkb.records.review import FIELDS, RISK_OF_BIAS
 from rifkb.rules import DESIGNS
 from rifkb.web.forms import ITEM_FIELDS, KIND_NAMES, parse_item
 from rifkb.web.highlight import Mark, Segment, highlight, placed, segments
@@ -49,6 +49,7 @@ FIELD_LABELS = {
     "rif_definition.min_embryos": "RIF: at least … embryos",
     "rif_definition.embryo_quality": "RIF: embryo quality",
     "rif_definition.max_age": "RIF: age under",
+    "risk_of_bias": "risk of bias (your judgement: low, some concerns, high)",
 }
 
 
@@ -59,7 +60,7 @@ class FieldRow:
     value: Any  # as corrected
     automatic: Any  # as read
     correction: int | None  # the correction of it in force
-    input: str  # "design" | "int" | "text"
+    input: str  # "design" | "judgement" | "int" | "text"
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def record_page(site: Site, uid: str) -> View:
         "fields": field_rows(automatic, corrected, made, in_force) if corrected else [],
         "items": {k: item_rows(record, k, corrected, made) for k in ITEM_FIELDS} if corrected else {},
         "corrections": [(c, c.id in in_force) for c in made], "conflicts": conflicts,
-        "item_fields": ITEM_FIELDS, "kind_names": KIND_NAMES, "designs": DESIGNS,
+        "item_fields": ITEM_FIELDS, "kind_names": KIND_NAMES, "designs": DESIGNS, "judgements": RISK_OF_BIAS,
         "concepts": sorted(labels.items()), "mentions": _mentions(corrected, labels),
     }  # fmt: skip
     return View("record.html", context)
@@ -108,9 +109,15 @@ def field_rows(automatic: Extraction, corrected: Extraction, made: list[Correcti
     return [
         FieldRow(target, FIELD_LABELS[target], fixes.field_value(corrected, target),
                  fixes.field_value(automatic, target), set_now.get(target),
-                 "design" if target == "study_design" else "int" if kind is int else "text")
+                 _input(target, kind))
         for target, kind in FIELDS.items()
     ]  # fmt: skip
+
+
+def _input(target: str, kind: type) -> str:
+    if target in ("study_design", "risk_of_bias"):
+        return "design" if target == "study_design" else "judgement"
+    return "int" if kind is int else "text"
 
 
 def item_rows(record: Record, kind: str, corrected: Extraction, made: list[Correction]) -> list[ItemRow]:
