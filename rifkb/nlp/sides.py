@@ -58,8 +58,8 @@ def first_side(text: str, refs: list[GroupRef], start: int, end: int) -> GroupRe
 def values(text: str, start: int, end: int) -> list[tuple[int, int, float]]:
     """The groups' values of a clause, in order: percentages and what pairs with them, or
     the numbers of a "respectively" list."""
-    found = [(m.start(), m.end(), 100 * int(m.group(1)) / int(m.group(2)))
-             for m in _FRACTION.finditer(text, start, end) if 0 < int(m.group(1)) <= int(m.group(2))]  # fmt: skip
+    fractions = [(m, int(m.group(1)), int(m.group(2))) for m in _FRACTION.finditer(text, start, end)]
+    found = [(m.start(), m.end(), 100 * n / total) for m, n, total in fractions if 0 < n <= total]
     for m in _PERCENT.finditer(text, start, end):
         found.append((m.start(), m.end(), float(m.group(1))))
         paired = _PAIRED.match(text, m.end(), end)
