@@ -207,7 +207,8 @@ def _concluded(s: SequentialAnalysis, pooled: Pooled, harmful: bool) -> Sequenti
     adjusted = None
     if last is not None:
         adjusted = (math.exp(pooled.yi - last * pooled.sei), math.exp(pooled.yi + last * pooled.sei))
-    text = _sentence(verdict, how, at, ris.required, s.accrued, more)
+    crossing = next((look.cumulative for look in s.looks if look.fraction == at), s.accrued)
+    text = _sentence(verdict, how, at, ris.required, crossing if at is not None else s.accrued, more)
     return replace(s, verdict=verdict, crossed_at=at, more_needed=more, verdict_text=text,
                    estimate=math.exp(pooled.yi), adjusted_ci=adjusted)  # fmt: skip
 
@@ -233,10 +234,10 @@ def _percent(fraction: float) -> str:
 
 
 def _sentence(verdict: str, how: str, at: float | None, required: int, accrued: int, more: int | None) -> str:
-    """One sentence a reader can act on."""
+    """One sentence a reader can act on; `accrued` is the participants where it was reached."""
     if verdict in ("benefit", "harm") and at >= 1:
-        return (f"Firm evidence of {verdict}: the Z-curve crosses the O'Brien–Fleming boundary beyond the "
-                f"required {required:,} participants ({accrued:,} accrued).")  # fmt: skip
+        return (f"Firm evidence of {verdict}: the Z-curve crosses the O'Brien–Fleming boundary at "
+                f"{accrued:,} participants, beyond the required {required:,}.")  # fmt: skip
     if verdict in ("benefit", "harm"):
         return (f"Firm evidence of {verdict}: the Z-curve crosses the O'Brien–Fleming boundary at "
                 f"{_percent(at)} of the required {required:,} participants.")  # fmt: skip
