@@ -183,8 +183,10 @@ def study(label: str, year: int | None, treated: tuple[int, int], control: tuple
           **more) -> StudyInput:  # fmt: skip
     """A trial's reading from its 2×2 table (log odds ratio and its SE)."""
     (a, n1), (c, n2) = treated, control
-    yi = math.log(a * (n2 - c) / ((n1 - a) * c))
-    sei = math.sqrt(1 / a + 1 / (n1 - a) + 1 / c + 1 / (n2 - c))
+    cells = [a, n1 - a, c, n2 - c]
+    cells = [x + 0.5 for x in cells] if 0 in cells else cells  # a zero cell: ½ added to each
+    yi = math.log(cells[0] * cells[3] / (cells[1] * cells[2]))
+    sei = math.sqrt(sum(1 / x for x in cells))
     found = StudyInput(f"t:{label}", label, "OR", yi, sei, "counts", False, None, (a, c), (n1, n2), "rct",
                        3, "", 0, year=year)  # fmt: skip
     return replace(found, **more)

@@ -5,7 +5,7 @@ sequential analysis (see `sequential`), for looks at any information fractions.
   function (Lan & DeMets 1983), each side spending s(t) = 2 − 2Φ(z₁₋α/₄ / √t), so that the
   two sides together spend α at t = 1. It is gsDesign's `sfLDOF` given the one-sided α/2,
   RTSA's `esOF(alpha / side)` (R/RTSA_helperfunctions.R) and the boundary the TSA software
-  draws (TSA manual, Copenhagen Trial Unit 2017, ch. 2). A look's boundary c_k solves
+  draws (TSA manual, Copenhagen Trial Unit 2017). A look's boundary c_k solves
   P(|Z_j| < c_j for j < k, |Z_k| ≥ c_k) = 2 (s(t_k) − s(t_{k−1})) under no effect.
 - Futility, on request: the inner wedge by β-spending with the same O'Brien–Fleming-type
   function, β(t) = 2 − 2Φ(z₁₋β/₂ / √t), under the drift the required information size
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import optimize, stats
 
-_R = 18  # grid size of Jennison & Turnbull (2000, §19.2); gsDesign's default
+_R = 18  # grid size of Jennison & Turnbull (2000, ch. 19); gsDesign's default
 _TOL = 1e-10
 
 
@@ -45,7 +45,7 @@ def spent(t: float, level: float) -> float:
 
 
 def _grid(mean: float, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
-    """Jennison & Turnbull's (2000, §19.2) points around `mean` (dense within ±3, sparse
+    """Jennison & Turnbull's (2000, ch. 19) points around `mean` (dense within ±3, sparse
     in the tails to ±(3 + 4 ln r)), cut to [low, high], with Simpson's weights."""
     i = np.arange(1, 6 * _R)
     x = np.where(i < _R, mean - 3 - 4 * np.log(_R / np.maximum(i, 1)),
@@ -64,7 +64,7 @@ def _grid(mean: float, low: float, high: float) -> tuple[np.ndarray, np.ndarray]
 
 class _Density:
     """The sub-density of Z_k on the continuation region of the looks so far, on a grid
-    (Jennison & Turnbull 2000, eq. 19.4 and 19.5), under drift θ."""
+    (Jennison & Turnbull 2000, ch. 19), under drift θ."""
 
     def __init__(self, theta: float) -> None:
         self.theta, self.info = theta, 0.0

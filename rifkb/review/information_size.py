@@ -1,9 +1,9 @@
 """The required information size of a meta-analysis: how many participants it needs to
 detect an effect, as a trial would (Wetterslev, Thorlund, Brok & Gluud, J Clin Epidemiol
-2008;61:64–75; TSA manual, Copenhagen Trial Unit 2017, ch. 3).
+2008;61:64–75; TSA manual, Copenhagen Trial Unit 2017).
 
 - Dichotomous outcomes: N = 4 (z₁₋α/₂ + z₁₋β)² P̄(1 − P̄) / δ² with Pe = Pc (1 − RRR),
-  P̄ = (Pc + Pe) / 2 and δ = Pc − Pe (Wetterslev et al. 2008, eq. 1; RTSA's `ris()`
+  P̄ = (Pc + Pe) / 2 and δ = Pc − Pe (Wetterslev et al. 2008; RTSA's `ris()`
   computes the same N: 2 (z₁₋α/₂ + z₁₋β)² · 2 P̄(1 − P̄) / δ², R/ris.R).
 - Continuous outcomes: N = 4 (z₁₋α/₂ + z₁₋β)² σ² / δ².
 - Heterogeneity: N / (1 − D²), the diversity D² = (V_R − V_F) / V_R of the random- and
@@ -46,7 +46,7 @@ class InformationSize:
 
 
 def diversity(random: Pooled, fixed: Pooled) -> float:
-    """D² = (V_R − V_F) / V_R (Wetterslev et al. 2009, eq. 3); 0 for one study."""
+    """D² = (V_R − V_F) / V_R (Wetterslev et al. 2009); 0 for one study."""
     if random.k < 2 or random.sei <= 0:
         return 0.0
     v_r, v_f = random.sei**2, fixed.sei**2

@@ -11,7 +11,7 @@ required information size (`information_size`).
 - Per-arm n, two-sided α = 0.05, two ways: the normal approximation for two proportions
   as R's `power.prop.test` (strict = FALSE) solves it,
   n = (z₁₋α/₂ √(2 p̄ q̄) + z₁₋β √(p₁q₁ + p₂q₂))² / (p₁ − p₂)² (Fleiss, Levin & Paik 2003,
-  eq. 4.14, without continuity correction); and Cohen's
+  ch. 4, without continuity correction); and Cohen's
   arcsine effect size h = 2 asin √p₁ − 2 asin √p₂ as `pwr::pwr.2p.test` solves it, both
   tails counted (Cohen 1988, ch. 6).
 - The information view: the stratum's participants now, and with a trial of 80 % power

@@ -20,7 +20,7 @@ way to a required information size (Wetterslev, Thorlund, Brok & Gluud, J Clin E
   harm (the outcome's direction decides which); entering the futility wedge, or reaching
   the RIS without crossing, says no effect of the size assumed; else not conclusive, with
   the participants still needed. The TSA-adjusted interval is the estimate ± the last
-  boundary × its SE (TSA manual, ch. 4).
+  boundary × its SE (TSA manual).
 """
 
 from __future__ import annotations
