@@ -26,6 +26,7 @@ from rifkb.cli import (
     extract,
     kb,
     pipeline,
+    plan,
     report,
     review,
     scan,
@@ -72,7 +73,9 @@ app = typer.Typer(
     add_completion=False,
 )
 export_app = typer.Typer(help="Write the corpus out in standard formats.", no_args_is_help=True)
-for group in (corpus, extract, scan, kb, review, synthesis, report, corrections, screening, serve, pipeline):
+commands = (corpus, extract, scan, kb, review, synthesis, plan, report, corrections, screening, serve,
+            pipeline)  # fmt: skip
+for group in commands:
     app.add_typer(group.app)
 for group in (corpus, review):
     export_app.add_typer(group.export_app)

@@ -34,16 +34,20 @@ def export_tables(
     method: MethodOption = "dl",
 ) -> None:
     """Review tables (evidence, findings, RIF definitions, mechanism × outcome, the synthesis
-    by intervention and outcome, and the consistency audit) as CSV, one XLSX workbook and
-    Markdown.
+    by intervention and outcome, the consistency audit, and before the next trial: GRADE's
+    summary of findings, the trial sequential analyses, women per arm the next trial needs
+    by RIF severity, the cumulative meta-analyses) as CSV, one XLSX workbook and Markdown.
 
     Example: rifkb export tables -o outputs/tables
     """
     from rifkb.cli.synthesis import synthesis_of
+    from rifkb.review.plan import plans
     from rifkb.review.tables import review_tables, write_tables
 
-    analyses, _, papers = synthesis_of(corpus_dir, None, None, population, "rif_definition", method)
-    for path in write_tables(review_tables(papers, analyses), output):
+    analyses, rules, papers = synthesis_of(corpus_dir, None, None, population, "rif_definition", method)
+    labels = {c.id: c.label for c in rules.concepts.values()}
+    found = plans(analyses, rules.with_role("harm"))
+    for path in write_tables(review_tables(papers, analyses, found, labels), output):
         typer.echo(f"wrote {path}")
 
 
@@ -111,6 +115,7 @@ def export_figures(
     from rifkb.kb.query import resolve_concept
     from rifkb.kb.rulesets import rules_of_extraction
     from rifkb.review.figures import write_figures
+    from rifkb.review.plan import plans
     from rifkb.review.prisma import prisma_flow
 
     if intervention:
@@ -124,7 +129,8 @@ def export_figures(
     corpus, store = open_corpus(corpus_dir)
     with store:  # the studies in the synthesis: those of every analysis, whichever are drawn
         flow = prisma_flow(corpus, store, analyses=None if intervention else analyses)
-    for path in write_figures(papers, output, analyses, labels, rules.with_role("harm"), flow):
+    harms = rules.with_role("harm")
+    for path in write_figures(papers, output, analyses, labels, harms, flow, plans(analyses, harms)):
         typer.echo(f"wrote {path}")
 
 

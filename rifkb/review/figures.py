@@ -25,6 +25,7 @@ from rifkb.kb.papers import Paper
 from rifkb.review.drawing import save_figure
 from rifkb.review.forest import forest_plot
 from rifkb.review.labels import study_label
+from rifkb.review.plan import Plan, plan_figures
 from rifkb.review.prisma import PrismaFlow, prisma_figure
 from rifkb.review.synthesis import Analysis
 
@@ -104,10 +105,11 @@ def rif_definitions_figure(papers: list[Paper]) -> plt.Figure:
 def write_figures(
     papers: list[Paper], directory: Path, analyses: Sequence[Analysis] = (),
     labels: Mapping[str, str] | None = None, harms: frozenset[str] = frozenset(),
-    prisma: PrismaFlow | None = None,
+    prisma: PrismaFlow | None = None, plans: Sequence[Plan] = (),
 ) -> list[Path]:  # fmt: skip
     """Every figure: a RevMan-style forest plot per analysis (see `forest`), the evidence map,
-    the spread of RIF definitions and, given the counts, the PRISMA flow diagram;
+    the spread of RIF definitions, given the counts, the PRISMA flow diagram and, given the
+    plans, each one's trial sequential analysis, cumulative and funnel plots (`plan`);
     `labels` (concept id -> label, from concepts.tsv) names concepts, `harms` are the
     outcomes less of which is better."""
     output_folder(directory)
@@ -115,7 +117,7 @@ def write_figures(
     plots += [*evidence_map(papers, directory, labels), *rif_definitions_plot(papers, directory)]
     if prisma is not None:
         plots += prisma_figure(prisma, directory)
-    return plots
+    return plots + plan_figures(plans, directory, labels, harms)
 
 
 def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - id -> label

@@ -65,6 +65,7 @@ def refresh(
     from rifkb.kb.papers import reviewed_papers
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
+    from rifkb.review.plan import plans
     from rifkb.review.prisma import prisma_flow
     from rifkb.review.report import write_report
     from rifkb.review.synthesis import synthesize
@@ -88,20 +89,27 @@ def refresh(
     say("pooling estimates")
     analyses = synthesize(papers)
     written.append(_write(outputs / "synthesis.json", _synthesis_json(analyses)))
+    say("planning the next trial")
+    harms, labels = rules.with_role("harm"), {c.id: c.label for c in concepts.values()}
+    found = plans(analyses, harms)
+    written.append(_write(outputs / "plan.json", _plan_json(found)))
     say("writing tables")
-    written += write_tables(review_tables(papers, analyses), outputs / "tables")
+    written += write_tables(review_tables(papers, analyses, found, labels), outputs / "tables")
     say("drawing figures")
-    labels = {c.id: c.label for c in concepts.values()}
     flow = prisma_flow(corpus, store, reviewed, analyses)
-    written += write_figures(papers, outputs / "figures", analyses, labels, rules.with_role("harm"), flow)
+    written += write_figures(papers, outputs / "figures", analyses, labels, harms, flow, found)
     say("writing the report")
     written.append(write_report(corpus, store, outputs / "report.html", reviewed=reviewed, analyses=analyses,
-                                rules=rules))  # fmt: skip
+                                rules=rules, plans=found))  # fmt: skip
     changes = _changes(store, papers)
     summary = summarize(corpus, runs, report.extracted, changes, fetch_error, reviewed)
     written.append(_write(outputs / "refresh.md", summary))
     return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
                          changes, len(papers), summary, fetch_error)  # fmt: skip
+
+
+def _plan_json(found: list) -> str:
+    return json.dumps({"plans": [p.to_json() for p in found]}, indent=2, ensure_ascii=False) + "\n"
 
 
 def _synthesis_json(analyses: list) -> str:

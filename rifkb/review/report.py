@@ -30,11 +30,15 @@ from rifkb.corpus.store import Store
 from rifkb.files import output_file, write_text_atomic
 from rifkb.kb.papers import Reviewed, reviewed_papers
 from rifkb.kb.rulesets import rules_of_extraction
+from rifkb.review.certainty import SoFRow, sof_table_rows
 from rifkb.review.drawing import svg_text
 from rifkb.review.figures import evidence_map_figure, rif_definitions_figure
 from rifkb.review.forest import forest_figure
+from rifkb.review.plan import Plan, plan_summary, plan_tables
+from rifkb.review.plan import plans as plan_all
 from rifkb.review.prisma import describe, prisma_flow, prisma_svg
 from rifkb.review.report_studies import StudyView, design_label, flag_rows, rif_rows, study_views
+from rifkb.review.sequential import sequential_figure
 from rifkb.review.synthesis import FAMILIES, Analysis, synthesize
 from rifkb.review.tables import evidence_table
 from rifkb.rules import RuleSet
@@ -44,23 +48,26 @@ _RIF_ALT = "The minimum number of failed transfers each study's RIF definition a
 
 
 def write_report(corpus: Corpus, store: Store, path: Path, *, reviewed: Reviewed | None = None,
-                 analyses: Sequence[Analysis] | None = None,
-                 rules: RuleSet | None = None) -> Path:  # fmt: skip
+                 analyses: Sequence[Analysis] | None = None, rules: RuleSet | None = None,
+                 plans: Sequence[Plan] | None = None) -> Path:  # fmt: skip
     """report.html, written atomically (see `report_html`); a path that cannot be written
     is said before any work is done."""
     path = output_file(path)
-    html = report_html(corpus, store, reviewed=reviewed, analyses=analyses, rules=rules)
+    html = report_html(corpus, store, reviewed=reviewed, analyses=analyses, rules=rules, plans=plans)
     return write_text_atomic(path, html)
 
 
 def report_html(corpus: Corpus, store: Store, *, reviewed: Reviewed | None = None,
-                analyses: Sequence[Analysis] | None = None, rules: RuleSet | None = None) -> str:  # fmt: skip
+                analyses: Sequence[Analysis] | None = None, rules: RuleSet | None = None,
+                plans: Sequence[Plan] | None = None) -> str:  # fmt: skip
     """The report of a corpus as it stands. `reviewed`, `analyses` (rifkb's default
-    synthesis otherwise: RIF populations, DerSimonian–Laird) and `rules` (those of the
-    extraction otherwise) when the caller has them already, as `refresh` does."""
+    synthesis otherwise: RIF populations, DerSimonian–Laird), `rules` (those of the
+    extraction otherwise) and `plans` (of the analyses otherwise) when the caller has them
+    already, as `refresh` does."""
     rules = rules if rules is not None else rules_of_extraction(corpus, store)
     reviewed = reviewed if reviewed is not None else reviewed_papers(store, corpus.unscreened_included)
     analyses = list(synthesize(reviewed.papers) if analyses is None else analyses)
+    plans = list(plan_all(analyses, rules.with_role("harm")) if plans is None else plans)
     labels = {c.id: c.label for c in rules.concepts.values()}
     flow = prisma_flow(corpus, store, reviewed, analyses)
     studies = study_views(reviewed.papers, labels)
@@ -74,7 +81,7 @@ def report_html(corpus: Corpus, store: Store, *, reviewed: Reviewed | None = Non
         "reviewed": reviewed,
         "prisma": _figure(prisma_svg(flow), "prisma", describe(flow)),
         "evidence_map": _evidence_map(reviewed, labels),
-        "syntheses": _syntheses(analyses, labels, rules.with_role("harm"), studies),
+        "syntheses": _syntheses(analyses, labels, rules.with_role("harm"), studies, plans),
         "rows": rows,
         "designs": [(d, design_label(d)) for d in sorted({s.design for s in studies.values() if s.design})],
         "rif_figure": _figure(svg_text(rif_definitions_figure(reviewed.papers)), "rif", _RIF_ALT),
@@ -118,11 +125,35 @@ class ForestView:
     pooled: str
     studies: tuple[StudyView, ...]
     left_out: tuple[tuple[StudyView | None, str], ...]  # (study, why)
+    plan: PlanView | None = None
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """Before the next trial, for one analysis: the plan in sentences, its trial sequential
+    analysis drawn, women per arm by RIF severity, GRADE's row with its footnotes."""
+
+    lines: tuple[str, ...]
+    figure: Markup | None
+    trials: tuple[dict, ...]
+    sof: SoFRow | None
+    sof_cells: dict | None
+
+
+def _plan_view(p: Plan, labels: dict[str, str], i: int) -> PlanView:
+    figure = None
+    if p.sequential.why_not is None:
+        alt = f"Trial sequential analysis: {p.sequential.verdict_text}"
+        figure = _figure(svg_text(sequential_figure(p.sequential, labels)), f"tsa{i}", alt)
+    trials = tuple(r for r in plan_tables([p], labels)["next_trial"])
+    cells = sof_table_rows([p.summary], labels)[0] if p.summary else None
+    return PlanView(tuple(plan_summary(p)), figure, trials, p.summary, cells)
 
 
 def _syntheses(analyses: Sequence[Analysis], labels: dict[str, str], harms: frozenset[str],
-               studies: dict[str, StudyView]) -> list[ForestView]:  # fmt: skip
+               studies: dict[str, StudyView], plans: Sequence[Plan] = ()) -> list[ForestView]:  # fmt: skip
     out = []
+    planned = {p.analysis.name: p for p in plans}
     for i, a in enumerate(analyses):
         named = (a.intervention, a.comparator, a.outcome)
         intervention, comparator, outcome = (labels.get(c, c) for c in named)
@@ -133,6 +164,7 @@ def _syntheses(analyses: Sequence[Analysis], labels: dict[str, str], harms: froz
             f"forest-{_slug(a.name)}", heading, a, figure, _pooled_text(a),
             tuple(studies[s.doc_id] for s in a.studies if s.doc_id in studies),
             tuple((studies.get(doc), why) for doc, why in a.left_out),
+            _plan_view(planned[a.name], labels, i) if a.name in planned else None,
         ))  # fmt: skip
     return out
 

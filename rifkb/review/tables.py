@@ -7,7 +7,10 @@
 - study_data: each study's meta-analysis form, one row per outcome × group (× subgroup):
   events/total or mean/SD/n, whether derived from a percentage, its note and sentence;
 - mechanism_outcome: a mechanism x outcome matrix of the evidence (papers, and findings
-  by direction).
+  by direction);
+- before the next trial (`plan`): summary_of_findings (GRADE, one row per treatment
+  analysis, with its footnotes), sequential (the trial sequential analyses), next_trial
+  (women per arm by RIF-severity stratum) and cumulative (the cumulative meta-analyses).
 
 Rows are sorted, so the same corpus gives the same files; each file is written to a
 temporary name and moved into place.
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +31,9 @@ from rifkb.kb.audit import audit
 from rifkb.kb.graph import format_effect
 from rifkb.kb.papers import Paper
 from rifkb.records import EffectEstimate, Extraction, describe_rif
+from rifkb.review.certainty import SOF_COLUMNS
 from rifkb.review.labels import study_label
+from rifkb.review.plan import CUMULATIVE_COLUMNS, NEXT_TRIAL_COLUMNS, SEQUENTIAL_COLUMNS, Plan, plan_tables
 from rifkb.review.synthesis import SYNTHESIS_COLUMNS, Analysis, synthesis_rows
 
 ARROWS = {"increase": "↑", "decrease": "↓", "no_difference": "="}
@@ -196,9 +201,14 @@ def mechanism_outcome_matrix(papers: list[Paper]) -> pd.DataFrame:
 
 INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryos", "max_age", "k", "events",
                    "total")  # fmt: skip
+PLAN_INTEGER_COLUMNS = ("studies", "participants", "required information size", "more needed",
+                        "per arm, 80% power", "per arm, 90% power", "per arm, 80% power (arcsine)")  # fmt: skip
+PLAN_TABLES = ("summary_of_findings", "sequential", "next_trial", "cumulative")
 
 
-def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = ()) -> dict[str, pd.DataFrame]:
+def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = (), plans: Sequence[Plan] = (),
+                  labels: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:  # fmt: skip
+    planned = plan_tables(plans, labels)
     tables = {
         "evidence": evidence_table(papers),
         "findings": findings_table(papers),
@@ -207,12 +217,18 @@ def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = ()) -> dic
         "mechanism_outcome": mechanism_outcome_matrix(papers),
         "synthesis": pd.DataFrame(synthesis_rows(analyses), columns=SYNTHESIS_COLUMNS),
         "audit": audit_table(papers),
+        "summary_of_findings": pd.DataFrame(planned["summary_of_findings"], columns=SOF_COLUMNS),
+        "sequential": pd.DataFrame(planned["sequential"], columns=SEQUENTIAL_COLUMNS),
+        "next_trial": pd.DataFrame(planned["next_trial"], columns=NEXT_TRIAL_COLUMNS),
+        "cumulative": pd.DataFrame(planned["cumulative"], columns=CUMULATIVE_COLUMNS),
     }
     # Counts stay whole numbers where some are missing (pandas would make them 143.0).
-    return {
-        name: frame.astype({c: "Int64" for c in INTEGER_COLUMNS if c in frame.columns})
-        for name, frame in tables.items()
-    }
+    return {name: frame.astype(_integers(name, frame)) for name, frame in tables.items()}
+
+
+def _integers(name: str, frame: pd.DataFrame) -> dict[str, str]:
+    whole = INTEGER_COLUMNS + (PLAN_INTEGER_COLUMNS if name in PLAN_TABLES else ())
+    return {c: "Int64" for c in whole if c in frame.columns}
 
 
 def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]:

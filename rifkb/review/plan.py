@@ -1,0 +1,284 @@
+"""Before the next trial: for each treatment analysis, how conclusive the evidence is
+(trial sequential analysis), how many women per arm the next RCT needs in each stratum of
+RIF severity, how certain the evidence is (a GRADE summary of findings row), and how the
+answer moved as the studies came in (cumulative meta-analysis, small-study effects).
+
+This module puts the parts together (`sequential`, `next_trial`, `certainty`, `living`)
+with one set of assumptions: the control risk is the corpus's control arms pooled (the
+TSA's and GRADE's alike); the optimal information size GRADE compares participants with
+is the size a single trial needs to detect a relative change of 25 % (or `--rrr`) at that
+control risk, α 5 %, power 80 %, never the observed effect, which would make a large
+chance finding look precise (GRADE Handbook 5.2.4.1; Guyatt et al. 2011, GRADE guidelines
+6); and the risk-of-bias domain comes from the reviewers' judgements of the studies,
+never from an abstract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rifkb.review.certainty import NOT_ASSESSED, SoFRow, sof_table_rows, summary_of_findings
+from rifkb.review.information_size import required_information_size
+from rifkb.review.living import (
+    FUNNEL_MIN_STUDIES,
+    CumulativeStep,
+    SmallStudyEffects,
+    cumulative,
+    cumulative_plot,
+    funnel_plot,
+    small_study_effects,
+)
+from rifkb.review.next_trial import TrialSize, next_trial, pooled_control_risk
+from rifkb.review.sequential import SequentialAnalysis, sequential_analysis, sequential_plot
+from rifkb.review.study_inputs import StudyInput
+from rifkb.review.synthesis import Analysis
+
+POWERS = (0.8, 0.9)
+OIS_CHANGE = 0.25  # GRADE guidelines 6: "a relative risk reduction of 25%" when none is given
+NON_RANDOMISED_CAVEAT = ("Non-randomised studies: a trial sequential analysis bounds the play of chance, not "
+                         "confounding; it cannot make them evidence of benefit.")  # fmt: skip
+POOLED_EFFECT_CAVEAT = (
+    "The effect assumed is the pooled estimate itself; early, small meta-analyses "
+    "overestimate effects, so --rrr with a minimal important effect is the safer basis."
+)
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What the user may set (`rifkb plan --rrr --beta --futility --effect`)."""
+
+    rrr: float | None = None  # a minimal important relative change, instead of the pooled estimate
+    beta: float = 0.20  # 1 − power of the TSA's required information size
+    futility: bool = False  # β-spending futility boundaries
+    effect: float | None = None  # an effect (on the analysis's measure) the next trial should detect
+
+    def __post_init__(self) -> None:
+        if self.beta not in (0.10, 0.20):
+            raise ValueError(f"--beta {self.beta}: choose 0.1 or 0.2 (90 % or 80 % power)")
+        if self.rrr is not None and not 0 < self.rrr < 1:
+            raise ValueError(f"--rrr {self.rrr}: a relative change between 0 and 1 (0.2 is 20 %)")
+        if self.effect is not None and self.effect <= 0:
+            raise ValueError(f"--effect {self.effect}: a ratio above 0 (an OR or RR)")
+
+
+@dataclass(frozen=True)
+class Plan:
+    analysis: Analysis
+    sequential: SequentialAnalysis
+    trials: tuple[TrialSize, ...]
+    summary: SoFRow | None
+    summary_why_not: str | None
+    cumulative: tuple[CumulativeStep, ...]
+    small_study: SmallStudyEffects
+    assumptions: Assumptions = field(default_factory=Assumptions)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "analysis": self.analysis.name, "intervention": self.analysis.intervention,
+            "outcome": self.analysis.outcome, "population": self.analysis.population,
+            "design": self.analysis.design, "measure": self.analysis.measure,
+            "sequential": self.sequential.to_json(),
+            "next_trial": [t.to_json() for t in self.trials],
+            "summary_of_findings": self.summary.to_json() if self.summary else None,
+            "summary_of_findings_why_not": self.summary_why_not,
+            "cumulative": [s.to_json() for s in self.cumulative],
+            "small_study_effects": self.small_study.to_json(),
+        }  # fmt: skip
+
+
+def plans(analyses: Iterable[Analysis], harms: frozenset[str] = frozenset(),
+          assumptions: Assumptions = Assumptions()) -> list[Plan]:  # fmt: skip
+    """One plan per treatment analysis with a pooled estimate (an association, RIF versus
+    fertile controls, plans no trial)."""
+    return [_plan(a, a.outcome in harms, assumptions) for a in analyses
+            if a.kind == "treatment" and a.pooled is not None]  # fmt: skip
+
+
+def _plan(a: Analysis, harmful: bool, assume: Assumptions) -> Plan:
+    control = pooled_control_risk(a.studies)
+    s = sequential_analysis(a, harmful=harmful, rrr=assume.rrr, beta=assume.beta, futility=assume.futility,
+                            control_risk=None)  # fmt: skip
+    small = small_study_effects(a)
+    ois = optimal_information_size(control.risk if control else None, harmful, assume.rrr)
+    try:
+        row: SoFRow | None = summary_of_findings(
+            a, control_risk=control.risk if control else None,
+            control_risk_source=control.source if control else "", optimal_information_size=ois,
+            small_study=small, risk_of_bias=risk_of_bias_of(a.studies), harmful=harmful,
+        )  # fmt: skip
+        why = None
+    except ValueError as exc:  # an analysis of subgroups only
+        row, why = None, str(exc)
+    trials = tuple(next_trial(a, effect=assume.effect, harmful=harmful))
+    return Plan(a, s, trials, row, why, tuple(cumulative(a)), small, assume)
+
+
+def optimal_information_size(control_risk: float | None, harmful: bool, rrr: float | None) -> float | None:
+    """Participants one adequately powered trial needs (α 5 %, power 80 %, no heterogeneity
+    adjustment) to detect a relative change of `rrr` (default 25 %) in the direction of
+    benefit: a decrease of a harm, an increase of live birth."""
+    if control_risk is None:
+        return None
+    change = rrr if rrr is not None else OIS_CHANGE
+    try:
+        return required_information_size(control_risk, change if harmful else -change)
+    except ValueError:  # a 25 % increase of a control risk above 80 % passes 100 %
+        return None
+
+
+def risk_of_bias_of(studies: Sequence[StudyInput]) -> str | None:
+    """GRADE's risk-of-bias domain from the reviewers' judgements of the studies, by their
+    weight in the analysis (Guyatt et al. 2011, GRADE guidelines 4: the studies that give
+    most of the information decide): "very serious" when studies at high risk carry more
+    than half the weight, "serious" when those at high risk or with some concerns do,
+    else "not serious"; None (not assessed) while any study is unjudged."""
+    if not studies or any(s.risk_of_bias is None for s in studies):
+        return None
+    total = sum(s.weight for s in studies) or len(studies)
+    share = {j: sum(s.weight or 1 for s in studies if s.risk_of_bias == j) / total
+             for j in ("high", "some concerns")}  # fmt: skip
+    if share["high"] > 0.5:
+        return "very serious"
+    return "serious" if share["high"] + share["some concerns"] > 0.5 else "not serious"
+
+
+# --- tables and figures --------------------------------------------------------------------
+
+SEQUENTIAL_COLUMNS = [
+    "analysis", "intervention", "outcome", "design", "measure", "studies", "participants",
+    "required information size", "control risk", "control risk source", "effect assumed", "diversity (D²)",
+    "verdict", "verdict in words", "more needed", "TSA-adjusted 95% CI",
+]  # fmt: skip
+NEXT_TRIAL_COLUMNS = [
+    "analysis", "stratum", "control risk (95% CI)", "control arms", "effect", "basis", "per arm, 80% power",
+    "per arm, 90% power", "per arm, 80% power (arcsine)", "information before → after", "why not",
+]  # fmt: skip
+CUMULATIVE_COLUMNS = ["analysis", "study added", "year", "k", "estimate", "ci_low", "ci_high", "p", "i2"]
+
+
+def plan_tables(found: Sequence[Plan], labels: Mapping[str, str] | None = None) -> dict[str, list[dict]]:
+    """The review tables of the plans: summary of findings, sequential analyses, next trial
+    sizes, cumulative meta-analyses (rows as dicts, columns in order)."""
+    rows = [p.summary for p in found if p.summary is not None]
+    return {
+        "summary_of_findings": sof_table_rows(rows, labels),
+        "sequential": [_sequential_row(p) for p in found],
+        "next_trial": [r for p in found for r in _trial_rows(p)],
+        "cumulative": [_cumulative_row(p, s) for p in found for s in p.cumulative],
+    }
+
+
+def _sequential_row(p: Plan) -> dict[str, Any]:
+    s, info, a = p.sequential, p.sequential.information, p.analysis
+    ci = f"{s.adjusted_ci[0]:.2f} to {s.adjusted_ci[1]:.2f}" if s.adjusted_ci else ""
+    return {
+        "analysis": a.name, "intervention": a.intervention, "outcome": a.outcome, "design": a.design,
+        "measure": a.measure, "studies": len(a.studies), "participants": s.accrued or None,
+        "required information size": info.required if info else None,
+        "control risk": round(info.control_risk, 4) if info else None,
+        "control risk source": info.control_risk_source if info else "",
+        "effect assumed": _effect_assumed(info) if info else "",
+        "diversity (D²)": round(info.diversity, 4) if info else None,
+        "verdict": s.verdict or "", "verdict in words": s.verdict_text, "more needed": s.more_needed,
+        "TSA-adjusted 95% CI": ci,
+    }  # fmt: skip
+
+
+def _effect_assumed(info: Any) -> str:
+    change = -info.relative_risk_reduction
+    return f"relative {'increase' if change > 0 else 'reduction'} {abs(change):.0%} ({info.effect_source})"
+
+
+def _trial_rows(p: Plan) -> list[dict[str, Any]]:
+    rows = []
+    for t in p.trials:
+        base = {"analysis": p.analysis.name, "stratum": t.stratum,
+                "control risk (95% CI)": _risk_text(t), "control arms": _arms_text(t)}  # fmt: skip
+        if t.why_not or not t.scenarios:
+            rows.append({**base, "why not": t.why_not or "no scenario"})
+            continue
+        for sc in t.scenarios:
+            rows.append({**base, **_scenario_cells(p, sc)})
+    return [{c: r.get(c) for c in NEXT_TRIAL_COLUMNS} for r in rows]
+
+
+def _scenario_cells(p: Plan, sc: Any) -> dict[str, Any]:
+    effect = f"{p.analysis.measure} {sc.effect:.2f}" if sc.effect is not None else ""
+    if sc.why_not:
+        return {"effect": effect, "basis": sc.basis, "why not": sc.why_not}
+    moved = f"{sc.before:.0%} → {sc.after:.0%}" if sc.before is not None and sc.after is not None else ""
+    return {
+        "effect": effect, "basis": sc.basis,
+        "per arm, 80% power": sc.power80.to_json()["normal_ceil"] if sc.power80 else None,
+        "per arm, 90% power": sc.power90.to_json()["normal_ceil"] if sc.power90 else None,
+        "per arm, 80% power (arcsine)": sc.power80.to_json()["arcsine_ceil"] if sc.power80 else None,
+        "information before → after": moved,
+    }  # fmt: skip
+
+
+def _risk_text(t: TrialSize) -> str:
+    c = t.control
+    return f"{c.risk:.1%} ({c.ci_low:.1%} to {c.ci_high:.1%})" if c else ""
+
+
+def _arms_text(t: TrialSize) -> str:
+    c = t.control
+    return f"{c.events}/{c.total} in {c.k} {'study' if c.k == 1 else 'studies'}" if c else ""
+
+
+def _cumulative_row(p: Plan, s: CumulativeStep) -> dict[str, Any]:
+    return {"analysis": p.analysis.name, "study added": s.added, "year": s.year, "k": s.k,
+            "estimate": round(s.estimate, 4), "ci_low": round(s.ci_low, 4), "ci_high": round(s.ci_high, 4),
+            "p": round(s.p, 6), "i2": round(s.i2, 4)}  # fmt: skip
+
+
+def plan_figures(found: Sequence[Plan], directory: Path, labels: Mapping[str, str] | None = None,
+                 harms: frozenset[str] = frozenset()) -> list[Path]:  # fmt: skip
+    """tsa_<analysis>, cumulative_<analysis> and funnel_<analysis> (k ≥ 3), PNG and SVG."""
+    written: list[Path] = []
+    for p in found:
+        if p.sequential.why_not is None:
+            written += sequential_plot(p.sequential, directory, labels)
+        if len(p.cumulative) >= 2:
+            written += cumulative_plot(p.analysis, directory, labels, harms)
+        if len(p.analysis.studies) >= FUNNEL_MIN_STUDIES:
+            written += funnel_plot(p.analysis, directory, labels)
+    return written
+
+
+def plan_summary(p: Plan) -> list[str]:
+    """The plan in a few sentences, as the report and the terminal say it."""
+    lines = [p.sequential.verdict_text]
+    info = p.sequential.information
+    if info is not None and p.assumptions.rrr is None:
+        lines.append(POOLED_EFFECT_CAVEAT)
+    if p.analysis.design != "rct" and p.sequential.why_not is None:
+        lines.append(NON_RANDOMISED_CAVEAT)
+    for t in p.trials:
+        lines.append(_trial_sentence(p, t))
+    if p.summary is not None:
+        lines.append(f"Certainty of the evidence (GRADE): {p.summary.certainty_text()}.")
+    if p.small_study.why_not:
+        lines.append(f"Small-study effects: {p.small_study.why_not}.")
+    return lines
+
+
+def _trial_sentence(p: Plan, t: TrialSize) -> str:
+    if t.why_not or t.control is None:
+        return f"{t.stratum}: {t.why_not or 'no control arm'}."
+    pooled = next((s for s in t.scenarios if s.basis == "pooled"), None)
+    risk = f"control risk {t.control.risk:.0%} ({t.control.source})"
+    if pooled is None or pooled.why_not or pooled.power80 is None or pooled.power90 is None:
+        why = pooled.why_not if pooled and pooled.why_not else "no pooled effect"
+        return f"{t.stratum}: {risk}; {why}."
+    n80, n90 = pooled.power80.to_json()["normal_ceil"], pooled.power90.to_json()["normal_ceil"]
+    return (f"{t.stratum}: {risk}; to detect {p.analysis.measure} {pooled.effect:.2f} a two-arm RCT needs "
+            f"{n80:,} women per arm at 80 % power, {n90:,} at 90 %.")  # fmt: skip
+
+
+def not_assessed(row: SoFRow) -> list[str]:
+    """The domains of a summary-of-findings row that could not be judged."""
+    return [d.domain for d in row.domains if d.judgement == NOT_ASSESSED]
