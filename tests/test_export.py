@@ -65,7 +65,16 @@ def test_workbook_has_a_sheet_per_table(refreshed):
         "mechanism_outcome",
         "synthesis",
         "audit",
+        "summary_of_findings",
+        "sequential",
+        "next_trial",
+        "cumulative",
     ]
+    # issue 18: GRADE's row for IVIg → live birth in RIF, with its certainty and footnotes
+    sof = list(book["summary_of_findings"].iter_rows(values_only=True))
+    ivig = ("intravenous immunoglobulin", "non-randomised", "live birth")
+    row = next(dict(zip(sof[0], r, strict=True)) for r in sof[1:] if (r[0], r[2], r[3]) == ivig)
+    assert row["certainty"].startswith("⊕") and "a. Risk with control" in row["footnotes"]
     rows = list(book["findings"].iter_rows(values_only=True))
     header = rows[0]
     findings = [dict(zip(header, r, strict=True)) for r in rows[1:]]
