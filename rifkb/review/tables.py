@@ -201,8 +201,10 @@ def mechanism_outcome_matrix(papers: list[Paper]) -> pd.DataFrame:
 
 INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryos", "max_age", "k", "events",
                    "total")  # fmt: skip
-PLAN_INTEGER_COLUMNS = ("studies", "participants", "required information size", "more needed", "per arm, 80% power",
-                        "per arm, 90% power", "per arm, 80% power (arcsine)")  # fmt: skip
+PLAN_INTEGER_COLUMNS = (
+    "studies", "participants", "required information size", "more needed", "per arm, 80% power",
+    "per arm, 90% power", "per arm, 80% power (arcsine)",
+)  # fmt: skip
 PLAN_TABLES = ("summary_of_findings", "sequential", "next_trial", "cumulative")
 
 
