@@ -63,6 +63,23 @@ def test_the_report_shows_every_part(reported):
     assert "rif-ivig: evidence report" in html
 
 
+def test_each_analysis_says_what_the_next_trial_needs(reported):
+    """Issue 18: under IVIg → live birth in RIF, its TSA verdict and figure, women per arm by
+    RIF severity, and GRADE's row with its footnotes; a single study is never "random
+    effects" (the note said so after "not pooled")."""
+    _, html = reported
+    start = html.index('<section id="forest-ivig-live-birth-non-randomised"')
+    part = html[start : html.index("</section>", start)]
+    assert "<summary>Before the next trial</summary>" in part
+    assert re.search(r"(Firm evidence|Not conclusive)[^<]*participants", part)
+    assert '<svg role="img" aria-label="Trial sequential analysis: ' in part
+    for stratum in ("RIF: ≥3 failed transfers", "RIF: ≥5 failed transfers"):
+        assert f"<td>{stratum}</td>" in part
+    assert '<table class="sof">' in part and "<li>b. Risk of bias not assessed from abstracts" in part
+    assert re.search(r"<td>⊕[⊕◯]{3} (high|moderate|low|very low)", part)
+    assert not re.search(r"not pooled \(random effects", html)
+
+
 def test_each_study_links_to_pubmed_or_its_doi(reported):
     _, html = reported
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/38365988/"' in html
