@@ -211,7 +211,14 @@ def _diamond(ax: plt.Axes, p: Pooled, y: int, ratio: bool, colour: str) -> None:
 
 
 def _axis(ax: plt.Axes, a: Analysis, low: float, high: float, name, harm: bool) -> None:  # noqa: ANN001
-    if a.ratio:
+    estimate_axis(ax, a.ratio, low, high)
+    favours(ax, a, name, harm)
+
+
+def estimate_axis(ax: plt.Axes, ratio: bool, low: float, high: float) -> None:
+    """A log axis with round ticks for ratios (always showing 0.5 to 2), or one centred on
+    0 for differences: the axis of every plot of estimates (forest, cumulative, funnel)."""
+    if ratio:
         ax.set_xscale("log")
         low, high = min(low, 0.5), max(high, 2.0)
         ticks = [t for t in _RATIO_TICKS if low / 1.2 <= t <= high * 1.2]
@@ -223,6 +230,11 @@ def _axis(ax: plt.Axes, a: Analysis, low: float, high: float, name, harm: bool) 
         span = max(abs(low), abs(high)) * 1.1 or 1.0
         ax.set_xlim(-span, span)
     ax.tick_params(axis="x", labelsize=8)
+
+
+def favours(ax: plt.Axes, a: Analysis, name, harm: bool) -> None:  # noqa: ANN001
+    """'Favours control' and 'Favours <intervention>' under the axis, swapped for a harm
+    (a ratio below 1 then favours the intervention); 'Lower/Higher with' an exposure."""
     left, right = "Favours control", f"Favours {_short(name(a.intervention))}"
     if a.kind == "association":
         left, right = (f"{word} with {_short(name(a.intervention))}" for word in ("Lower", "Higher"))

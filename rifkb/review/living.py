@@ -21,7 +21,6 @@ whether small studies pull it one way.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,10 +32,9 @@ from scipy import stats
 
 matplotlib.use("Agg")  # files only: never open a window
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa: E402
 
 from rifkb.review.drawing import save_figure  # noqa: E402
-from rifkb.review.forest import title_of  # noqa: E402
+from rifkb.review.forest import estimate_axis, favours, title_of  # noqa: E402
 from rifkb.review.meta import pool  # noqa: E402
 from rifkb.review.study_inputs import StudyInput  # noqa: E402
 from rifkb.review.synthesis import Analysis  # noqa: E402
@@ -46,7 +44,6 @@ FUNNEL_MIN_STUDIES = 3
 EGGER_TEST = ("Egger's regression test: weighted linear regression of the estimate on its standard error "
               "(weights 1/SE², multiplicative dispersion; metafor regtest, model = \"lm\")")  # fmt: skip
 _METHODS = {"dl": "DerSimonian–Laird", "reml": "REML", "pm": "Paule–Mandel"}
-_RATIO_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)
 _Z95 = 1.959963984540054
 
 
@@ -189,8 +186,8 @@ def cumulative_figure(analysis: Analysis, steps: list[CumulativeStep],
         plot.plot([step.ci_low, step.ci_high], [y, y], color="black", lw=0.9)
         plot.plot([step.estimate], [y], marker="D", markersize=5, color="#1f5fa8")
     plot.axvline(1.0 if analysis.ratio else 0.0, color="black", lw=0.8)
-    _estimate_axis(plot, analysis.ratio, [s.ci_low for s in steps], [s.ci_high for s in steps])
-    _favours(plot, analysis, name, analysis.outcome in harms)
+    estimate_axis(plot, analysis.ratio, min(s.ci_low for s in steps), max(s.ci_high for s in steps))
+    favours(plot, analysis, name, analysis.outcome in harms)
     plot.tick_params(axis="y", left=False, labelleft=False)
     for side in ("left", "right", "top"):
         plot.spines[side].set_visible(False)
@@ -255,7 +252,7 @@ def funnel_figure(analysis: Analysis, labels: Mapping[str, str] | None = None) -
     ax.set_ylim(top, 0)
     ax.set_ylabel("Standard error")
     ends = [theta - _Z95 * top, theta + _Z95 * top] + [s.yi for s in analysis.studies]
-    _estimate_axis(ax, analysis.ratio, [back(min(ends))], [back(max(ends))])
+    estimate_axis(ax, analysis.ratio, back(min(ends)), back(max(ends)))
     ax.set_xlabel(f"{analysis.measure} ({'log scale' if analysis.ratio else 'difference'})", fontsize=8)
     name = _namer(labels)
     fig.suptitle(f"Funnel plot: {title_of(analysis, name)}", x=0.02, ha="left", fontsize=9, weight="bold",
@@ -273,41 +270,6 @@ def _funnel_caption(a: Analysis) -> str:
         lines.append(f"Egger's test: intercept {test.intercept:.2f} (SE {test.intercept_se:.2f}), "
                      f"t = {test.statistic:.2f}, df = {test.df}, p = {test.p:.3f}.")  # fmt: skip
     return "\n".join(lines)
-
-
-def _estimate_axis(ax: plt.Axes, ratio: bool, lows: list[float], highs: list[float]) -> None:
-    """A log axis with round ticks for ratios (always showing 0.5 to 2), or one centred
-    on 0 for differences."""
-    low, high = min(lows), max(highs)
-    if ratio:
-        ax.set_xscale("log")
-        low, high = min(low, 0.5), max(high, 2.0)
-        ticks = [t for t in _RATIO_TICKS if low / 1.2 <= t <= high * 1.2]
-        ax.set_xlim(min(ticks[0], low) / 1.1, max(ticks[-1], high) * 1.1)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    else:
-        span = max(abs(low), abs(high)) * 1.1 or 1.0
-        ax.set_xlim(-span, span)
-    ax.tick_params(axis="x", labelsize=8)
-
-
-def _favours(ax: plt.Axes, a: Analysis, name, harm: bool) -> None:  # noqa: ANN001
-    """'Favours control' and 'Favours <intervention>' under the axis, swapped for a harm
-    (a ratio below 1 then favours the intervention), as the forest plot writes them."""
-    left, right = "Favours control", f"Favours {_short(name(a.intervention))}"
-    if a.kind == "association":
-        left, right = (f"{word} with {_short(name(a.intervention))}" for word in ("Lower", "Higher"))
-    elif harm:
-        left, right = right, left
-    for x, label, align in ((0.02, left, "left"), (0.98, right, "right")):
-        ax.annotate(label, xy=(x, 0), xycoords="axes fraction", xytext=(0, -20), textcoords="offset points",
-                    ha=align, va="top", fontsize=8)  # fmt: skip
-
-
-def _short(label: str) -> str:
-    return _clip(re.sub(r"\s*\(.*?\)", "", label).split(" / ")[0], 28)
 
 
 def _clip(text: str, width: int) -> str:
