@@ -287,7 +287,7 @@ def test_a_study_adding_under_one_percent_of_the_ris_is_no_analysis_time():
     ("change", "why"),
     [
         ({"kind": "association"}, "association"),
-        ({"measure": "MD"}, "not MD"),
+        ({"measure": "HR"}, "not HR"),
         ({"studies": (replace(LARGE[0], totals=None, events=None),)}, "number of participants"),
         ({"studies": (replace(LARGE[0], totals=None, events=None, sample_size=400),)}, "must be given"),
     ],
@@ -347,7 +347,56 @@ def test_the_figure_is_the_same_bytes_twice(ivig_live_birth, tmp_path):
 def test_a_refused_analysis_still_draws_its_reason():
     import matplotlib.pyplot as plt
 
-    s = sequential_analysis(replace(analysis(LARGE), measure="MD"))
+    s = sequential_analysis(replace(analysis(LARGE), measure="HR"))
     fig = sequential_figure(s)
     assert any("No trial sequential analysis" in t.get_text() for t in fig.texts)
     plt.close(fig)
+
+
+# --- continuous outcomes (issue 18: "from a minimal relevant difference and the pooled variance")
+
+
+def _mean_study(label: str, year: int, means: tuple[tuple[float, float], tuple[float, float]],
+                n: tuple[int, int]) -> StudyInput:  # fmt: skip
+    """A trial's mean difference from its arms' means, SDs and sizes."""
+    (m1, sd1), (m2, sd2) = means
+    se = math.sqrt(sd1**2 / n[0] + sd2**2 / n[1])
+    return StudyInput(f"t:{label}", label, "MD", m1 - m2, se, "means", False, None, None, n, "rct", 3, label,
+                      0, means=means, year=year)  # fmt: skip
+
+
+def _continuous(studies: list[StudyInput], measure: str = "MD") -> Analysis:
+    result = pool([s.yi for s in studies], [s.sei for s in studies], "dl", ratio=False)
+    return Analysis("ivig", "endometrial_thickness", "rif", measure, "dl", False, "rif_definition",
+                    tuple(studies), result.random, result.fixed, (), None, (), (), design="rct")  # fmt: skip
+
+
+MEANS = [_mean_study("One 2015", 2015, ((9.1, 1.8), (8.4, 2.0)), (40, 42)),
+         _mean_study("Two 2019", 2019, ((9.4, 2.2), (8.6, 1.9)), (55, 50))]  # fmt: skip
+
+
+def test_a_continuous_outcome_sizes_its_information_from_the_pooled_variance():
+    """TSA manual (continuous outcomes): N = 4 (z₀.₉₇₅ + z₀.₈)² σ² / δ² / (1 − D²), σ² the
+    arms' variances pooled by their degrees of freedom, δ the pooled mean difference."""
+    a = _continuous(MEANS)
+    s = sequential_analysis(a)
+    variance = sum((n - 1) * sd**2 for st in MEANS for (_, sd), n in zip(st.means, st.totals, strict=True))
+    variance /= sum(n - 1 for st in MEANS for n in st.totals)
+    z = stats.norm.isf(0.025) + stats.norm.isf(0.2)
+    d2 = s.information.diversity
+    expected = 4 * z**2 * variance / a.pooled.estimate**2 / (1 - d2)
+    assert s.information.variance == pytest.approx(variance)
+    assert s.information.participants == pytest.approx(expected)
+    assert s.verdict in ("benefit", "not_conclusive") and s.estimate == pytest.approx(a.pooled.estimate)
+    low, high = s.adjusted_ci
+    assert low < a.pooled.estimate < high  # a difference, not exponentiated
+
+
+def test_a_minimal_relevant_difference_and_an_smd():
+    given = sequential_analysis(_continuous(MEANS), difference=0.5)
+    assert given.information.difference == 0.5 and "given" in given.information.effect_source
+    smd = sequential_analysis(replace(_continuous(MEANS), measure="SMD"))
+    assert smd.information.variance == 1.0
+    # a study without arm sizes gives no variance: said, not guessed
+    unsized = replace(_continuous(MEANS), studies=(replace(MEANS[0], totals=None, sample_size=82), MEANS[1]))
+    assert "variance" in sequential_analysis(unsized).why_not

@@ -39,6 +39,13 @@ def plan(
         float | None,
         typer.Option(help="An effect the next trial should detect, on the analysis's measure (an OR or RR)."),
     ] = None,
+    difference: Annotated[
+        float | None,
+        typer.Option(
+            help="A minimal relevant difference (MD or SMD) for continuous outcomes' TSA; by "
+            "default the pooled one."
+        ),
+    ] = None,  # fmt: skip
     figures: Annotated[
         Path | None, typer.Option("--figures", help="Write TSA, cumulative and funnel plots (PNG, SVG) here.")
     ] = None,
@@ -56,7 +63,7 @@ def plan(
     from rifkb.review.plan import Assumptions, plan_figures, plans
 
     try:
-        assumptions = Assumptions(rrr=rrr, beta=beta, futility=futility, effect=effect)
+        assumptions = Assumptions(rrr=rrr, beta=beta, futility=futility, effect=effect, difference=difference)
     except ValueError as exc:
         raise BadInputError(str(exc)) from None
     analyses, rules, _ = synthesis_of(corpus_dir, intervention, outcome, population, "rif_definition", method,

@@ -28,14 +28,16 @@ class InformationSize:
 
     participants: float  # diversity-adjusted RIS, unrounded
     unadjusted: float
-    control_risk: float
+    control_risk: float | None  # dichotomous outcomes
     control_risk_source: str
-    treatment_risk: float
-    relative_risk_reduction: float  # 1 − Pe / Pc: negative when the effect is an increase
+    treatment_risk: float | None
+    relative_risk_reduction: float | None  # 1 − Pe / Pc: negative when the effect is an increase
     effect_source: str
     alpha: float
     beta: float
     diversity: float
+    difference: float | None = None  # continuous outcomes: the difference sought (MD or SMD)
+    variance: float | None = None  # and the outcome's variance (1 for an SMD)
 
     @property
     def required(self) -> int:

@@ -54,6 +54,7 @@ class Assumptions:
     beta: float = 0.20  # 1 − power of the TSA's required information size
     futility: bool = False  # β-spending futility boundaries
     effect: float | None = None  # an effect (on the analysis's measure) the next trial should detect
+    difference: float | None = None  # a minimal relevant difference (MD, SMD) for continuous outcomes
 
     def __post_init__(self) -> None:
         if self.beta not in (0.10, 0.20):
@@ -100,7 +101,7 @@ def plans(analyses: Iterable[Analysis], harms: frozenset[str] = frozenset(),
 def _plan(a: Analysis, harmful: bool, assume: Assumptions) -> Plan:
     control = pooled_control_risk(a.studies)
     s = sequential_analysis(a, harmful=harmful, rrr=assume.rrr, beta=assume.beta, futility=assume.futility,
-                            control_risk=None)  # fmt: skip
+                            difference=assume.difference)  # fmt: skip
     small = small_study_effects(a)
     ois = optimal_information_size(control.risk if control else None, harmful, assume.rrr)
     try:
@@ -178,7 +179,7 @@ def _sequential_row(p: Plan) -> dict[str, Any]:
         "analysis": a.name, "intervention": a.intervention, "outcome": a.outcome, "design": a.design,
         "measure": a.measure, "studies": len(a.studies), "participants": s.accrued or None,
         "required information size": info.required if info else None,
-        "control risk": round(info.control_risk, 4) if info else None,
+        "control risk": round(info.control_risk, 4) if info and info.control_risk is not None else None,
         "control risk source": info.control_risk_source if info else "",
         "effect assumed": _effect_assumed(info) if info else "",
         "diversity (D²)": round(info.diversity, 4) if info else None,
@@ -188,6 +189,8 @@ def _sequential_row(p: Plan) -> dict[str, Any]:
 
 
 def _effect_assumed(info: Any) -> str:
+    if info.relative_risk_reduction is None:  # a continuous outcome
+        return f"difference {info.difference:.2f}, variance {info.variance:.2f} ({info.effect_source})"
     change = -info.relative_risk_reduction
     return f"relative {'increase' if change > 0 else 'reduction'} {abs(change):.0%} ({info.effect_source})"
 

@@ -56,6 +56,8 @@ __all__ = [
 ]  # fmt: skip
 VERDICTS = ("benefit", "harm", "no_effect", "not_conclusive")
 MIN_STEP = 0.01  # of the RIS: less is no analysis time (RTSA)
+_RATIOS = ("OR", "RR")
+_DIFFERENCES = ("MD", "SMD")
 GIVEN = "minimal important effect (given)"
 
 
@@ -111,18 +113,22 @@ class _NotComputable(Exception):
     """Why no TSA can be computed: carried to the record's `why_not`."""
 
 
-def sequential_analysis(analysis: Analysis, *, harmful: bool = False, rrr: float | None = None,
-                        beta: float = 0.20, futility: bool = False, control_risk: float | None = None,
-                        alpha: float = 0.05) -> SequentialAnalysis:  # fmt: skip
-    """The TSA of one treatment analysis of a dichotomous outcome (odds or risk ratios);
-    for any other, the record with `why_not` and no numbers. `rrr`: a minimal important
-    relative change in the direction of benefit (a decrease for a harmful outcome such as
-    miscarriage, an increase for live birth), instead of the pooled estimate."""
+def sequential_analysis(
+    analysis: Analysis, *, harmful: bool = False, rrr: float | None = None, beta: float = 0.20,
+    futility: bool = False, control_risk: float | None = None, alpha: float = 0.05,
+    difference: float | None = None,
+) -> SequentialAnalysis:  # fmt: skip
+    """The TSA of one treatment analysis of a dichotomous outcome (odds or risk ratios) or
+    a continuous one (mean differences, SMD); for any other, the record with `why_not`.
+    `rrr`: a minimal important relative change in the direction of benefit (a decrease for
+    a harmful outcome such as miscarriage, an increase for live birth), instead of the
+    pooled estimate; `difference`:
+    a minimal relevant mean difference (or SMD) for a continuous outcome."""
     record = _empty(analysis, harmful, futility)
     try:
         _check_analysis(analysis, control_risk)
         studies = sorted(analysis.studies, key=lambda s: (s.year is None, s.year or 0, s.label))
-        ris = _information(analysis, control_risk, rrr, harmful, alpha, beta)
+        ris = _information(analysis, control_risk, rrr, harmful, alpha, beta, difference)
     except _NotComputable as why:
         return replace(record, why_not=str(why), verdict_text=f"No trial sequential analysis: {why}.")
     looks = _looks(studies, analysis.method, ris, alpha, beta, futility)
@@ -142,19 +148,21 @@ def _empty(a: Analysis, harmful: bool, futility: bool) -> SequentialAnalysis:
 def _check_analysis(a: Analysis, control_risk: float | None) -> None:
     if a.kind != "treatment":
         raise _NotComputable("an association (an exposure against its reference group) sizes no trial")
-    if a.measure not in ("OR", "RR"):
-        raise _NotComputable(f"it needs a dichotomous outcome pooled as odds or risk ratios, not {a.measure}")
+    if a.measure not in (*_RATIOS, *_DIFFERENCES):
+        raise _NotComputable(f"it needs odds or risk ratios, or a mean difference, not {a.measure}")
     if not a.studies or a.pooled is None:
         raise _NotComputable("no study to analyse")
     unsized = [s.label for s in a.studies if not s.participants]
     if unsized:
         raise _NotComputable(f"{', '.join(unsized)} gives no number of participants")
-    if control_risk is None and pooled_control_risk(a.studies) is None:
+    if a.measure in _RATIOS and control_risk is None and pooled_control_risk(a.studies) is None:
         raise _NotComputable("no control arm gives counts, so the control risk must be given")
 
 
 def _information(a: Analysis, given_risk: float | None, rrr: float | None, harmful: bool,
-                 alpha: float, beta: float) -> InformationSize:  # fmt: skip
+                 alpha: float, beta: float, difference: float | None = None) -> InformationSize:  # fmt: skip
+    if a.measure in _DIFFERENCES:
+        return _continuous_information(a, difference, alpha, beta)
     found = pooled_control_risk(a.studies) if given_risk is None else None
     pc, source = (given_risk, "given") if found is None else (found.risk, found.source)
     if rrr is not None:
@@ -168,6 +176,38 @@ def _information(a: Analysis, given_risk: float | None, rrr: float | None, harmf
     d2 = diversity(a.pooled, a.fixed) if a.fixed else 0.0
     n = required_information_size(pc, 1 - pe / pc, alpha, beta, d2)
     return InformationSize(n, n * (1 - d2), pc, source, pe, 1 - pe / pc, effect, alpha, beta, d2)
+
+
+def _continuous_information(a: Analysis, given: float | None, alpha: float, beta: float) -> InformationSize:
+    """N = 4 (z₁₋α/₂ + z₁₋β)² σ² / δ² / (1 − D²) (TSA manual: continuous outcomes): δ the
+    pooled difference or a minimal relevant one given, σ² the studies' pooled variance (each
+    study's SD² from its arms' SDs, or from its SE and arm sizes: SE² / (1/n₁ + 1/n₂)); for
+    a standardised mean difference σ² = 1."""
+    delta = given if given is not None else a.pooled.estimate
+    variance = 1.0 if a.measure == "SMD" else pooled_variance(a.studies)
+    if variance is None or delta == 0:
+        raise _NotComputable("no study gives the arm sizes its outcome's variance needs")
+    d2 = diversity(a.pooled, a.fixed) if a.fixed else 0.0
+    n = required_information_size_continuous(delta, variance, alpha, beta, d2)
+    source = GIVEN if given is not None else f"pooled estimate ({a.measure} {a.pooled.estimate:.2f})"
+    return InformationSize(n, n * (1 - d2), None, "", None, None, source, alpha, beta, d2, delta, variance)
+
+
+def pooled_variance(studies: tuple[StudyInput, ...] | list[StudyInput]) -> float | None:
+    """The outcome's variance pooled over the studies' arms, weighted by their degrees of
+    freedom (Cochrane Handbook 6.5.2.9's pooled SD, squared)."""
+    num = den = 0.0
+    for s in studies:
+        if not s.totals or min(s.totals) < 2:
+            return None
+        n1, n2 = s.totals
+        if s.means:
+            (_, sd1), (_, sd2) = s.means
+            num += (n1 - 1) * sd1**2 + (n2 - 1) * sd2**2
+        else:
+            num += (n1 + n2 - 2) * s.sei**2 / (1 / n1 + 1 / n2)
+        den += n1 + n2 - 2
+    return num / den if den > 0 else None
 
 
 def analysis_times(fractions: list[float]) -> list[int]:
@@ -205,12 +245,13 @@ def _concluded(s: SequentialAnalysis, pooled: Pooled, harmful: bool) -> Sequenti
     more = ris.required - s.accrued if verdict == "not_conclusive" else None
     last = next((look.efficacy for look in reversed(s.looks) if look.efficacy is not None), None)
     adjusted = None
+    back = math.exp if s.measure in _RATIOS else float
     if last is not None:
-        adjusted = (math.exp(pooled.yi - last * pooled.sei), math.exp(pooled.yi + last * pooled.sei))
+        adjusted = (back(pooled.yi - last * pooled.sei), back(pooled.yi + last * pooled.sei))
     crossing = next((look.cumulative for look in s.looks if look.fraction == at), s.accrued)
     text = _sentence(verdict, how, at, ris.required, crossing if at is not None else s.accrued, more)
     return replace(s, verdict=verdict, crossed_at=at, more_needed=more, verdict_text=text,
-                   estimate=math.exp(pooled.yi), adjusted_ci=adjusted)  # fmt: skip
+                   estimate=back(pooled.yi), adjusted_ci=adjusted)  # fmt: skip
 
 
 def _verdict(
