@@ -34,6 +34,7 @@ DOC_EXTENSIONS = (
     "rifkb_doc_id", "rifkb_title_end", "rifkb_publication_types",
     "rifkb_cues", "rifkb_effects", "rifkb_event_rates", "rifkb_counts", "rifkb_design",
     "rifkb_rif_definition", "rifkb_findings", "rifkb_study_data", "rifkb_arm_sizes", "rifkb_warnings",
+    "rifkb_doses",
 )  # fmt: skip
 SPAN_EXTENSIONS = ("rifkb_rule",)
 # Read-only views of rifkb_counts ({"sample_size": ..., "n_studies": ...}); getters are

@@ -27,7 +27,7 @@ from rifkb.rules import RULES_DIR, fingerprint, load_rules
 PIPELINE_VERSION = "rifkb-pipeline-5"
 COMPONENTS = (
     "rifkb_sentences_v1", "rifkb_abbreviations_v1", "rifkb_cues_v1", "rifkb_concepts_v1",
-    "rifkb_numbers_v1", "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1",
+    "rifkb_numbers_v1", "rifkb_doses_v1", "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1",
     "rifkb_study_data_v1", "rifkb_findings_v1",
 )  # fmt: skip
 _WITHOUT_RULES = ("rifkb_abbreviations_v1",)
@@ -58,6 +58,7 @@ def register_components() -> None:
         counts,
         cues,
         design,
+        doses,
         findings,
         numbers,
         rif_definition,

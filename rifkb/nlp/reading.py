@@ -13,6 +13,7 @@ from rifkb.nlp.counts import total_of_groups
 from rifkb.records import (
     EffectEstimate,
     EventRate,
+    Dose,
     Evidence,
     Extraction,
     Finding,
@@ -75,6 +76,7 @@ def to_extraction(doc: Doc) -> Extraction:
         event_rates=tuple(EventRate(**fields(x), evidence=evidence(x)) for x in _items(doc, "event_rates")),
         findings=tuple(Finding(**fields(x), evidence=evidence(x)) for x in _items(doc, "findings")),
         study_data=tuple(StudyData(**fields(x), evidence=evidence(x)) for x in _items(doc, "study_data")),
+        doses=tuple(Dose(**fields(x), evidence=evidence(x)) for x in _items(doc, "doses")),
         warnings=tuple(doc._.rifkb_warnings or ()),
     )  # fmt: skip
 

@@ -23,6 +23,7 @@ from rifkb.records.bibliographic import (
 from rifkb.records.extraction import (
     CONCEPT_TYPES,
     DIFFERENCE_MEASURES,
+    Dose,
     EffectEstimate,
     EventRate,
     Evidence,
@@ -48,7 +49,7 @@ from rifkb.records.review import (
 
 __all__ = [
     "CONCEPT_TYPES", "DIFFERENCE_MEASURES", "RETRACTED_PUBLICATION_TYPE", "AbstractSection",
-    "Author", "CommentCorrection", "EffectEstimate", "EventRate", "Evidence", "Extraction",
+    "Author", "CommentCorrection", "Dose", "EffectEstimate", "EventRate", "Evidence", "Extraction",
     "ExtractionFailure", "ExtractionText", "Finding", "Mention", "MeshHeading", "MeshQualifier", "Record",
     "RifDefinition",
     "StudyData",

@@ -105,6 +105,22 @@ class StudyData:
         return self.events is not None
 
 
+@dataclass(frozen=True)
+class Dose:
+    """One regimen of an intervention as the text states it ("IVIg 400 mg/kg" is 400 mg
+    per kg: grams per patient are computed downstream, not here): `unit` is g, mg, ug, mL
+    or IU; `per` is kg, day or dose; `times` the number of doses, if written; `timing` when
+    it is given, as written ("before embryo transfer")."""
+
+    intervention: str
+    amount: float
+    unit: str
+    per: str | None
+    times: int | None
+    timing: str | None
+    evidence: Evidence
+
+
 def describe_rif(min_failed_transfers: int | None, min_embryos: int | None,
                  embryo_quality: str | None, max_age: int | None) -> str:  # fmt: skip
     """'≥3 failed transfers; ≥4 embryos; good quality embryos; age <40'."""
@@ -154,6 +170,7 @@ class Extraction:
     findings: tuple[Finding, ...]
     warnings: tuple[str, ...] = field(default=())
     study_data: tuple[StudyData, ...] = field(default=())
+    doses: tuple[Dose, ...] = field(default=())
     # a reviewer's judgement of the study's risk of bias (RISK_OF_BIAS), never read from
     # the abstract: GRADE's risk-of-bias domain stays "not assessed" without it
     risk_of_bias: str | None = None
@@ -179,6 +196,7 @@ class Extraction:
             "event_rates": [_with_evidence(e) for e in self.event_rates],
             "findings": [_with_evidence(f) for f in self.findings],
             "study_data": [_with_evidence(d) for d in self.study_data],
+            "doses": [_with_evidence(d) for d in self.doses],
             "mentions": [_with_evidence(m) for m in self.mentions],
             "warnings": list(self.warnings),
         } | ({"risk_of_bias": self.risk_of_bias} if self.risk_of_bias else {})  # fmt: skip
@@ -201,6 +219,7 @@ class Extraction:
             findings=tuple(_read(Finding, f) for f in obj.get("findings", [])),
             warnings=tuple(obj.get("warnings", [])),
             study_data=tuple(_read(StudyData, d) for d in obj.get("study_data", [])),
+            doses=tuple(_read(Dose, d) for d in obj.get("doses", [])),
             risk_of_bias=obj.get("risk_of_bias"),
         )  # fmt: skip
 

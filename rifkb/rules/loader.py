@@ -45,6 +45,7 @@ NOUN_CATEGORIES = (
 FILES = (
     "concepts.tsv", "lexicon.tsv", "patterns.tsv", "cues.tsv", "measures.tsv",
     "designs.tsv", "numbers.tsv", "nouns.tsv", "rate_heads.tsv", "sentences.tsv", "contexts.tsv",
+    "doses.tsv",
 )  # fmt: skip
 # Read when the knowledge graph is built, never by extraction: a change to them needs no
 # new extraction, so they are left out of the fingerprint an extraction is stored with.
@@ -66,7 +67,14 @@ HEADERS = {
     "rate_heads.tsv": ("word", "concept"),
     "sentences.tsv": ("abbreviation",),
     "contexts.tsv": ("role", "phrase"),
+    "doses.tsv": ("kind", "phrase", "value"),
 }
+# doses.tsv: each kind of phrase, and the values its rows may take (None: none allowed;
+# "count": a whole number, or none)
+DOSE_KINDS = {
+    "unit": ("g", "mg", "ug", "mL", "IU"), "per": ("kg", "day", "dose"), "not_dose": None,
+    "vehicle": None, "concentration": None, "times": "count", "timing": None,
+}  # fmt: skip
 
 
 # What a concept is for the components that reason about it (concepts.tsv, column roles):
@@ -165,6 +173,8 @@ class RuleSet:
     rate_heads: dict[str, str]
     abbreviations: frozenset[str] = field(default_factory=frozenset)
     contexts: tuple[ContextCue, ...] = ()
+    # doses.tsv: kind -> {phrase (lower case): value ("" when the kind takes none)}
+    doses: dict[str, dict[str, str]] = field(default_factory=dict)
     # the files as read, by name: what a saved pipeline writes, so it carries exactly
     # the rules it was built with (not whatever the folder holds later)
     texts: dict[str, bytes] = field(default_factory=dict, repr=False)
@@ -203,6 +213,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         rate_heads=_load_rate_heads(directory / "rate_heads.tsv", concepts),
         abbreviations=frozenset(row[0] for _, row in _rows(directory / "sentences.tsv", 1, 1)),
         contexts=tuple(_load_contexts(directory / "contexts.tsv")),
+        doses=_load_doses(directory / "doses.tsv"),
     )
 
 
@@ -406,3 +417,22 @@ def _load_contexts(path: Path) -> Iterator[ContextCue]:
         if not (before or after):
             raise RuleFileError(f"{where}: the phrase needs words beside {{}}")
         yield ContextCue(role, before, after, where.source)
+
+
+def _load_doses(path: Path) -> dict[str, dict[str, str]]:
+    doses: dict[str, dict[str, str]] = {kind: {} for kind in DOSE_KINDS}
+    for where, (kind, phrase, *rest) in _rows(path, 2, 3):
+        value = rest[0] if rest else ""
+        if kind not in DOSE_KINDS:
+            raise RuleFileError(f"{where}: kind {kind!r} is not one of {', '.join(DOSE_KINDS)}")
+        allowed = DOSE_KINDS[kind]
+        if allowed is None and value:
+            raise RuleFileError(f"{where}: a {kind} phrase takes no value")
+        if allowed == "count" and value and not value.isdigit():
+            raise RuleFileError(f"{where}: {value!r} is not a whole number")
+        if isinstance(allowed, tuple) and value not in allowed:
+            raise RuleFileError(f"{where}: a {kind} must be one of {', '.join(allowed)}, not {value!r}")
+        if phrase.lower() in doses[kind]:
+            raise RuleFileError(f"{where}: {kind} {phrase!r} written twice")
+        doses[kind][phrase.lower()] = value
+    return doses
