@@ -58,12 +58,20 @@ class DoseGrammar:
         self.units = words["unit"]
         self.pers = words["per"]
         self.times_words = words["times"]
+        self.frequency = re.compile(rf"\b(?:{_phrases(words['frequency'])})\s+$", re.I)
         self.dose = re.compile(
             rf"(?P<amount>{_NUMBER})(?:\s?(?:-|to)\s?(?P<high>{_NUMBER}))?\s?"
             rf"(?P<unit>{_phrases(self.units)})(?![\w%])",
             re.I,
         )
         self.per = re.compile(rf"\s?(?P<per>{_phrases(self.pers)})(?![\w²])", re.I)
+        # a per word a few words on ("40 mg was injected subcutaneously once daily"), or
+        # before the amount ("Daily 100 mg aspirin")
+        self.per_later = re.compile(rf"(?:\s+[a-z]+){{0,3}}?\s+(?P<per>{_phrases(self.pers)})\b", re.I)
+        self.per_before = re.compile(rf"\b(?P<per>{_phrases(self.pers)})\s+$", re.I)
+        self.range_after = re.compile(
+            rf"\s?(?:-|to)\s?(?:{_NUMBER})\s?(?P<unit>{_phrases(self.units)})(?!\w)", re.I
+        )
         self.not_dose = re.compile(rf"\s?(?:{_phrases(words['not_dose'])})(?![\w²])", re.I)
         self.vehicle = re.compile(
             rf"\s?(?:{_phrases(words['vehicle'])})\s?(?:{_NUMBER})\s?(?P<unit>{_phrases(self.units)})(?!\w)",
@@ -95,13 +103,31 @@ class DoseGrammar:
         if self.not_dose.match(text, m.end(), end):
             return None  # "18 mg/h", "300 µg/mL": a rate or a concentration
         pos, per = m.end(), "dose"
+        again = self.range_after.match(text, pos, end)
+        if again and self.units[_spaced(again.group("unit"))] == unit:
+            pos = again.end()  # "0.5 cc to 1 cc": the lower amount
         vehicle = self.vehicle.match(text, pos, end)
         if vehicle and self.units[_spaced(vehicle.group("unit"))] == "mL" and unit != "mL":
             pos = vehicle.end()  # "300 µg/1 ml": given in 1 ml
         written = self.per.match(text, pos, end)
         if written:
             per, pos = self.pers[_spaced(written.group("per"))], written.end()
+            while (more := self.per.match(text, pos, end)) is not None:
+                pos = more.end()  # "1 mg/kg/day": per kg, as written first
         return Amount(number(m.group("amount")), unit, per, m.start(), pos)
+
+    def per_around(self, text: str, amount: Amount, after: int, end: int) -> str:
+        """What a dose with no per written after its unit is per, from the words before its
+        amount ("Daily 100 mg aspirin") or a few words after `after` ("75 mg aspirin daily",
+        "40 mg was injected subcutaneously once daily"); never a per day counted several
+        times ("twice daily", "four times a day": each dose is the amount)."""
+        before = self.per_before.search(text, max(0, amount.start - 20), amount.start)
+        if before:
+            return self.pers[_spaced(before.group("per"))]
+        later = self.per_later.match(text, after, end)
+        if later is None or self.frequency.search(text, max(0, later.start("per") - 20), later.start("per")):
+            return amount.per
+        return self.pers[_spaced(later.group("per"))]
 
     def is_diluent(self, text: str, amount: Amount, since: int) -> bool:
         """A volume written after a vehicle phrase ("in 250 cc saline", "diluted in 500 mL")

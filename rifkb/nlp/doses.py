@@ -17,6 +17,7 @@ start, end, rule), each regimen once per document.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from spacy.language import Language
@@ -30,6 +31,8 @@ from rifkb.rules import RuleSet
 # between a dose and the drug named after it: "75 mg aspirin", "20 g of IVIg", "2 ml of
 # 20% intralipid", "150 micrograms of the G-CSF"
 _DRUG_AFTER = re.compile(r"\W{0,2}(?:of\s+)?(?:(?:the|a|an)\s+)?(?:\d+(?:\.\d+)?\s?%\s+)?$")
+_SEMICOLON = re.compile(r";(?!\s?\d)")
+_CUTS = ("contrast", "control_arm")
 _CLAUSE_END = re.compile(r"[;]|\.(?!\d)")
 _TIMING_END = re.compile(r"[;()]|\.(?!\d)|,\s+(?:and\s+)?(?:while|whereas|but|and\s+the)\b")
 _MOST_BEFORE = 160  # characters looked back for the drug a dose belongs to
@@ -65,6 +68,9 @@ class DoseReader(RuleComponent):
             read_since = amount.start if read_since is None else read_since
             drug = self._drug(view, amount, start, end)
             if drug is not None:
+                if amount.per == "dose":
+                    per = self.grammar.per_around(text, amount, max(amount.end, drug.end), end)
+                    amount = replace(amount, per=per)
                 out.append(self._dose(view, amount, drug, end))
         return out
 
@@ -81,10 +87,12 @@ class DoseReader(RuleComponent):
         return before[-1] if before else None
 
     def _clause_start(self, view: DocView, start: int, pos: int) -> int:
-        """Where the clause holding `pos` starts: after the last ';' or contrast word."""
-        cut = view.lower.rfind(";", start, pos) + 1
-        contrasts = [e for s, e, c in view.cues_in(start, pos) if c == "contrast"]
-        return max([cut, start, *contrasts])
+        """Where the clause holding `pos` starts: after the last ';' (not one before a
+        number: "(G-CSF; 1.5 mg/kg/day)"), contrast word or control arm ("and the control
+        group received normal saline (250 ml)")."""
+        cuts = [m.end() for m in _SEMICOLON.finditer(view.lower, start) if m.end() <= pos]
+        cuts += [e for s, e, c in view.cues_in(start, pos) if c in _CUTS]
+        return max([start, *cuts])
 
     def _dose(self, view: DocView, amount: Amount, drug: Hit, end: int) -> dict[str, Any]:
         found = _CLAUSE_END.search(view.lower, amount.end, end)

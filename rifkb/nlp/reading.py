@@ -11,9 +11,9 @@ from spacy.tokens import Doc
 from rifkb.nlp.base import MENTIONS, DocView, register_extensions, remember_text
 from rifkb.nlp.counts import total_of_groups
 from rifkb.records import (
+    Dose,
     EffectEstimate,
     EventRate,
-    Dose,
     Evidence,
     Extraction,
     Finding,

@@ -73,7 +73,7 @@ HEADERS = {
 # "count": a whole number, or none)
 DOSE_KINDS = {
     "unit": ("g", "mg", "ug", "mL", "IU"), "per": ("kg", "day", "dose"), "not_dose": None,
-    "vehicle": None, "concentration": None, "times": "count", "timing": None,
+    "vehicle": None, "concentration": None, "times": "count", "timing": None, "frequency": None,
 }  # fmt: skip
 
 
