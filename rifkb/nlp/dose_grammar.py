@@ -68,7 +68,7 @@ class DoseGrammar:
         # a per word a few words on ("40 mg was injected subcutaneously once daily"), or
         # before the amount ("Daily 100 mg aspirin")
         self.per_later = re.compile(rf"(?:\s+[a-z]+){{0,3}}?\s+(?P<per>{_phrases(self.pers)})\b", re.I)
-        self.per_before = re.compile(rf"\b(?P<per>{_phrases(self.pers)})\s+$", re.I)
+        self.per_before = re.compile(rf"\b(?P<per>{_phrases(self.pers)})(?:\s+of)?\s+$", re.I)
         self.range_after = re.compile(
             rf"\s?(?:-|to)\s?(?:{_NUMBER})\s?(?P<unit>{_phrases(self.units)})(?!\w)", re.I
         )
@@ -116,15 +116,17 @@ class DoseGrammar:
                 pos = more.end()  # "1 mg/kg/day": per kg, as written first
         return Amount(number(m.group("amount")), unit, per, m.start(), pos)
 
-    def per_around(self, text: str, amount: Amount, after: int, end: int) -> str:
+    def per_around(self, text: str, amount: Amount, drug: tuple[int, int], end: int) -> str:
         """What a dose with no per written after its unit is per, from the words before its
-        amount ("Daily 100 mg aspirin") or a few words after `after` ("75 mg aspirin daily",
-        "40 mg was injected subcutaneously once daily"); never a per day counted several
-        times ("twice daily", "four times a day": each dose is the amount)."""
-        before = self.per_before.search(text, max(0, amount.start - 20), amount.start)
-        if before:
-            return self.pers[_spaced(before.group("per"))]
-        later = self.per_later.match(text, after, end)
+        amount or its drug ("Daily 100 mg aspirin", "daily dose of tacrolimus (1-3 mg)") or a
+        few words after both ("75 mg aspirin daily", "40 mg was injected subcutaneously once
+        daily"); never a per day counted several times ("twice daily", "four times a day":
+        each dose is the amount). `drug`: where the drug's name stands."""
+        for anchor in (amount.start, drug[0]):
+            before = self.per_before.search(text, max(0, anchor - 20), anchor)
+            if before:
+                return self.pers[_spaced(before.group("per"))]
+        later = self.per_later.match(text, max(amount.end, drug[1]), end)
         if later is None or self.frequency.search(text, max(0, later.start("per") - 20), later.start("per")):
             return amount.per
         return self.pers[_spaced(later.group("per"))]

@@ -31,6 +31,8 @@ from rifkb.rules import RuleSet
 # between a dose and the drug named after it: "75 mg aspirin", "20 g of IVIg", "2 ml of
 # 20% intralipid", "150 micrograms of the G-CSF"
 _DRUG_AFTER = re.compile(r"\W{0,2}(?:of\s+)?(?:(?:the|a|an)\s+)?(?:\d+(?:\.\d+)?\s?%\s+)?$")
+# a drug named after a dose read, right before the next amount: "... and estradiol valerate 6 mg"
+_OTHER_DRUG = re.compile(r"\b(?:and|plus|with)\s+(?:[a-z][\w-]+\s+){1,3}\(?$")
 _SEMICOLON = re.compile(r";(?!\s?\d)")
 _CUTS = ("contrast", "control_arm")
 _CLAUSE_END = re.compile(r"[;]|\.(?!\d)")
@@ -61,15 +63,18 @@ class DoseReader(RuleComponent):
 
     def _sentence(self, view: DocView, start: int, end: int) -> list[dict[str, Any]]:
         text, out = view.lower, []
-        read_since = None  # where the first dose of the sentence starts
+        read_since, last_end = None, start  # where the first dose of the sentence starts, the last ends
         for amount in self.grammar.amounts(text, start, end):
             if read_since is not None and self.grammar.is_diluent(text, amount, read_since):
                 continue  # "2 ml of 20% intralipid in 250 cc saline"
             read_since = amount.start if read_since is None else read_since
             drug = self._drug(view, amount, start, end)
+            if drug is not None and drug.end < last_end and _OTHER_DRUG.search(text, last_end, amount.start):
+                drug = None  # "Progesterone 400 mg ... and estradiol valerate 6 mg/day": no concept id
+            last_end = amount.end
             if drug is not None:
                 if amount.per == "dose":
-                    per = self.grammar.per_around(text, amount, max(amount.end, drug.end), end)
+                    per = self.grammar.per_around(text, amount, (drug.start, drug.end), end)
                     amount = replace(amount, per=per)
                 out.append(self._dose(view, amount, drug, end))
         return out

@@ -4,13 +4,22 @@ what it is per (kg, dose, day).
 WRITTEN_BEFORE: 50 sentences invented before the dose grammar was written or tuned,
 in kinds of writing the dev set may lack (Chinese, Iranian, Egyptian and Indian trial
 reports, conference abstracts, protocols). Scored on (intervention, amount, unit, per):
-first reading P = ?, R = ?, F1 = ? (before tuning to them); after tuning P = ?, R = ?,
-F1 = ?.
+first reading P = 0.935, R = 0.935, F1 = 0.935 (43 of 46 regimens, 3 spurious: the
+grammar as first written, tuned to nothing); after tuning on the dev set's half 1, then to
+them, P = 1.0, R = 1.0, F1 = 1.0. Dev doses_f1: half 1 0.80 at first reading, 1.0 tuned;
+half 2 0.667 blind (after tuning on half 1), 1.0 tuned on both.
+
+DEV: real sentences of the dev corpus, quoted, with the regimens its gold gives them.
 """
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rifkb.nlp.dose_grammar import DoseGrammar
+from rifkb.rules import load_rules
 
 # (text, expected regimens as (intervention, amount, unit, per))
 WRITTEN_BEFORE = [
@@ -193,6 +202,63 @@ WRITTEN_BEFORE = [
 ]
 
 
+# (sentence of the dev corpus, regimens)
+DEV = [
+    ("The total atosiban dose was 36.75mg.", {("atosiban", 36.75, "mg", "dose")}),
+    (
+        "All patients underwent a similar IVF protocol and received etanercept (4 × 25 mg every 72 h) after "
+        "endometrial preparation, if applicable, and at embryo transfer.",
+        {("tnf_inhibitor", 25, "mg", "dose")},
+    ),
+    (
+        "The daily dose of tacrolimus (1-3 mg) was determined based on the degree of the Th1/Th2 cell ratio.",
+        {("tacrolimus", 1, "mg", "day")},
+    ),
+    (
+        "These patients were treated with prednisone, 10 mg per day, and aspirin, 100 mg per day, starting 4 "
+        "weeks before induction of ovulation in 52 IVF cycles.",
+        {("glucocorticoid", 10, "mg", "day"), ("aspirin", 100, "mg", "day")},
+    ),
+    (
+        "Intervention(s): Daily 100 mg aspirin or placebo throughout an IVF treatment with a long "
+        "GnRH-agonist stimulation protocol.",
+        {("aspirin", 100, "mg", "day")},
+    ),
+    (
+        "Participants underwent controlled ovarian stimulation with the long protocol and were randomly "
+        "allocated to receive 1 mg/kg/day low molecular weight heparin (LMWH) or no treatment in addition to "
+        "routine luteal phase support (LPS) on the day after oocyte retrieval.",
+        {("heparin", 1, "mg", "kg")},
+    ),
+    (
+        "G-CSF 300µg/1ml was administered at the day of oocyte puncture or day of progesterone administration "
+        "of FET cycle.",
+        {("gcsf", 300, "ug", "dose")},
+    ),
+    (
+        "Women in the study arm(n = 52) received 2 doses of 20% intravenous intralipid (Fresenius Kabi), 4 ml "
+        "diluted in 250 ml normal saline by slow infusion.",
+        {("intralipid", 4, "mL", "dose")},
+    ),
+    (
+        "The PRP group (n=33) was treated with hormone replacement therapy+0.5 cc to 1 cc PRP infused into the "
+        "uterine cavity two days before the embryo transfer.",
+        {("prp", 0.5, "mL", "dose")},
+    ),
+    (
+        "Two days before embryo transfer, patients in intervention group underwent intra lipid infusion (2 ml "
+        "of 20% solution in 250 ml sterile saline) for two hours and the control group received normal saline "
+        "(250 ml) infusion.",
+        {("intralipid", 2, "mL", "dose")},
+    ),
+    ("All women received i.v. Ig 500 mg/kg prior to the next embryo transfer.", {("ivig", 500, "mg", "kg")}),
+    (
+        "The women were randomly selected to receive IVIG (500 mg/kg) or an equivalent volume of normal saline.",
+        {("ivig", 500, "mg", "kg")},
+    ),
+]
+
+
 def _regimens(extraction) -> set[tuple]:
     return {(d.intervention, d.amount, d.unit, d.per) for d in extraction.doses}
 
@@ -200,3 +266,64 @@ def _regimens(extraction) -> set[tuple]:
 @pytest.mark.parametrize(("text", "expected"), WRITTEN_BEFORE)
 def test_written_before(read, text, expected):
     assert _regimens(read(text)) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), DEV)
+def test_dev_sentences(read, text, expected):
+    assert _regimens(read(text)) == expected
+
+
+def test_a_dose_carries_its_timing_and_evidence(read):
+    text = "G-CSF 300 µg was injected subcutaneously on the day of embryo transfer."
+    (dose,) = read(text).doses
+    assert dose.timing == "on the day of embryo transfer"
+    assert (dose.evidence.sentence, dose.evidence.end - dose.evidence.start) == (text, len("300 µg"))
+    assert dose.evidence.rule == "rifkb_doses_v1"
+
+
+def test_doses_round_trip_through_json(read):
+    from rifkb.records import Extraction
+
+    extraction = read("Women received IVIg 0.4 g/kg, and two infusions of intralipid 100 mL.")
+    assert Extraction.from_json(extraction.to_json()) == extraction
+    assert [d["unit"] for d in extraction.to_json()["doses"]] == ["g", "mL"]
+
+
+# --- the grammar alone: what it reads, and what it never reads --------------------------
+
+GRAMMAR = DoseGrammar(load_rules().doses)
+_UNITS = [("mg", "mg"), ("g", "g"), ("µg", "ug"), ("mcg", "ug"), ("micrograms", "ug"), ("ml", "mL"),
+          ("mL", "mL"), ("cc", "mL"), ("IU", "IU"), ("international units", "IU")]  # fmt: skip
+_PERS = [("", "dose"), ("/kg", "kg"), (" per kg", "kg"), ("/kg body weight", "kg"), ("/day", "day"),
+         (" daily", "day"), (" per day", "day"), ("/d", "day"), (" per dose", "dose")]  # fmt: skip
+
+
+@given(
+    st.decimals(min_value="0.1", max_value="50000", places=1).filter(lambda d: d > 0),
+    st.sampled_from(_UNITS), st.sampled_from(_PERS), st.sampled_from(["", " "]),
+)  # fmt: skip
+def test_any_written_dose_reads_back(amount, unit, per, space):
+    text = f"the drug {amount.normalize():f}{space}{unit[0]}{per[0]} was given"
+    (read,) = GRAMMAR.amounts(text.lower(), 0, len(text))
+    assert (read.amount, read.unit, read.per) == (float(amount), unit[1], per[1])
+
+
+_NOT_DOSES = st.one_of(
+    st.builds("{}%".format, st.integers(0, 100)),
+    st.builds("{:.1f} %".format, st.floats(0, 100)),
+    st.builds("p = 0.0{}".format, st.integers(0, 9)),
+    st.builds("aged {} years".format, st.integers(18, 45)),
+    st.builds("n = {}".format, st.integers(1, 999)),
+    st.builds("BMI {} kg/m2".format, st.integers(15, 40)),
+    st.builds("{} ng/ml".format, st.integers(1, 99)),
+    st.builds("{} mIU/mL".format, st.integers(1, 999)),
+    st.builds("{} mg/h".format, st.integers(1, 99)),
+    st.builds("1 × 10^{} cells".format, st.integers(3, 9)),
+    st.builds("{}/{}".format, st.integers(1, 50), st.integers(51, 99)),
+)
+
+
+@given(st.lists(_NOT_DOSES, min_size=1, max_size=4))
+def test_numbers_that_are_not_doses_never_read(parts):
+    text = "In women with RIF, " + ", ".join(parts) + "."
+    assert GRAMMAR.amounts(text.lower(), 0, len(text)) == []
