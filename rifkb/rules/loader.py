@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rifkb.errors import RuleFileError
+from rifkb.rules.dose_rules import load_doses
 
 RULES_DIR = Path(__file__).resolve().parent  # the rule files ship inside the package
 CONCEPT_TYPES = ("intervention", "outcome", "mechanism", "population")
@@ -69,12 +70,6 @@ HEADERS = {
     "contexts.tsv": ("role", "phrase"),
     "doses.tsv": ("kind", "phrase", "value"),
 }
-# doses.tsv: each kind of phrase, and the values its rows may take (None: none allowed;
-# "count": a whole number, or none)
-DOSE_KINDS = {
-    "unit": ("g", "mg", "ug", "mL", "IU"), "per": ("kg", "day", "dose"), "not_dose": None,
-    "vehicle": None, "concentration": None, "times": "count", "timing": None, "frequency": None,
-}  # fmt: skip
 
 
 # What a concept is for the components that reason about it (concepts.tsv, column roles):
@@ -213,7 +208,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
         rate_heads=_load_rate_heads(directory / "rate_heads.tsv", concepts),
         abbreviations=frozenset(row[0] for _, row in _rows(directory / "sentences.tsv", 1, 1)),
         contexts=tuple(_load_contexts(directory / "contexts.tsv")),
-        doses=_load_doses(directory / "doses.tsv"),
+        doses=load_doses(_rows(directory / "doses.tsv", 2, 3)),
     )
 
 
@@ -417,22 +412,3 @@ def _load_contexts(path: Path) -> Iterator[ContextCue]:
         if not (before or after):
             raise RuleFileError(f"{where}: the phrase needs words beside {{}}")
         yield ContextCue(role, before, after, where.source)
-
-
-def _load_doses(path: Path) -> dict[str, dict[str, str]]:
-    doses: dict[str, dict[str, str]] = {kind: {} for kind in DOSE_KINDS}
-    for where, (kind, phrase, *rest) in _rows(path, 2, 3):
-        value = rest[0] if rest else ""
-        if kind not in DOSE_KINDS:
-            raise RuleFileError(f"{where}: kind {kind!r} is not one of {', '.join(DOSE_KINDS)}")
-        allowed = DOSE_KINDS[kind]
-        if allowed is None and value:
-            raise RuleFileError(f"{where}: a {kind} phrase takes no value")
-        if allowed == "count" and value and not value.isdigit():
-            raise RuleFileError(f"{where}: {value!r} is not a whole number")
-        if isinstance(allowed, tuple) and value not in allowed:
-            raise RuleFileError(f"{where}: a {kind} must be one of {', '.join(allowed)}, not {value!r}")
-        if phrase.lower() in doses[kind]:
-            raise RuleFileError(f"{where}: {kind} {phrase!r} written twice")
-        doses[kind][phrase.lower()] = value
-    return doses
