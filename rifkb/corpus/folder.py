@@ -11,7 +11,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -67,6 +67,13 @@ class SavedSearch:
 
 
 @dataclass(frozen=True)
+class Stewardship:
+    body_weight_kg: float = 65.0
+    price_per_gram: float | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
 class Corpus:
     path: Path
     name: str
@@ -76,6 +83,9 @@ class Corpus:
     # `[screening] unscreened` of corpus.toml: whether records nobody has screened yet count
     # as included in the outputs (flagged as unscreened) or are left out until included
     unscreened_included: bool = True
+    # `[stewardship]` of corpus.toml: the body weight grams of IVIg per patient assume, and a
+    # price per gram (with its currency) to cost an extra live birth
+    stewardship: Stewardship = field(default_factory=lambda: Stewardship())  # noqa: PLW0108
 
     @property
     def store_path(self) -> Path:
@@ -123,7 +133,31 @@ def load_corpus(path: Path) -> Corpus:
     searches = _searches(config.get("searches", []), config_path)
     name, description = str(config.get("name", path.name)), str(config.get("description", ""))
     return Corpus(path, name, description, searches, _rules_dir(config.get("rules"), path, config_path),
-                  _unscreened_included(config.get("screening", {}), config_path))  # fmt: skip
+                  _unscreened_included(config.get("screening", {}), config_path),
+                  _stewardship(config.get("stewardship", {}), config_path))  # fmt: skip
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _stewardship(value: object, config_path: Path) -> Stewardship:
+    """`[stewardship] body_weight_kg = 65, price_per_gram = 60.0, currency = "CAD"`."""
+    if not isinstance(value, dict):
+        raise CorpusError(f"{config_path}: stewardship must be a [stewardship] table")
+    unknown = sorted(set(value) - {"body_weight_kg", "price_per_gram", "currency"})
+    if unknown:
+        raise CorpusError(f"{config_path}: [stewardship] has no setting {unknown[0]!r}")
+    weight, price = value.get("body_weight_kg", 65.0), value.get("price_per_gram")
+    currency = value.get("currency")
+    where = f"{config_path}: [stewardship]"
+    if not _number(weight) or not 20 <= weight <= 250:
+        raise CorpusError(f"{where} body_weight_kg must be a weight in kg, not {weight!r}")
+    if price is not None and (not _number(price) or price <= 0):
+        raise CorpusError(f"{where} price_per_gram must be a positive number, not {price!r}")
+    if price is not None and not (isinstance(currency, str) and currency.strip()):
+        raise CorpusError(f'{where} price_per_gram needs its currency (currency = "CAD")')
+    return Stewardship(float(weight), float(price) if price is not None else None, currency)
 
 
 def _unscreened_included(value: object, config_path: Path) -> bool:

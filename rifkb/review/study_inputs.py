@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 
 from rifkb.kb.audit import BLOCKING, AuditFlag, audit_estimate, study_data_flags
 from rifkb.kb.papers import Paper
-from rifkb.records import DIFFERENCE_MEASURES, EffectEstimate, EventRate
+from rifkb.records import DIFFERENCE_MEASURES, Dose, EffectEstimate, EventRate
 from rifkb.review.study_data import (
     COUNT_MEASURES,
     MEAN_MEASURES,
@@ -83,6 +83,7 @@ class StudyInput:
     year: int | None = None  # of publication: the order of cumulative and sequential analyses
     sample_size: int | None = None  # the study's, when its arms' totals are not read
     risk_of_bias: str | None = None  # a reviewer's judgement (RISK_OF_BIAS), else not assessed
+    doses: tuple[Dose, ...] = ()  # the study's regimens as read (of every intervention it names)
 
     @property
     def participants(self) -> int | None:
@@ -278,7 +279,7 @@ def _input(paper: Paper, label: str, measure: str, yi: float, sei: float, source
         rif_min_failed_transfers=threshold or (rif.min_failed_transfers if rif else None),
         sentence=sentence, start=start, rif_from_subgroup=threshold is not None,
         year=paper.record.year, sample_size=paper.extraction.sample_size,
-        risk_of_bias=paper.extraction.risk_of_bias,
+        risk_of_bias=paper.extraction.risk_of_bias, doses=paper.extraction.doses,
     )  # fmt: skip
 
 
