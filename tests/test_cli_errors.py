@@ -59,6 +59,16 @@ def closed_port_url() -> str:
         ),
         ('searches = "rif"\n', "searches must be [[searches]] tables"),
         ('searches = ["rif"]\n', "searches must be [[searches]] tables"),
+        # issue 19: what grams of IVIg and their price are computed with
+        (
+            "[stewardship]\nbody_weight_kg = 6.5\n",
+            "[stewardship] body_weight_kg must be a weight in kg, not 6.5",
+        ),
+        ("[stewardship]\nbody_weight_kg = true\n", "body_weight_kg must be a weight in kg, not True"),
+        ("[stewardship]\nprice_per_gram = -3\n", "price_per_gram must be a positive number, not -3"),
+        ("[stewardship]\nprice_per_gram = 60\n", 'price_per_gram needs its currency (currency = "CAD")'),
+        ("[stewardship]\nweight = 70\n", "[stewardship] has no setting 'weight'"),
+        ('stewardship = "yes"\n', "stewardship must be a [stewardship] table"),
     ],
 )
 def test_a_bad_corpus_toml_is_one_line(tmp_path, searches, message):
