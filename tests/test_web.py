@@ -104,6 +104,18 @@ def test_the_record_page_shows_links_fields_items_and_forms(reader):
     assert page.count('action="/correct/add"') == 3
 
 
+def test_the_record_page_lists_the_doses_read(reader):
+    """Issue 19: a regimen as read, with its sentence (Stephenson 2000: IVIg 500 mg/kg)."""
+    page = reader.get("/record/src:stephenson-2000-ivig-rct").text
+    doses = page[page.index('<section id="doses">') :]
+    doses = doses[: doses.index("</section>")]
+    assert "<td>intravenous immunoglobulin</td><td>500 mg per kg</td>" in doses
+    assert (
+        "none read"
+        in reader.get(f"/record/{PMID}").text.split('<section id="doses">')[1].split("</section>")[0]
+    )
+
+
 def test_pages_load_nothing_from_elsewhere(reader):
     for url in PAGES:
         page = reader.get(url)
