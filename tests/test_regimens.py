@@ -7,7 +7,7 @@ import pytest
 
 from rifkb.corpus.folder import load_corpus
 from rifkb.records import Dose, Evidence
-from rifkb.review.regimens import median_grams, regimen, regimens
+from rifkb.review.regimens import median_grams, parse_regimen, regimen, regimens
 
 EVIDENCE = Evidence("t:1", 0, 1, "s", "rifkb_doses_v1")
 
@@ -66,3 +66,17 @@ def test_a_corpus_says_its_body_weight_and_price(tmp_path):
     )
     s = load_corpus(tmp_path).stewardship
     assert (s.body_weight_kg, s.price_per_gram, s.currency) == (70.0, 55.5, "CAD")
+
+
+@pytest.mark.parametrize(
+    ("text", "grams"),
+    [("0.4 g/kg x 2", 52.0), ("500 mg/kg", 32.5), ("25 g", 25.0), ("25g × 3", 75.0), ("400 MG per kg", 26.0)],
+)
+def test_a_regimen_as_a_user_writes_it(text, grams):
+    assert parse_regimen(text).per_patient() == pytest.approx(grams)
+
+
+@pytest.mark.parametrize("text", ["0.4 g/day", "lots", "100 mL", "0.4 g/kg x 0"])
+def test_a_regimen_that_is_no_mass_or_unreadable_is_refused(text):
+    with pytest.raises(ValueError, match="--regimen"):
+        parse_regimen(text)

@@ -8,14 +8,16 @@ Only masses convert: mL of an emulsion or IU of a hormone are no grams, and say 
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rifkb.records import Dose
+from rifkb.records import Dose, Evidence
 
 BODY_WEIGHT_KG = 65.0  # the default a reader can change (corpus.toml [stewardship] body_weight_kg)
 _GRAMS = {"g": 1.0, "mg": 1e-3, "ug": 1e-6}
+_GIVEN = Evidence("", 0, 0, "", "given")  # a regimen the user gives has no sentence
 
 
 @dataclass(frozen=True)
@@ -60,3 +62,25 @@ def median_grams(found: Sequence[Regimen], body_weight_kg: float = BODY_WEIGHT_K
     when none is given."""
     grams = [r.per_patient(body_weight_kg) for r in found]
     return statistics.median(grams) if grams else None
+
+
+_WRITTEN = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(g|mg|ug|µg)\s*(/\s*kg|per\s+kg)?\s*(?:[x×*]\s*(\d+))?\s*$", re.IGNORECASE
+)
+
+
+def parse_regimen(text: str) -> Regimen:
+    """A regimen as a user writes it (`rifkb plan --regimen "0.4 g/kg x 2"`, "25 g", "500
+    mg/kg"); ValueError with what it expects otherwise."""
+    m = _WRITTEN.match(text)
+    if m is None:
+        raise ValueError(f"--regimen {text!r}: write an amount, a unit (g, mg, µg), /kg if by weight and "
+                         "x N for N doses, as in '0.4 g/kg x 2'")  # fmt: skip
+    unit = "ug" if m.group(2).lower() in ("ug", "µg") else m.group(2).lower()
+    times = int(m.group(4)) if m.group(4) else None
+    if times == 0:
+        raise ValueError(f"--regimen {text!r}: x 0 doses is no regimen")
+    found = regimen(Dose("", float(m.group(1)), unit, "kg" if m.group(3) else "dose", times, None, _GIVEN))
+    if found is None:  # (a mass always converts; kept for the type checker's sake)
+        raise ValueError(f"--regimen {text!r}: no grams")
+    return found
