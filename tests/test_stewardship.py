@@ -62,6 +62,17 @@ def test_number_needed_point(measure, ratio, acr, harmful, kind, expected, shown
     assert (found.risk_difference > 0) == (ratio > 1)  # on the outcome's own scale
 
 
+@pytest.mark.parametrize(
+    ("measure", "ratio", "per_1000", "shown"),
+    # Handbook 5.1, 12.5.4.2/12.5.4.3 (v6 15.4.4.2/3): 24 and 62 fewer per 1000 at ACR 0.3; NNT 42 and 17
+    [("RR", 0.92, -24, "42"), ("OR", 0.73, -62, "17")],
+)
+def test_handbook_worked_examples(measure, ratio, per_1000, shown) -> None:
+    found = number_needed(measure, ratio, ratio, ratio, 0.3, harmful=True)
+    assert round(found.risk_difference * 1000) == per_1000
+    assert found.text == f"NNTB {shown} ({shown} to {shown})"
+
+
 # measure, estimate, low, high, ACR, harmful, text
 INTERVALS = [
     # benefit throughout: miscarriage RR 0.5 (0.25 to 0.8) at 0.2: 1/(0.2 × 0.75) = 6.7, 1/(0.2 × 0.2) = 25

@@ -11,11 +11,12 @@
   `harmful=True`); a number needed to treat for one extra benefit is an NNTB, for one
   extra harm an NNTH (Altman, BMJ 1998;317:1309).
 - The interval: the conversion applied to the ratio's 95 % limits at the same ACR
-  (Handbook 15.4.4; the uncertainty of the ACR itself is not carried). When the ratio's
-  interval includes no effect, the NNT's interval runs through infinity, and it is written
-  as Altman writes it: "NNTB 23 (NNTH 11 to ∞ to NNTB 5)".
-- Display: whole patients, rounded up (Handbook 15.4.4: "NNTs are always rounded up");
-  the record keeps the unrounded values.
+  (Handbook 15.4.4; 12.5.4.5 of version 5.1, after Altman 1998; the uncertainty of the
+  ACR itself is not carried). When the ratio's interval includes no effect, the NNT's
+  runs through infinity, written as Altman writes it: "NNTB 23 (NNTH 11 to ∞ to NNTB 5)".
+  An estimate of exactly no effect is "NNTB ∞" (value `math.inf`, null in JSON).
+- Display: whole patients, rounded up, limits too (Handbook 5.1, 12.5.4: "by convention
+  always rounded up to the next whole number"); the record keeps the unrounded values.
 """
 
 from __future__ import annotations
