@@ -46,6 +46,21 @@ def plan(
             "default the pooled one."
         ),
     ] = None,  # fmt: skip
+    regimen: Annotated[
+        str | None,
+        typer.Option(
+            help="The regimen grams per patient assume, as '0.4 g/kg x 2' or '25 g'; by default the "
+            "median of the corpus's regimens of the intervention."
+        ),
+    ] = None,  # fmt: skip
+    body_weight: Annotated[
+        float | None,
+        typer.Option(
+            "--body-weight",
+            help="kg, for regimens dosed by weight; default corpus.toml's "
+            "[stewardship] body_weight_kg, else 65.",
+        ),
+    ] = None,  # fmt: skip
     figures: Annotated[
         Path | None, typer.Option("--figures", help="Write TSA, cumulative and funnel plots (PNG, SVG) here.")
     ] = None,
@@ -54,22 +69,34 @@ def plan(
     """Before the next trial: is the evidence conclusive (trial sequential analysis with
     Lan–DeMets O'Brien–Fleming boundaries), how many women per arm the next RCT needs in
     each stratum of RIF severity (80 % and 90 % power), how certain the evidence is (a
-    GRADE summary of findings row with its footnotes), and how the answer moved as the
-    studies came in (cumulative meta-analysis; Egger's test from 10 studies).
+    GRADE summary of findings row with its footnotes), how the answer moved as the studies
+    came in (cumulative meta-analysis; Egger's test from 10 studies), and what an extra
+    live birth costs: the number needed to treat and the grams of IVIg behind it (and
+    their price, given corpus.toml's [stewardship] price_per_gram).
 
-    Example: rifkb plan --intervention ivig --outcome "live birth" --population all --figures plots
+    Example: rifkb plan --intervention ivig --outcome "live birth" --population all --regimen "0.4 g/kg x 2"
     """
+    from rifkb.cli.common import open_corpus
     from rifkb.errors import BadInputError
-    from rifkb.review.plan import Assumptions, plan_figures, plans
+    from rifkb.review.plan import corpus_plans, plan_figures
+    from rifkb.review.regimens import parse_regimen
 
+    given: dict[str, Any] = {"rrr": rrr, "beta": beta, "futility": futility, "effect": effect,
+                             "difference": difference}  # fmt: skip
+    if body_weight is not None and not 20 <= body_weight <= 250:
+        raise BadInputError(f"--body-weight {body_weight}: a weight in kg (20 to 250)")
     try:
-        assumptions = Assumptions(rrr=rrr, beta=beta, futility=futility, effect=effect, difference=difference)
+        given |= {"regimen": parse_regimen(regimen)} if regimen else {}
+        given |= {"body_weight_kg": body_weight} if body_weight is not None else {}
+        by = "rif_definition"
+        analyses, rules, papers = synthesis_of(corpus_dir, intervention, outcome, population, by, method,
+                                               combine_designs=combine_designs)  # fmt: skip
+        corpus, store = open_corpus(corpus_dir)
+        store.close()  # (its [stewardship] settings only)
+        harms = rules.with_role("harm")
+        found = corpus_plans(analyses, papers, harms, corpus.stewardship, **given)
     except ValueError as exc:
         raise BadInputError(str(exc)) from None
-    analyses, rules, _ = synthesis_of(corpus_dir, intervention, outcome, population, "rif_definition", method,
-                                      combine_designs=combine_designs)  # fmt: skip
-    harms = rules.with_role("harm")
-    found = plans(analyses, harms, assumptions)
     labels = {c.id: c.label for c in rules.concepts.values()}
     written = plan_figures(found, figures, labels, harms) if figures else []
     if as_json:

@@ -41,13 +41,16 @@ def export_tables(
     Example: rifkb export tables -o outputs/tables
     """
     from rifkb.cli.synthesis import synthesis_of
-    from rifkb.review.plan import plans
+    from rifkb.review.plan import corpus_plans
     from rifkb.review.tables import review_tables, write_tables
 
     analyses, rules, papers = synthesis_of(corpus_dir, None, None, population, "rif_definition", method)
     labels = {c.id: c.label for c in rules.concepts.values()}
-    found = plans(analyses, rules.with_role("harm"))
-    for path in write_tables(review_tables(papers, analyses, found, labels), output):
+    corpus, store = open_corpus(corpus_dir)
+    store.close()  # (its [stewardship] settings only)
+    found = corpus_plans(analyses, papers, rules.with_role("harm"), corpus.stewardship)
+    tables = review_tables(papers, analyses, found, labels, corpus.stewardship.body_weight_kg)
+    for path in write_tables(tables, output):
         typer.echo(f"wrote {path}")
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rifkb.corpus.folder import Stewardship
+from rifkb.kb.papers import Paper
 from rifkb.review.certainty import NOT_ASSESSED, SoFRow, sof_table_rows, summary_of_findings
 from rifkb.review.information_size import required_information_size
 from rifkb.review.living import (
@@ -32,7 +34,9 @@ from rifkb.review.living import (
     small_study_effects,
 )
 from rifkb.review.next_trial import TrialSize, next_trial, pooled_control_risk
+from rifkb.review.regimens import BODY_WEIGHT_KG, Regimen
 from rifkb.review.sequential import SequentialAnalysis, sequential_analysis, sequential_plot
+from rifkb.review.stewardship import StewardshipRow, paper_regimens, stewardship
 from rifkb.review.study_inputs import StudyInput
 from rifkb.review.synthesis import Analysis
 
@@ -55,6 +59,11 @@ class Assumptions:
     futility: bool = False  # β-spending futility boundaries
     effect: float | None = None  # an effect (on the analysis's measure) the next trial should detect
     difference: float | None = None  # a minimal relevant difference (MD, SMD) for continuous outcomes
+    # stewardship (corpus.toml [stewardship], `--regimen`, `--body-weight`)
+    regimen: Regimen | None = None  # the regimen grams per patient assume; else the corpus's median
+    body_weight_kg: float = BODY_WEIGHT_KG
+    price_per_gram: float | None = None
+    currency: str | None = None
 
     def __post_init__(self) -> None:
         if self.beta not in (0.10, 0.20):
@@ -75,6 +84,7 @@ class Plan:
     cumulative: tuple[CumulativeStep, ...]
     small_study: SmallStudyEffects
     assumptions: Assumptions = field(default_factory=Assumptions)
+    stewardship: tuple[StewardshipRow, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,18 +97,34 @@ class Plan:
             "summary_of_findings_why_not": self.summary_why_not,
             "cumulative": [s.to_json() for s in self.cumulative],
             "small_study_effects": self.small_study.to_json(),
+            "stewardship": [r.to_json() for r in self.stewardship],
         }  # fmt: skip
 
 
 def plans(analyses: Iterable[Analysis], harms: frozenset[str] = frozenset(),
-          assumptions: Assumptions = Assumptions()) -> list[Plan]:  # fmt: skip
+          assumptions: Assumptions = Assumptions(),
+          corpus_regimens: Mapping[str, Sequence[Regimen]] | None = None) -> list[Plan]:  # fmt: skip
     """One plan per treatment analysis with a pooled estimate (an association, RIF versus
-    fertile controls, plans no trial)."""
-    return [_plan(a, a.outcome in harms, assumptions) for a in analyses
+    fertile controls, plans no trial). `corpus_regimens`: each intervention's regimens read
+    in the whole corpus (`stewardship.paper_regimens`), whose median grams per patient the
+    stewardship rows assume unless a regimen is given."""
+    regimens = corpus_regimens or {}
+    return [_plan(a, a.outcome in harms, assumptions, regimens.get(a.intervention, ())) for a in analyses
             if a.kind == "treatment" and a.pooled is not None]  # fmt: skip
 
 
-def _plan(a: Analysis, harmful: bool, assume: Assumptions) -> Plan:
+def corpus_plans(analyses: Sequence[Analysis], papers: Sequence[Paper], harms: frozenset[str],
+                 settings: Stewardship, **given: Any) -> list[Plan]:  # fmt: skip
+    """The plans of a corpus: its [stewardship] settings (body weight, price per gram) and
+    its regimens of each intervention, with what the user gives (`rifkb plan --rrr ...`)."""
+    corpus = {"body_weight_kg": settings.body_weight_kg, "price_per_gram": settings.price_per_gram,
+              "currency": settings.currency}  # fmt: skip
+    assume = Assumptions(**(corpus | given))
+    regimens = {i: paper_regimens(papers, i) for i in sorted({a.intervention for a in analyses})}
+    return plans(analyses, harms, assume, regimens)
+
+
+def _plan(a: Analysis, harmful: bool, assume: Assumptions, regimens: Sequence[Regimen] = ()) -> Plan:
     control = pooled_control_risk(a.studies)
     s = sequential_analysis(a, harmful=harmful, rrr=assume.rrr, beta=assume.beta, futility=assume.futility,
                             difference=assume.difference)  # fmt: skip
@@ -114,7 +140,10 @@ def _plan(a: Analysis, harmful: bool, assume: Assumptions) -> Plan:
     except ValueError as exc:  # an analysis of subgroups only
         row, why = None, str(exc)
     trials = tuple(next_trial(a, effect=assume.effect, harmful=harmful))
-    return Plan(a, s, trials, row, why, tuple(cumulative(a)), small, assume)
+    steward = stewardship(a, harmful=harmful, regimen=assume.regimen, body_weight_kg=assume.body_weight_kg,
+                          price_per_gram=assume.price_per_gram, currency=assume.currency,
+                          corpus_regimens=regimens)  # fmt: skip
+    return Plan(a, s, trials, row, why, tuple(cumulative(a)), small, assume, tuple(steward))
 
 
 def optimal_information_size(control_risk: float | None, harmful: bool, rrr: float | None) -> float | None:
@@ -158,6 +187,12 @@ NEXT_TRIAL_COLUMNS = [
     "per arm, 90% power", "per arm, 80% power (arcsine)", "information before → after", "why not",
 ]  # fmt: skip
 CUMULATIVE_COLUMNS = ["analysis", "study added", "year", "k", "estimate", "ci_low", "ci_high", "p", "i2"]
+STEWARDSHIP_COLUMNS = [
+    "analysis", "intervention", "outcome", "stratum", "control risk", "relative effect (95% CI)",
+    "NNT (95% CI)",
+    "regimen", "grams per patient", "grams per benefit (95% CI)", "cost per benefit (95% CI)", "certainty",
+    "notes",
+]  # fmt: skip
 
 
 def plan_tables(found: Sequence[Plan], labels: Mapping[str, str] | None = None) -> dict[str, list[dict]]:
@@ -169,7 +204,36 @@ def plan_tables(found: Sequence[Plan], labels: Mapping[str, str] | None = None) 
         "sequential": [_sequential_row(p) for p in found],
         "next_trial": [r for p in found for r in _trial_rows(p)],
         "cumulative": [_cumulative_row(p, s) for p in found for s in p.cumulative],
+        "stewardship": [_stewardship_row(p, r) for p in found for r in p.stewardship],
     }
+
+
+def _stewardship_row(p: Plan, r: StewardshipRow) -> dict[str, Any]:
+    """One stratum's NNT, grams and cost per benefit, with the certainty of the estimate
+    behind it (GRADE's, or "not graded")."""
+    e = r.effect
+    effect = f"{p.analysis.measure} {e.estimate:.2f} ({e.ci_low:.2f} to {e.ci_high:.2f})" if e else ""
+    notes = "; ".join(n for n in (r.why_not, r.grams_note, r.cost_note) if n)
+    return {
+        "analysis": p.analysis.name, "intervention": p.analysis.intervention, "outcome": p.analysis.outcome,
+        "stratum": r.stratum, "control risk": f"{r.control.risk:.1%}" if r.control else "",
+        "relative effect (95% CI)": effect, "NNT (95% CI)": r.nnt.text if r.nnt else "",
+        "regimen": f"{r.regimen} ({r.regimen_source})" if r.regimen else "",
+        "grams per patient": round(r.grams_per_patient, 1) if r.grams_per_patient is not None else None,
+        "grams per benefit (95% CI)": _interval(r.grams, r.grams_low, r.grams_high, "g", r.benefit),
+        "cost per benefit (95% CI)": _interval(r.cost, r.cost_low, r.cost_high, r.currency or "", r.benefit),
+        "certainty": p.summary.certainty_text() if p.summary else "not graded", "notes": notes,
+    }  # fmt: skip
+
+
+def _interval(value: float | None, low: float | None, high: float | None, unit: str, per: str) -> str:
+    """'101 g per extra live birth (69 to 220)'; an interval with no upper bound: '… to no bound'."""
+    if value is None:
+        return ""
+    bounds = (
+        f" ({low:,.0f} to {f'{high:,.0f}' if high is not None else 'no bound'})" if low is not None else ""
+    )
+    return f"{value:,.0f} {unit} per {per}{bounds}".replace("  ", " ")
 
 
 def _sequential_row(p: Plan) -> dict[str, Any]:
@@ -264,9 +328,21 @@ def plan_summary(p: Plan) -> list[str]:
         lines.append(_trial_sentence(p, t))
     if p.summary is not None:
         lines.append(f"Certainty of the evidence (GRADE): {p.summary.certainty_text()}.")
+    lines += [_stewardship_sentence(p, r) for r in p.stewardship if r.nnt is not None]
     if p.small_study.why_not:
         lines.append(f"Small-study effects: {p.small_study.why_not}.")
     return lines
+
+
+def _stewardship_sentence(p: Plan, r: StewardshipRow) -> str:
+    grams = _interval(r.grams, r.grams_low, r.grams_high, "g", r.benefit)
+    cost = _interval(r.cost, r.cost_low, r.cost_high, r.currency or "", r.benefit)
+    text = f"{r.stratum}: {r.nnt.text} for one {r.benefit}"
+    if grams:
+        text += f"; {grams} at {r.regimen} ({r.regimen_source})"
+    elif r.grams_note:
+        text += f"; no grams: {r.grams_note}"
+    return text + (f"; {cost}" if cost else "") + "."
 
 
 def _trial_sentence(p: Plan, t: TrialSize) -> str:

@@ -65,7 +65,7 @@ def refresh(
     from rifkb.kb.papers import reviewed_papers
     from rifkb.kb.runs import extract_corpus
     from rifkb.review.figures import write_figures
-    from rifkb.review.plan import plans
+    from rifkb.review.plan import corpus_plans
     from rifkb.review.prisma import prisma_flow
     from rifkb.review.report import write_report
     from rifkb.review.synthesis import synthesize
@@ -91,10 +91,11 @@ def refresh(
     written.append(_write(outputs / "synthesis.json", _synthesis_json(analyses)))
     say("planning the next trial")
     harms, labels = rules.with_role("harm"), {c.id: c.label for c in concepts.values()}
-    found = plans(analyses, harms)
+    found = corpus_plans(analyses, papers, harms, corpus.stewardship)
     written.append(_write(outputs / "plan.json", _plan_json(found)))
     say("writing tables")
-    written += write_tables(review_tables(papers, analyses, found, labels), outputs / "tables")
+    tables = review_tables(papers, analyses, found, labels, corpus.stewardship.body_weight_kg)
+    written += write_tables(tables, outputs / "tables")
     say("drawing figures")
     flow = prisma_flow(corpus, store, reviewed, analyses)
     written += write_figures(papers, outputs / "figures", analyses, labels, harms, flow, found)

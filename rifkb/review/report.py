@@ -34,11 +34,11 @@ from rifkb.review.certainty import SoFRow, sof_table_rows
 from rifkb.review.drawing import svg_text
 from rifkb.review.figures import evidence_map_figure, rif_definitions_figure
 from rifkb.review.forest import forest_figure
-from rifkb.review.plan import Plan, plan_summary, plan_tables
-from rifkb.review.plan import plans as plan_all
+from rifkb.review.plan import Plan, corpus_plans, plan_summary, plan_tables
 from rifkb.review.prisma import describe, prisma_flow, prisma_svg
 from rifkb.review.report_studies import StudyView, design_label, flag_rows, rif_rows, study_views
 from rifkb.review.sequential import sequential_figure
+from rifkb.review.stewardship import dose_rows
 from rifkb.review.synthesis import FAMILIES, Analysis, synthesize
 from rifkb.review.tables import evidence_table
 from rifkb.rules import RuleSet
@@ -67,7 +67,8 @@ def report_html(corpus: Corpus, store: Store, *, reviewed: Reviewed | None = Non
     rules = rules if rules is not None else rules_of_extraction(corpus, store)
     reviewed = reviewed if reviewed is not None else reviewed_papers(store, corpus.unscreened_included)
     analyses = list(synthesize(reviewed.papers) if analyses is None else analyses)
-    plans = list(plan_all(analyses, rules.with_role("harm")) if plans is None else plans)
+    if plans is None:
+        plans = corpus_plans(analyses, reviewed.papers, rules.with_role("harm"), corpus.stewardship)
     labels = {c.id: c.label for c in rules.concepts.values()}
     flow = prisma_flow(corpus, store, reviewed, analyses)
     studies = study_views(reviewed.papers, labels)
@@ -87,6 +88,8 @@ def report_html(corpus: Corpus, store: Store, *, reviewed: Reviewed | None = Non
         "rif_figure": _figure(svg_text(rif_definitions_figure(reviewed.papers)), "rif", _RIF_ALT),
         "rif_rows": rif_rows(rows),
         "flags": flag_rows(rows),
+        "doses": dose_rows(reviewed.papers, body_weight_kg=corpus.stewardship.body_weight_kg),
+        "body_weight": corpus.stewardship.body_weight_kg,
         "studies": rows,
     }
     return _environment().get_template(TEMPLATE).render(**context)
@@ -138,6 +141,7 @@ class PlanView:
     trials: tuple[dict, ...]
     sof: SoFRow | None
     sof_cells: dict | None
+    stewardship: tuple[dict, ...] = ()
 
 
 def _plan_view(p: Plan, labels: dict[str, str], i: int) -> PlanView:
@@ -145,9 +149,10 @@ def _plan_view(p: Plan, labels: dict[str, str], i: int) -> PlanView:
     if p.sequential.why_not is None:
         alt = f"Trial sequential analysis: {p.sequential.verdict_text}"
         figure = _figure(svg_text(sequential_figure(p.sequential, labels)), f"tsa{i}", alt)
-    trials = tuple(r for r in plan_tables([p], labels)["next_trial"])
+    tables = plan_tables([p], labels)
     cells = sof_table_rows([p.summary], labels)[0] if p.summary else None
-    return PlanView(tuple(plan_summary(p)), figure, trials, p.summary, cells)
+    return PlanView(tuple(plan_summary(p)), figure, tuple(tables["next_trial"]), p.summary, cells,
+                    tuple(tables["stewardship"]))  # fmt: skip
 
 
 def _syntheses(analyses: Sequence[Analysis], labels: dict[str, str], harms: frozenset[str],

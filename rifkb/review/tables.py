@@ -10,7 +10,10 @@
   by direction);
 - before the next trial (`plan`): summary_of_findings (GRADE, one row per treatment
   analysis, with its footnotes), sequential (the trial sequential analyses), next_trial
-  (women per arm by RIF-severity stratum) and cumulative (the cumulative meta-analyses).
+  (women per arm by RIF-severity stratum) and cumulative (the cumulative meta-analyses);
+- IVIg stewardship: stewardship (per analysis and stratum, NNT, grams and cost per extra
+  live birth, the certainty behind them) and doses (each regimen read, grams per patient
+  at the corpus's body weight).
 
 Rows are sorted, so the same corpus gives the same files; each file is written to a
 temporary name and moved into place.
@@ -33,7 +36,16 @@ from rifkb.kb.papers import Paper
 from rifkb.records import EffectEstimate, Extraction, describe_rif
 from rifkb.review.certainty import SOF_COLUMNS
 from rifkb.review.labels import study_label
-from rifkb.review.plan import CUMULATIVE_COLUMNS, NEXT_TRIAL_COLUMNS, SEQUENTIAL_COLUMNS, Plan, plan_tables
+from rifkb.review.plan import (
+    CUMULATIVE_COLUMNS,
+    NEXT_TRIAL_COLUMNS,
+    SEQUENTIAL_COLUMNS,
+    STEWARDSHIP_COLUMNS,
+    Plan,
+    plan_tables,
+)
+from rifkb.review.regimens import BODY_WEIGHT_KG
+from rifkb.review.stewardship import DOSE_COLUMNS, dose_rows
 from rifkb.review.synthesis import SYNTHESIS_COLUMNS, Analysis, synthesis_rows
 
 ARROWS = {"increase": "↑", "decrease": "↓", "no_difference": "="}
@@ -203,13 +215,14 @@ INTEGER_COLUMNS = ("year", "n", "n_studies", "min_failed_transfers", "min_embryo
                    "total")  # fmt: skip
 PLAN_INTEGER_COLUMNS = (
     "studies", "participants", "required information size", "more needed", "per arm, 80% power",
-    "per arm, 90% power", "per arm, 80% power (arcsine)",
+    "per arm, 90% power", "per arm, 80% power (arcsine)", "times",
 )  # fmt: skip
-PLAN_TABLES = ("summary_of_findings", "sequential", "next_trial", "cumulative")
+PLAN_TABLES = ("summary_of_findings", "sequential", "next_trial", "cumulative", "stewardship", "doses")
 
 
 def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = (), plans: Sequence[Plan] = (),
-                  labels: Mapping[str, str] | None = None) -> dict[str, pd.DataFrame]:  # fmt: skip
+                  labels: Mapping[str, str] | None = None,
+                  body_weight_kg: float = BODY_WEIGHT_KG) -> dict[str, pd.DataFrame]:  # fmt: skip
     planned = plan_tables(plans, labels)
     tables = {
         "evidence": evidence_table(papers),
@@ -223,6 +236,8 @@ def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = (), plans:
         "sequential": pd.DataFrame(planned["sequential"], columns=SEQUENTIAL_COLUMNS),
         "next_trial": pd.DataFrame(planned["next_trial"], columns=NEXT_TRIAL_COLUMNS),
         "cumulative": pd.DataFrame(planned["cumulative"], columns=CUMULATIVE_COLUMNS),
+        "stewardship": pd.DataFrame(planned["stewardship"], columns=STEWARDSHIP_COLUMNS),
+        "doses": pd.DataFrame(dose_rows(papers, body_weight_kg=body_weight_kg), columns=list(DOSE_COLUMNS)),
     }
     # Counts stay whole numbers where some are missing (pandas would make them 143.0).
     return {name: frame.astype(_integers(name, frame)) for name, frame in tables.items()}
