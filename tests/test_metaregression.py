@@ -175,7 +175,8 @@ def test_bubble_plot_is_deterministic_and_captioned(tmp_path):
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
     lines = caption(m)
-    assert lines[0].startswith("Slope -0.029 (95% CI -0.043 to -0.015) (RR × 0.971 per unit), p < 0.001")
+    slope = "Slope -0.029 (95% CI -0.043 to -0.015) (RR × 0.971 per failed transfer), p < 0.001"
+    assert lines[0].startswith(slope)
     # the SVG draws glyphs as paths: the caption is read from the figure's text
     assert any(lines[0] in t.get_text() for t in bubble_figure(m).texts)
 

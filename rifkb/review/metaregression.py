@@ -301,6 +301,9 @@ _AXIS_LABELS = {
     "dose_g_per_kg": "Regimen, g/kg (total of the first regimen read)",
 }
 
+_PER = {"rif_min_failed_transfers": "per failed transfer", "year": "per year",
+        "design": "randomised against not", "dose_g_per_kg": "per g/kg"}  # fmt: skip
+
 
 def bubble_plot(m: MetaRegression, directory: Path, labels: Mapping[str, str] | None = None) -> list[Path]:
     """bubble_<analysis name>_<moderator>.png and .svg."""
@@ -319,8 +322,10 @@ def bubble_figure(m: MetaRegression, labels: Mapping[str, str] | None = None) ->
     if m.fit is None:
         raise ValueError(f"no meta-regression to draw for {m.analysis} on {m.moderator}: {m.why_not}")
     back = np.exp if m.ratio else (lambda a: a)
-    fig, ax = plt.subplots(figsize=(6.5, 4.8))
-    fig.subplots_adjust(bottom=0.3)
+    lines = caption(m)
+    height = 4.2 + 0.13 * len(lines)
+    fig, ax = plt.subplots(figsize=(6.5, height))
+    fig.subplots_adjust(bottom=(0.65 + 0.13 * len(lines)) / height, top=1 - 0.45 / height, right=0.95)
     xs, ys, w = (np.array([getattr(p, f) for p in m.points]) for f in ("x", "yi", "sei"))
     w = np.array(m.fit.weights)
     grid, low, line, high = _band(m.fit, xs)
@@ -329,19 +334,23 @@ def bubble_figure(m: MetaRegression, labels: Mapping[str, str] | None = None) ->
     ax.axhline(back(0.0), color="grey", linestyle="--", linewidth=0.8)
     ax.scatter(xs, back(ys), s=20 + 380 * w / w.max(), facecolor="#fdae6b", edgecolor="black", linewidth=0.6,
                alpha=0.8, zorder=3)  # fmt: skip
+    right = xs.min() + 0.75 * np.ptp(xs)  # labels of the rightmost points go to their left
     for p in m.points:
-        ax.annotate(p.label, (p.x, back(p.yi)), xytext=(4, 4), textcoords="offset points", fontsize=6)
+        left = p.x > right
+        ax.annotate(p.label, (p.x, back(p.yi)), xytext=(-4 if left else 4, 4), textcoords="offset points",
+                    fontsize=6, ha="right" if left else "left")  # fmt: skip
     estimate_axis(
         ax, m.ratio, float(back(min(low.min(), ys.min()))), float(back(max(high.max(), ys.max()))), "y"
     )
     ax.set_xlabel(_AXIS_LABELS[m.moderator], fontsize=9)
     ax.set_ylabel(m.measure + (" (log scale)" if m.ratio else ""), fontsize=9)
     ax.tick_params(axis="x", labelsize=8)
+    ax.margins(x=0.1)  # room for the labels of the points at either end
     name = lambda concept: (labels or {}).get(concept, concept)  # noqa: E731 - id -> label
     by = _AXIS_LABELS[m.moderator]
     ax.set_title(f"{name(m.intervention)} versus control: {name(m.outcome)}, by {by[0].lower()}{by[1:]}",
                  fontsize=9, loc="left")  # fmt: skip
-    fig.text(0.01, 0.02, "\n".join(caption(m)), fontsize=7.5, ha="left", va="bottom")
+    fig.text(0.01, 0.1 / height, "\n".join(lines), fontsize=7, ha="left", va="bottom")
     return fig
 
 
@@ -360,13 +369,13 @@ def caption(m: MetaRegression) -> list[str]:
     if f is None:
         return [m.why_not or ""]
     s = f.slope
-    per = f" ({m.measure} × {math.exp(s.estimate):.3g} per unit)" if m.ratio else ""
+    per = f" ({m.measure} × {math.exp(s.estimate):.3g} {_PER[m.moderator]})" if m.ratio else ""
     return [
         f"Slope {s.estimate:.3f} (95% CI {s.ci_low:.3f} to {s.ci_high:.3f}){per}, {_p(s.p)}; "
         f"k = {m.k}, {m.method.upper()}",
         f"τ² residual {f.tau2:.3f} (without the moderator {f.tau2_without:.3f}); "
         f"I² residual {100 * f.i2:.0f}%; R² {100 * f.r2:.0f}%; QE({f.qe_df}) = {f.qe:.2f}, {_p(f.qe_p)}",
-        *(textwrap.fill(c, 150) for c in m.caveats),
+        *(textwrap.fill(c, 125) for c in m.caveats),
     ]
 
 
