@@ -68,6 +68,8 @@ def test_the_record_fits_the_studies_moderator():
         (-0.0291, 0.0072, 0.0764), abs=1e-4
     )
     assert any("exploratory" in c for c in m.caveats) is False  # 13 points: not below ten
+    written = json.loads(json.dumps(m.to_json()))
+    assert written["fit"]["slope"]["estimate"] == m.fit.slope.estimate and len(written["points"]) == 13
     year = meta_regression(analysis(studies, measure="RR"), "year", method="dl")
     assert [p.x for p in year.points] == [s.year for s in studies] and year.method == "dl"
 
