@@ -215,21 +215,27 @@ def _axis(ax: plt.Axes, a: Analysis, low: float, high: float, name, harm: bool) 
     favours(ax, a, name, harm)
 
 
-def estimate_axis(ax: plt.Axes, ratio: bool, low: float, high: float) -> None:
+def estimate_axis(ax: plt.Axes, ratio: bool, low: float, high: float, axis: str = "x") -> None:
     """A log axis with round ticks for ratios (always showing 0.5 to 2), or one centred on
-    0 for differences: the axis of every plot of estimates (forest, cumulative, funnel)."""
+    0 for differences: the axis of every plot of estimates (forest, cumulative, funnel;
+    `axis="y"` for a bubble plot's effect)."""
+    scale, limits, which = (
+        getattr(ax, f"set_{axis}scale"),
+        getattr(ax, f"set_{axis}lim"),
+        getattr(ax, f"{axis}axis"),
+    )
     if ratio:
-        ax.set_xscale("log")
+        scale("log")
         low, high = min(low, 0.5), max(high, 2.0)
         ticks = [t for t in _RATIO_TICKS if low / 1.2 <= t <= high * 1.2]
-        ax.set_xlim(min(ticks[0], low) / 1.1, max(ticks[-1], high) * 1.1)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        limits(min(ticks[0], low) / 1.1, max(ticks[-1], high) * 1.1)
+        which.set_major_locator(FixedLocator(ticks))
+        which.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        which.set_minor_formatter(NullFormatter())
     else:
         span = max(abs(low), abs(high)) * 1.1 or 1.0
-        ax.set_xlim(-span, span)
-    ax.tick_params(axis="x", labelsize=8)
+        limits(-span, span)
+    ax.tick_params(axis=axis, labelsize=8)
 
 
 def favours(ax: plt.Axes, a: Analysis, name, harm: bool) -> None:  # noqa: ANN001
