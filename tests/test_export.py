@@ -69,7 +69,14 @@ def test_workbook_has_a_sheet_per_table(refreshed):
         "sequential",
         "next_trial",
         "cumulative",
+        "stewardship",
+        "doses",
+        "meta_regression",
     ]
+    # issue 19: the regimens read, in grams per patient at 65 kg
+    doses = list(book["doses"].iter_rows(values_only=True))
+    ivig = [dict(zip(doses[0], r, strict=True)) for r in doses[1:] if r[2] == "ivig"]
+    assert {(d["regimen"], d["grams_per_patient"]) for d in ivig} == {("500 mg/kg", 32.5)}
     # issue 18: GRADE's row for IVIg → live birth in RIF, with its certainty and footnotes
     sof = list(book["summary_of_findings"].iter_rows(values_only=True))
     ivig = ("intravenous immunoglobulin", "non-randomised", "live birth")

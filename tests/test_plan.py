@@ -22,6 +22,7 @@ from rifkb.review.plan import (
     plans,
     risk_of_bias_of,
 )
+from rifkb.review.regimens import parse_regimen
 from tests.analyses import analysis, bundle_analyses, study
 
 runner = CliRunner()
@@ -152,3 +153,48 @@ def test_plan_command_prints_the_plan_and_refuses_bad_options_in_one_line(extrac
     assert bad.exit_code in (1, 2) and "--beta 0.3: choose 0.1 or 0.2" in bad.output
     assert "Traceback" not in bad.output
     assert "Example: rifkb plan" in runner.invoke(app, ["plan", "--help"]).stdout
+
+
+# --- issue 19: stewardship and who benefits -------------------------------------------------
+
+
+def test_each_stratum_says_what_an_extra_live_birth_takes(extracted_bundle):
+    """With the corpus's IVIg regimens (500 mg/kg in two RCTs) for the cohort's strata."""
+    regimens = {"ivig": [parse_regimen("500 mg/kg"), parse_regimen("500 mg/kg")]}
+    found = {
+        p.analysis.design: p
+        for p in plans(bundle_analyses(extracted_bundle), HARMS, corpus_regimens=regimens)
+    }
+    ivig = {"non_randomised": found["non_randomised"]}
+    rows = {r.stratum: r for r in ivig["non_randomised"].stewardship}
+    severe = rows["RIF: ≥5 failed transfers"]
+    assert severe.nnt.kind == "NNTB" and not severe.nnt.crosses_no_effect
+    assert severe.grams == pytest.approx(severe.nnt.value * 32.5)  # the corpus's 500 mg/kg at 65 kg
+    lines = plan_summary(ivig["non_randomised"])
+    assert any(line.startswith("RIF: ≥5 failed transfers: NNTB") and "g per extra live birth" in line
+               for line in lines)  # fmt: skip
+    table = plan_tables([ivig["non_randomised"]])["stewardship"]
+    assert all(r["certainty"].startswith("⊕") for r in table)  # the certainty behind each number
+
+
+def test_who_benefits_says_why_two_studies_give_no_meta_regression(ivig):
+    lines = plan_summary(ivig["non_randomised"])
+    assert "Who benefits (meta-regression on failed transfers): meta-regression needs at least 4" in " ".join(
+        lines
+    )
+    assert plan_tables([ivig["non_randomised"]])["meta_regression"][0]["why not"]
+
+
+def test_a_given_regimen_and_body_weight_change_the_grams(extracted_bundle):
+    args = ["plan", "-c", str(extracted_bundle), "--intervention", "ivig", "--outcome", "live birth",
+            "--population", "all", "--json"]  # fmt: skip
+    default = json.loads(runner.invoke(app, args).stdout)["plans"]
+    given = runner.invoke(app, [*args, "--regimen", "0.4 g/kg x 2", "--body-weight", "70"])
+    assert given.exit_code == 0, given.output
+    rows = {p["design"]: p["stewardship"][0] for p in json.loads(given.stdout)["plans"]}
+    assert rows["non_randomised"]["grams_per_patient"] == pytest.approx(56.0)
+    assert {p["design"]: p["stewardship"][0]["grams_per_patient"] for p in default}["rct"] == pytest.approx(
+        32.5
+    )
+    bad = runner.invoke(app, ["plan", "-c", str(extracted_bundle), "--regimen", "100 mL"])
+    assert bad.exit_code in (1, 2) and "--regimen '100 mL': write an amount" in bad.output

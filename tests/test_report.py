@@ -78,6 +78,11 @@ def test_each_analysis_says_what_the_next_trial_needs(reported):
     assert '<table class="sof">' in part and "<li>b. Risk of bias not assessed from abstracts" in part
     assert re.search(r"<td>⊕[⊕◯]{3} (high|moderate|low|very low)", part)
     assert not re.search(r"not pooled \(random effects", html)
+    # issue 19: NNT and grams of IVIg per extra live birth by stratum, and the doses read
+    assert '<table class="stewardship">' in part and re.search(r"<td>NNTB \d+ \(\d+ to \d+\)</td>", part)
+    assert re.search(r"<td>[\d,]+ g per extra live birth \([\d,]+ to [\d,]+\)</td>", part)
+    doses = html[html.index('<section id="doses"') :]
+    assert "<td>ivig</td>" in doses[: doses.index("</section>")] and "32.5" in doses
 
 
 def test_each_study_links_to_pubmed_or_its_doi(reported):

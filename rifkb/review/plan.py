@@ -33,6 +33,7 @@ from rifkb.review.living import (
     funnel_plot,
     small_study_effects,
 )
+from rifkb.review.metaregression import MetaRegression, bubble_plot, meta_regressions
 from rifkb.review.next_trial import TrialSize, next_trial, pooled_control_risk
 from rifkb.review.regimens import BODY_WEIGHT_KG, Regimen
 from rifkb.review.sequential import SequentialAnalysis, sequential_analysis, sequential_plot
@@ -85,6 +86,7 @@ class Plan:
     small_study: SmallStudyEffects
     assumptions: Assumptions = field(default_factory=Assumptions)
     stewardship: tuple[StewardshipRow, ...] = ()
+    meta_regressions: tuple[MetaRegression, ...] = ()  # who benefits: by RIF severity, year, dose
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +100,7 @@ class Plan:
             "cumulative": [s.to_json() for s in self.cumulative],
             "small_study_effects": self.small_study.to_json(),
             "stewardship": [r.to_json() for r in self.stewardship],
+            "meta_regressions": [m.to_json() for m in self.meta_regressions],
         }  # fmt: skip
 
 
@@ -143,7 +146,8 @@ def _plan(a: Analysis, harmful: bool, assume: Assumptions, regimens: Sequence[Re
     steward = stewardship(a, harmful=harmful, regimen=assume.regimen, body_weight_kg=assume.body_weight_kg,
                           price_per_gram=assume.price_per_gram, currency=assume.currency,
                           corpus_regimens=regimens)  # fmt: skip
-    return Plan(a, s, trials, row, why, tuple(cumulative(a)), small, assume, tuple(steward))
+    regressions = tuple(meta_regressions(a, body_weight_kg=assume.body_weight_kg))
+    return Plan(a, s, trials, row, why, tuple(cumulative(a)), small, assume, tuple(steward), regressions)
 
 
 def optimal_information_size(control_risk: float | None, harmful: bool, rrr: float | None) -> float | None:
@@ -205,7 +209,23 @@ def plan_tables(found: Sequence[Plan], labels: Mapping[str, str] | None = None) 
         "next_trial": [r for p in found for r in _trial_rows(p)],
         "cumulative": [_cumulative_row(p, s) for p in found for s in p.cumulative],
         "stewardship": [_stewardship_row(p, r) for p in found for r in p.stewardship],
+        "meta_regression": [_regression_row(p, m) for p in found for m in p.meta_regressions],
     }
+
+
+META_REGRESSION_COLUMNS = [
+    "analysis", "moderator", "k", "slope (95% CI)", "p", "tau2 residual", "R2", "why not", "caveats",
+]  # fmt: skip
+
+
+def _regression_row(p: Plan, m: MetaRegression) -> dict[str, Any]:
+    f = m.fit
+    slope = f"{f.slope.estimate:.4f} ({f.slope.ci_low:.4f} to {f.slope.ci_high:.4f})" if f else ""
+    return {
+        "analysis": p.analysis.name, "moderator": m.moderator, "k": m.k, "slope (95% CI)": slope,
+        "p": round(f.slope.p, 6) if f else None, "tau2 residual": round(f.tau2, 6) if f else None,
+        "R2": round(f.r2, 4) if f else None, "why not": m.why_not or "", "caveats": " ".join(m.caveats),
+    }  # fmt: skip
 
 
 def _stewardship_row(p: Plan, r: StewardshipRow) -> dict[str, Any]:
@@ -313,6 +333,12 @@ def plan_figures(found: Sequence[Plan], directory: Path, labels: Mapping[str, st
             written += cumulative_plot(p.analysis, directory, labels, harms)
         if len(p.analysis.studies) >= FUNNEL_MIN_STUDIES:
             written += funnel_plot(p.analysis, directory, labels)
+        written += [
+            path
+            for m in p.meta_regressions
+            if m.fit is not None
+            for path in bubble_plot(m, directory, labels)
+        ]
     return written
 
 
@@ -329,9 +355,23 @@ def plan_summary(p: Plan) -> list[str]:
     if p.summary is not None:
         lines.append(f"Certainty of the evidence (GRADE): {p.summary.certainty_text()}.")
     lines += [_stewardship_sentence(p, r) for r in p.stewardship if r.nnt is not None]
+    lines += [
+        _regression_sentence(m) for m in p.meta_regressions if m.moderator == "rif_min_failed_transfers"
+    ]
     if p.small_study.why_not:
         lines.append(f"Small-study effects: {p.small_study.why_not}.")
     return lines
+
+
+def _regression_sentence(m: MetaRegression) -> str:
+    """Who benefits, by RIF severity: the slope per failed transfer, or why there is none."""
+    if m.fit is None:
+        return f"Who benefits (meta-regression on failed transfers): {m.why_not}."
+    s = m.fit.slope
+    return (
+        f"Who benefits (meta-regression on failed transfers, k = {m.k}): slope {s.estimate:.3f} "
+        f"(95% CI {s.ci_low:.3f} to {s.ci_high:.3f}), p = {s.p:.3f}; exploratory below 10 studies."
+    )
 
 
 def _stewardship_sentence(p: Plan, r: StewardshipRow) -> str:

@@ -38,6 +38,7 @@ from rifkb.review.certainty import SOF_COLUMNS
 from rifkb.review.labels import study_label
 from rifkb.review.plan import (
     CUMULATIVE_COLUMNS,
+    META_REGRESSION_COLUMNS,
     NEXT_TRIAL_COLUMNS,
     SEQUENTIAL_COLUMNS,
     STEWARDSHIP_COLUMNS,
@@ -217,7 +218,8 @@ PLAN_INTEGER_COLUMNS = (
     "studies", "participants", "required information size", "more needed", "per arm, 80% power",
     "per arm, 90% power", "per arm, 80% power (arcsine)", "times",
 )  # fmt: skip
-PLAN_TABLES = ("summary_of_findings", "sequential", "next_trial", "cumulative", "stewardship", "doses")
+PLAN_TABLES = ("summary_of_findings", "sequential", "next_trial", "cumulative", "stewardship", "doses",
+               "meta_regression")  # fmt: skip
 
 
 def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = (), plans: Sequence[Plan] = (),
@@ -238,6 +240,7 @@ def review_tables(papers: list[Paper], analyses: Sequence[Analysis] = (), plans:
         "cumulative": pd.DataFrame(planned["cumulative"], columns=CUMULATIVE_COLUMNS),
         "stewardship": pd.DataFrame(planned["stewardship"], columns=STEWARDSHIP_COLUMNS),
         "doses": pd.DataFrame(dose_rows(papers, body_weight_kg=body_weight_kg), columns=list(DOSE_COLUMNS)),
+        "meta_regression": pd.DataFrame(planned["meta_regression"], columns=META_REGRESSION_COLUMNS),
     }
     # Counts stay whole numbers where some are missing (pandas would make them 143.0).
     return {name: frame.astype(_integers(name, frame)) for name, frame in tables.items()}
