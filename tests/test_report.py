@@ -83,6 +83,9 @@ def test_each_analysis_says_what_the_next_trial_needs(reported):
     assert re.search(r"<td>[\d,]+ g per extra live birth \([\d,]+ to [\d,]+\)</td>", part)
     doses = html[html.index('<section id="doses"') :]
     assert "<td>ivig</td>" in doses[: doses.index("</section>")] and "32.5" in doses
+    steward = html[html.index('<section id="stewardship"') :]
+    steward = steward[: steward.index("</section>")]
+    assert "<td>ivig_live_birth_non_randomised</td><td>RIF: ≥5 failed transfers</td><td>NNTB" in steward
 
 
 def test_each_study_links_to_pubmed_or_its_doi(reported):

@@ -89,6 +89,7 @@ def report_html(corpus: Corpus, store: Store, *, reviewed: Reviewed | None = Non
         "rif_rows": rif_rows(rows),
         "flags": flag_rows(rows),
         "doses": dose_rows(reviewed.papers, body_weight_kg=corpus.stewardship.body_weight_kg),
+        "stewardship": [r for r in plan_tables(plans, labels)["stewardship"] if r["NNT (95% CI)"]],
         "body_weight": corpus.stewardship.body_weight_kg,
         "studies": rows,
     }
