@@ -178,3 +178,16 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub(
         lambda m: " " if m.group() in _AS_SPACE else "" if m.group() < " " else "\ufffd", text
     )
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (CSV/formula
+# injection, OWASP): `=HYPERLINK(...)` in a crafted title would run when the file is opened.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell for CSV or XLSX: text that a spreadsheet would take for a formula gets a
+    leading `'` (OWASP's advice); numbers, negative ones too, and anything else unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

@@ -15,6 +15,7 @@ import typer
 
 from rifkb.corpus.folder import DEFAULT_CORPUS
 from rifkb.errors import RifkbError
+from rifkb.files import spreadsheet_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 OUTPUTS = Path("outputs")
@@ -125,5 +126,5 @@ def echo_csv(header: list[str], rows: list[list[Any]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)  # CSV opens in a spreadsheet
     sys.stdout.write(buffer.getvalue())

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from rifkb.errors import BadInputError
-from rifkb.files import output_folder, write_atomic, xml_safe
+from rifkb.files import output_folder, spreadsheet_safe, write_atomic, xml_safe
 from rifkb.kb.audit import audit
 from rifkb.kb.graph import format_effect
 from rifkb.kb.papers import Paper
@@ -172,12 +172,12 @@ def study_data_text(papers: list[Paper], fmt: str) -> str:
         raise BadInputError(f"--format {fmt!r}: choose one of {', '.join(STUDY_DATA_FORMATS)}")
     if fmt == "csv":
         frame = study_data_table(papers).astype({"events": "Int64", "total": "Int64", "n": "Int64"})
-        return frame.to_csv(index=False, lineterminator="\n")
+        return _spreadsheet_cells(frame).to_csv(index=False, lineterminator="\n")
     rows = [metafor_row(study_label(p), p.extraction, c) for p in papers for c in comparisons(p.extraction)]
     frame = pd.DataFrame(rows, columns=METAFOR_COLUMNS)
     counts = ["ai", "bi", "ci", "di", "n1i", "n2i"]
     frame = frame.astype(dict.fromkeys(counts, "Int64")).sort_values(["doc_id", "outcome", "intervention"])
-    return frame.to_csv(index=False, lineterminator="\n")
+    return _spreadsheet_cells(frame).to_csv(index=False, lineterminator="\n")
 
 
 def rif_definitions_table(papers: list[Paper]) -> pd.DataFrame:
@@ -257,8 +257,9 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]
     written = []
     for name, frame in tables.items():
         index = name == "mechanism_outcome"
+        cells = _spreadsheet_cells(frame)
         written.append(
-            write_atomic(directory / f"{name}.csv", lambda path, f=frame, i=index: f.to_csv(path, index=i))
+            write_atomic(directory / f"{name}.csv", lambda path, f=cells, i=index: f.to_csv(path, index=i))
         )
     written.append(write_atomic(directory / "review_tables.xlsx", lambda path: _workbook(tables, path)))
     written.append(
@@ -270,9 +271,20 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]
 def _workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in tables.items():
-            cells = frame.map(lambda v: xml_safe(v) if isinstance(v, str) else v)  # XLSX is XML
+            cells = _spreadsheet_cells(frame).map(lambda v: xml_safe(v) if isinstance(v, str) else v)  # XML
             cells.to_excel(writer, sheet_name=name[:31], index=name == "mechanism_outcome")
     _fix_timestamps(path)
+
+
+def _spreadsheet_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every text cell (and index label) that a spreadsheet would run as a
+    formula quoted (`spreadsheet_safe`); numbers stay numbers."""
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    cells = frame.copy()
+    for column in text:  # a column at a time, so Int64 counts stay whole numbers
+        cells[column] = frame[column].map(spreadsheet_safe)
+    cells.index = cells.index.map(spreadsheet_safe)
+    return cells
 
 
 # openpyxl stamps the time of writing into docProps/core.xml and every zip entry: the

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from rifkb.files import spreadsheet_safe
 from rifkb.records import Record
 
 CSV_COLUMNS = (
@@ -19,9 +20,9 @@ def write_csv(records: Iterable[Record]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in records:
-        writer.writerow([
+        writer.writerow(map(spreadsheet_safe, [
             r.uid, r.pmid, r.doi, r.pmcid, r.first_author,
             "; ".join(a.display for a in r.authors), r.year, r.title, r.journal, r.volume,
             r.issue, r.pages, "; ".join(r.publication_types), int(r.retracted), r.abstract_text,
-        ])  # fmt: skip
+        ]))  # fmt: skip
     return out.getvalue()
