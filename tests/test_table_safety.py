@@ -9,15 +9,16 @@ import openpyxl
 import pytest
 
 from rifkb.kb.papers import Paper
-from rifkb.records import EffectEstimate, Evidence, Extraction, Record
+from rifkb.records import Author, EffectEstimate, Evidence, Extraction, Record
 from rifkb.review.tables import review_tables, write_tables
 
 
-def _paper(doc: str, title: str, estimate: float) -> Paper:
+def _paper(doc: str, title: str, estimate: float, author: str | None = None) -> Paper:
     at = Evidence(doc, 0, 1, f"sentence of {doc}", "test")
     effect = EffectEstimate("MD", estimate, estimate - 1, estimate + 0.5, None, "live_birth", False, at)
     x = Extraction(doc, "rct", 40, None, None, (), (effect,), (), ())
-    return Paper(Record(source_id=doc, title=title, year=2020), x)
+    authors = (Author(last_name=author),) if author else ()
+    return Paper(Record(source_id=doc, title=title, year=2020, authors=authors), x)
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def written(tmp_path):
     papers = [
         _paper("src:a", '=HYPERLINK("http://x","y")', -1.5),
         _paper("src:b", "@SUM(1)", 2.0),
-        _paper("src:c", "<script>alert(1)</script> & more", 0.5),
+        _paper("src:c", "<script>alert(1)</script>", 0.5, author="<script>alert(1)</script> & Co"),
     ]
     write_tables(review_tables(papers), tmp_path)
     return tmp_path
@@ -62,3 +63,15 @@ def test_the_bibliography_csv_quotes_formulas_too():
     )
     assert rows[0]["title"] == "'+cmd|' /C calc'!A0"
     assert rows[0]["year"] == "2020"
+
+
+def test_markdown_escapes_html(written):
+    text = (written / "review_tables.md").read_text(encoding="utf-8")
+    assert "| &lt;script&gt;alert(1)&lt;/script&gt; 2020 |" in text  # the study label, from the author
+    assert "<" not in text
+
+
+def test_a_markdown_cell_escapes_ampersands_and_pipes():
+    from rifkb.review.tables import _markdown_cell
+
+    assert _markdown_cell("a & b | <i>c</i>") == "a &amp; b \\| &lt;i&gt;c&lt;/i&gt;"

@@ -323,12 +323,14 @@ def _markdown(tables: dict[str, pd.DataFrame]) -> str:
 
 def _markdown_cell(value: object) -> str:
     """A cell as a reader expects it: blank when missing (never nan or <NA>), numbers as
-    written, and no character that would end the row or the cell."""
+    written, no character that would end the row or the cell, and no HTML: a renderer
+    would pass a crafted `<script>` through, so `&`, `<` and `>` become entities."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value).replace("\n", " ").replace("|", "\\|")
+    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\n", " ").replace("|", "\\|")
 
 
 def _columns(rows: list[dict], first: str) -> list[str]:
