@@ -253,3 +253,19 @@ def test_values_typer_refuses_are_one_line_too(args, message):
 def test_a_group_called_without_its_command_shows_its_help():
     result = runner.invoke(app, ["export"])
     assert result.exit_code == 2 and "bib" in result.output and "tables" in result.output
+
+
+# --- an XML file that declares an encoding it is not in ----------------------------------
+
+
+def test_xml_declaring_utf32_is_one_line_and_stores_nothing(tmp_path):
+    from tests.test_pubmed_articles import pubmed_article, pubmed_set
+
+    corpus = tmp_path / "c"
+    assert runner.invoke(app, ["init", str(corpus)]).exit_code == 0
+    path = tmp_path / "lying.xml"  # UTF-8 bytes under a UTF-32 declaration
+    path.write_bytes(pubmed_set(pubmed_article(), declaration='<?xml version="1.0" encoding="UTF-32"?>'))
+    result = runner.invoke(app, ["import", "-c", str(corpus), str(path)])
+    one_line_error(result, f"{path}: the XML declaration names encoding 'UTF-32', which rifkb cannot read")
+    status = runner.invoke(app, ["status", "-c", str(corpus)])
+    assert "0 records" in status.output, status.output

@@ -18,7 +18,14 @@ from xml.parsers import expat
 
 from rifkb.corpus.formats.base import Chunk, Reference
 from rifkb.corpus.formats.pubmed_xml import PARSE_ERRORS, parse_entrez, record_of
-from rifkb.corpus.formats.xml_parts import XmlPart, XmlSplitter, declared_encoding, split_parts, wrap
+from rifkb.corpus.formats.xml_parts import (
+    UnreadableEncoding,
+    XmlPart,
+    XmlSplitter,
+    declared_encoding,
+    split_parts,
+    wrap,
+)
 from rifkb.errors import BadInputError
 
 ARTICLES = ("PubmedArticle", "PubmedBookArticle")
@@ -50,6 +57,12 @@ def read_pubmed_xml(path: Path, chunk_size: int = 500) -> Iterator[Chunk]:
         yield from _read_chunks(path, splitter, chunk_size)
     except expat.ExpatError as exc:
         raise BadInputError(_describe_xml_error(path, splitter, exc)) from None
+    except UnreadableEncoding:
+        name = declared_encoding(_head(path)) or "?"
+        raise BadInputError(
+            f"{path}: the XML declaration names encoding {name!r}, which rifkb cannot read; "
+            "re-save the file as UTF-8"
+        ) from None
     except LookupError:
         name = declared_encoding(_head(path)) or "?"
         raise BadInputError(

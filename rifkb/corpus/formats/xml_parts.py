@@ -19,6 +19,11 @@ from xml.sax.saxutils import quoteattr
 _UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}
 
 
+class UnreadableEncoding(LookupError):
+    """The XML declaration names an encoding expat cannot read (UTF-32, Shift_JIS...),
+    often one the bytes are not even in."""
+
+
 @dataclass(frozen=True)
 class XmlPart:
     """One top-level element: its name, the line it starts on, its bytes as UTF-8."""
@@ -48,7 +53,10 @@ class XmlSplitter:
 
     def feed(self, block: bytes, final: bool = False) -> list[XmlPart]:
         self.buffer += block
-        self.parser.Parse(block, final)
+        try:
+            self.parser.Parse(block, final)
+        except ValueError as exc:  # expat reads no multi-byte encoding but UTF-8/16 (UTF-32 ...)
+            raise UnreadableEncoding(str(exc)) from None
         done, self._done = self._done, []
         keep = min(self._open[2] if self._open else self._mark, self._mark)
         if keep > self._base:
