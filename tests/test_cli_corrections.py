@@ -58,6 +58,10 @@ def test_revert_lets_the_automatic_reading_count_again(corpus, tmp_path):
         (["--set", "sample_size"], "expected FIELD=VALUE"),
         (["--strike", "effects@1:2"], "no effects item at 1:2"),
         (["--set", "risk_of_bias=dubious"], "risk_of_bias 'dubious' is not one of low, some concerns, high"),
+        (["--revert", "sample_size"], "pmid:38365988: has no correction of sample_size in force to revert"),
+        (["--revert", "effects@1:2"], "pmid:38365988: has no correction of effects@1:2 in force to revert"),
+        # a set and a revert of another field in one go: all or nothing
+        (["--set", "sample_size=150", "--revert", "n_studies"], "has no correction of n_studies in force"),
     ],
 )
 def test_bad_corrections_are_one_line_and_store_nothing(corpus, args, message):

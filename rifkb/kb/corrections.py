@@ -235,8 +235,17 @@ def add_item(store: Store, uid: str, kind: str, item: dict[str, Any], reviewer: 
 def revert(store: Store, uid: str, target: str, reviewer: str, correction_id: int | None = None,
            reason: str | None = None) -> Correction:  # fmt: skip
     """Withdraw the corrections of a field or item (or the one correction given by id):
-    the automatic reading counts again. Kept in the history like any correction."""
+    the automatic reading counts again. Kept in the history like any correction; one that
+    would withdraw nothing (a field never corrected, an item no correction names) is refused."""
     x = _automatic(store, uid)
+    made = corrections(store, uid)
+    if correction_id is not None:  # as the web app offers it: any correction but a revert
+        known = any(c.id == correction_id and c.op != "revert" for c in made)
+    else:
+        known = any(c.target == target for c in active_corrections(made))
+    if not known:
+        what = f"correction #{correction_id}" if correction_id is not None else f"correction of {target}"
+        raise BadInputError(f"{x.doc_id}: has no {what} in force to revert")
     withdrawn = Correction(x.doc_id, "revert", target, correction_id, None, reason, reviewer, "")
     return _store_one(store, withdrawn)
 
