@@ -315,6 +315,17 @@ def test_an_asreview_lab_1_export_and_its_record_ids_which_are_row_numbers(store
             "time 'yesterday' is not a date and time",
         ),
         (
+            b"record_id,decision,reason,time\npmid:38365988,include,,\npmid:36937474,include,,9999-12-31T00:00:00\n",
+            ":3:",
+            "time '9999-12-31T00:00:00' is in the future",
+        ),
+        (
+            b"record_id,title,asreview_label,asreview_time\n"
+            b"0,x,1,2024-01-01 10:00:00\n1,y,1,3024-01-01 10:00:00\n",
+            ":3:",
+            "time '3024-01-01 10:00:00' is in the future",
+        ),
+        (
             b"record_id,title,asreview_label\n0,x,1\n1,y,maybe\n",
             ":3:",
             "asreview_label 'maybe' is not a label",

@@ -16,7 +16,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rifkb.corpus.reviews import current_decisions, decide
@@ -254,6 +254,9 @@ def _asreview_row(path: Path, columns: list[str]):  # noqa: ANN202 - the reader 
     return read
 
 
+FUTURE_SKEW = timedelta(days=1)  # a clock ahead by this much is skew, not a made-up date
+
+
 def _time(path: Path, line: int, text: str | None) -> str | None:
     """A decision's time as the store keeps it (ISO 8601, UTC); ASReview writes UTC as
     '2025-03-01 14:02:11'."""
@@ -266,6 +269,8 @@ def _time(path: Path, line: int, text: str | None) -> str | None:
         raise BadInputError(f"{path}:{line}: time {text!r} is not a date and time ({example})") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    if moment > datetime.now(UTC) + FUTURE_SKEW:  # 9999-12-31 would date the corpus forever
+        raise BadInputError(f"{path}:{line}: time {text!r} is in the future; a decision is dated when made")
     return moment.astimezone(UTC).isoformat()
 
 
