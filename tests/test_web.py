@@ -499,3 +499,11 @@ def test_serve_answers_on_127_0_0_1_and_stops_on_sigterm(corpus):
             server.terminate()
         out, err = server.communicate(timeout=20)
     assert server.returncode == 0 and "rifkb: stopped" in out and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("page", "shown"), [("²", "1"), ("9" * 5000, None), ("9" * 1000, None), ("-3", "1")])
+def test_a_page_number_that_is_not_one_shows_the_first_or_last_page(reader, page, shown):
+    done = reader.get("/", params={"status": "all", "page": page})
+    assert done.status_code == 200
+    last = reader.get("/", params={"status": "all", "page": "1000000"}).text  # clamped to the last page
+    assert done.text == (reader.get("/", params={"status": "all", "page": shown}).text if shown else last)

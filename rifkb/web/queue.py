@@ -64,8 +64,16 @@ class Card:
 
 def queue_view(site: Site, request: Request) -> View:
     status = request.query_params.get("status", UNSCREENED)
-    page = request.query_params.get("page", "1")
-    return View("queue.html", queue_context(site, status, int(page) if page.isdigit() else 1))
+    return View("queue.html", queue_context(site, status, page_number(request.query_params.get("page"))))
+
+
+def page_number(text: str | None) -> int:
+    """The page asked for: not a number ('abc', '²', which `isdigit` passes but `int`
+    refuses) is the first page; a number of many digits (which `int` may refuse too) is
+    past the last one, and `queue_context` clamps it to the last."""
+    if not text or not text.isascii() or not text.isdigit():
+        return 1
+    return int(text) if len(text) <= 9 else 10**9
 
 
 def queue_context(site: Site, status: str, page: int) -> dict:
@@ -128,7 +136,6 @@ def decide_again(site: Site, fields: dict[str, str]) -> View:
     if back.path.startswith("/record/"):
         return record_page(site, urllib.parse.unquote(back.path.removeprefix("/record/")))
     query = dict(urllib.parse.parse_qsl(back.query))
-    page = query.get("page", "1")
     return View(
-        "queue.html", queue_context(site, query.get("status", UNSCREENED), int(page) if page.isdigit() else 1)
+        "queue.html", queue_context(site, query.get("status", UNSCREENED), page_number(query.get("page")))
     )
