@@ -57,6 +57,10 @@ def closed_port_url() -> str:
             '[[searches]]\nname = "a"\nquery = "x"\n[[searches]]\nname = "a"\nquery = "y"\n',
             "two saved searches are named 'a'",
         ),
+        (
+            '[[searches]]\nname = "a"\nquery = "x"\nmindate = "2024/03"\nmaxdate = "2020"\n',
+            "search 'a': mindate 2024/03 is after maxdate 2020",
+        ),
         ('searches = "rif"\n', "searches must be [[searches]] tables"),
         ('searches = ["rif"]\n', "searches must be [[searches]] tables"),
         # issue 19: what grams of IVIg and their price are computed with

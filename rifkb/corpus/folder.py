@@ -30,6 +30,14 @@ _DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def _after(low: str, high: str) -> bool:
+    """Whether the date `low` starts after `high` ends, at the precision both give
+    (2020/06 is not after 2020, which runs to December)."""
+    a, b = ([int(p) for p in re.split(r"\D", d) if p] for d in (low, high))
+    k = min(len(a), len(b))
+    return a[:k] > b[:k]
+
+
 @dataclass(frozen=True)
 class SavedSearch:
     """A named PubMed query, optionally limited to a publication-date range."""
@@ -47,6 +55,11 @@ class SavedSearch:
         for value in (self.mindate, self.maxdate):
             if value is not None and not _DATE.match(value):
                 raise BadInputError(f"search {self.name!r}: date {value!r} is not YYYY[/MM[/DD]]")
+        if self.mindate and self.maxdate and _after(self.mindate, self.maxdate):
+            raise BadInputError(
+                f"search {self.name!r}: mindate {self.mindate} is after maxdate {self.maxdate}; "
+                "PubMed would find nothing"
+            )
 
     @property
     def term(self) -> str:
