@@ -47,6 +47,7 @@ def test_revert_lets_the_automatic_reading_count_again(corpus, tmp_path):
     runner.invoke(app, ["correct", "38365988", "--set", "sample_size=150", "-c", str(corpus)])
     done = runner.invoke(app, ["correct", "38365988", "--revert", "sample_size", "-c", str(corpus)])
     assert done.exit_code == 0 and "n 143" in done.stdout
+    assert "None" not in done.stdout.splitlines()[0], done.stdout  # a primary study has no n_studies
     assert _evidence_row(corpus, tmp_path, "38365988")["n"] == "143"
 
 

@@ -103,7 +103,8 @@ def _show_record(uid: str, corrected, history: list, as_json: bool) -> None:  # 
     if x is None:
         typer.echo(f"{uid}: not extracted yet")
         return
-    typer.echo(f"{uid}: design {x.study_design}, n {x.sample_size}, studies {x.n_studies}")
+    studies = f", studies {x.n_studies}" if x.n_studies is not None else ""  # a primary study has none
+    typer.echo(f"{uid}: design {x.study_design}, n {x.sample_size}{studies}")
     for c in history:
         what = "withdrawn" if c.op == "revert" else json.dumps(c.value, ensure_ascii=False)
         typer.echo(f"  #{c.id} {c.at} {c.reviewer}: {c.op} {c.target} {what} (was {json.dumps(c.was)})"
