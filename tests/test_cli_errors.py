@@ -273,3 +273,12 @@ def test_xml_declaring_utf32_is_one_line_and_stores_nothing(tmp_path):
     one_line_error(result, f"{path}: the XML declaration names encoding 'UTF-32', which rifkb cannot read")
     status = runner.invoke(app, ["status", "-c", str(corpus)])
     assert "0 records" in status.output, status.output
+
+
+def test_the_default_corpus_missing_says_how_to_name_one(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RIFKB_CORPUS", raising=False)
+    one_line_error(
+        runner.invoke(app, ["status"]),
+        "no corpus at corpora/rif-ivig (run from the project folder, pass -c DIR or set RIFKB_CORPUS)",
+    )

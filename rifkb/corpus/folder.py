@@ -136,6 +136,10 @@ SNAPSHOT_PROVENANCE = Provenance("snapshot", SNAPSHOT_FILE)
 def load_corpus(path: Path) -> Corpus:
     path = Path(path)
     config_path = path / CONFIG_FILE
+    if not config_path.is_file() and path == DEFAULT_CORPUS and not path.exists():
+        raise CorpusError(
+            f"no corpus at {path} (run from the project folder, pass -c DIR or set RIFKB_CORPUS)"
+        )
     if not config_path.is_file():
         hint = "" if path.exists() else " (no such folder)"
         raise CorpusError(f"{path}: not a rifkb corpus{hint}; create one with `rifkb init {path}`")
