@@ -507,3 +507,9 @@ def test_a_page_number_that_is_not_one_shows_the_first_or_last_page(reader, page
     assert done.status_code == 200
     last = reader.get("/", params={"status": "all", "page": "1000000"}).text  # clamped to the last page
     assert done.text == (reader.get("/", params={"status": "all", "page": shown}).text if shown else last)
+
+
+def test_the_pages_have_a_favicon_of_their_own(reader):
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in reader.get("/").text
+    icon = reader.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
