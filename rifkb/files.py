@@ -11,11 +11,12 @@ process is gone. A full disk is one line (`DiskFullError`), the target left as i
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rifkb.errors import BadInputError, DiskFullError
@@ -191,3 +192,64 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+# The files rifkb wrote into an output folder, so that the next run can remove those it
+# no longer writes (the forest plot of an analysis whose studies were all excluded) and
+# never a file it did not write.
+MANIFEST = ".rifkb-manifest.json"
+
+
+def manifest_files(directory: Path) -> list[str]:
+    """The paths (relative to `directory`, '/'-separated) its manifest lists; none when it
+    has no manifest, or one rifkb cannot read (then nothing is removed)."""
+    try:
+        listed = json.loads((Path(directory) / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(listed, list):
+        return []
+    return [name for name in listed if isinstance(name, str) and _inside(name)]
+
+
+def record_outputs(directory: Path, written: Iterable[Path], complete: bool = True) -> list[Path]:
+    """After a successful write of `directory`: remove the files its previous manifest
+    listed that this run did not write, then write the manifest of what it wrote (paths
+    outside `directory` are not listed). A partial run (`complete=False`, say the forest
+    plots of one intervention) removes nothing and adds what it wrote to the manifest.
+    A file that could not be removed stays listed, to be removed next time. Returns the
+    files removed."""
+    directory = Path(directory)
+    now = {rel for path in written if (rel := _relative(Path(path), directory)) is not None}
+    now.discard(MANIFEST)
+    before = [name for name in manifest_files(directory) if name != MANIFEST]
+    removed: list[Path] = []
+    for name in before:
+        if name in now:
+            continue
+        if not complete:
+            now.add(name)
+            continue
+        stale = directory / name
+        try:
+            if stale.is_symlink() or stale.is_file():
+                stale.unlink()
+                removed.append(stale)
+        except OSError:
+            now.add(name)  # listed still, to be removed next time
+    listing = json.dumps({"files": sorted(now)}, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomic(directory / MANIFEST, listing)
+    return removed
+
+
+def _relative(path: Path, directory: Path) -> str | None:
+    try:
+        return path.absolute().relative_to(directory.absolute()).as_posix()
+    except ValueError:
+        return None
+
+
+def _inside(name: str) -> bool:
+    """A manifest names files inside its folder: never an absolute path or one going up."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and "\\" not in name and not {"", ".", ".."} & set(parts)

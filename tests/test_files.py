@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from rifkb.errors import BadInputError, DiskFullError
-from rifkb.files import output_folder, write_atomic, write_text_atomic, write_tree_atomic
+from rifkb.files import (
+    MANIFEST,
+    output_folder,
+    record_outputs,
+    write_atomic,
+    write_text_atomic,
+    write_tree_atomic,
+)
 
 
 @pytest.fixture
@@ -113,3 +120,38 @@ def test_outputs_in_the_way_are_one_line(tmp_path, kind):
             write_text_atomic(blocker / "table.csv", "x")
     with pytest.raises(BadInputError, match="is a folder; give the name of a file"):
         write_text_atomic(tmp_path, "x")
+
+
+def _listed(folder: Path) -> list[str]:
+    import json
+
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["files"]
+
+
+def test_a_manifest_removes_what_rifkb_wrote_before_and_no_longer_writes(tmp_path):
+    old = [write_text_atomic(tmp_path / name, name) for name in ("b.svg", "a.svg", "sub/c.csv")]
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    assert record_outputs(tmp_path, old) == []
+    assert _listed(tmp_path) == ["a.svg", "b.svg", "sub/c.csv"]  # sorted, relative
+    removed = record_outputs(tmp_path, [tmp_path / "a.svg", tmp_path / "d.svg"])
+    assert sorted(p.name for p in removed) == ["b.svg", "c.csv"]
+    assert not (tmp_path / "b.svg").exists() and not (tmp_path / "sub" / "c.csv").exists()
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"  # never rifkb's
+    assert _listed(tmp_path) == ["a.svg", "d.svg"]
+
+
+def test_a_partial_write_removes_nothing_and_adds_to_the_manifest(tmp_path):
+    record_outputs(tmp_path, [write_text_atomic(tmp_path / "a.svg", "a")])
+    record_outputs(tmp_path, [write_text_atomic(tmp_path / "b.svg", "b")], complete=False)
+    assert (tmp_path / "a.svg").exists() and _listed(tmp_path) == ["a.svg", "b.svg"]
+
+
+@pytest.mark.parametrize("listing", ['{"files": ["../outside.txt", "/etc/hosts", "./x", ""]}', "not json"])
+def test_a_manifest_never_reaches_outside_its_folder_nor_trusts_a_broken_one(tmp_path, listing):
+    folder = output_folder(tmp_path / "out")
+    (tmp_path / "outside.txt").write_text("keep", encoding="utf-8")
+    (folder / "x").write_text("keep", encoding="utf-8")
+    (folder / MANIFEST).write_text(listing, encoding="utf-8")
+    assert record_outputs(folder, []) == []
+    assert (tmp_path / "outside.txt").exists() and (folder / "x").exists()
+    assert _listed(folder) == []

@@ -452,3 +452,35 @@ def test_screen_help_has_examples():
     result = runner.invoke(app, ["screen", "--help"])
     assert result.exit_code == 0
     assert "Example: rifkb screen pmid:38365988 exclude" in " ".join(result.output.split())
+
+
+def bib_pmids(corpus: Path, *args: str) -> list[str]:
+    done = runner.invoke(app, ["export", "bib", "-f", "jsonl", "-c", str(corpus), *args])
+    assert done.exit_code == 0, done.output
+    return [json.loads(line)["pmid"] for line in done.stdout.splitlines()]
+
+
+def test_the_bibliography_leaves_out_excluded_records_unless_asked_for_all(corpus):
+    screen(corpus, "38365988", "exclude", "--reason", "retrospective")
+    screen(corpus, "36937474", "include")
+    default = bib_pmids(corpus)
+    assert len(default) == 109 and "38365988" not in default and "36937474" in default
+    assert bib_pmids(corpus, "--screening", "included") == default
+    everything = bib_pmids(corpus, "--screening", "all")
+    assert len(everything) == 110 and "38365988" in everything
+    # unscreened records count as included only when corpus.toml says so
+    toml = corpus / "corpus.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[screening]\nunscreened = "exclude"\n', "utf-8")
+    assert bib_pmids(corpus) == ["36937474"]
+    assert len(bib_pmids(corpus, "--screening", "all")) == 110
+
+
+def test_a_bad_screening_of_the_bibliography_is_one_line(corpus):
+    result = runner.invoke(app, ["export", "bib", "--screening", "excluded", "-c", str(corpus)])
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == "rifkb: --screening 'excluded': choose one of included, all\n"
+
+
+def test_export_bib_help_explains_screening():
+    result = runner.invoke(app, ["export", "bib", "--help"], env={"COLUMNS": "200"})
+    assert "--screening all" in result.stdout and '[screening] unscreened = "exclude"' in result.stdout

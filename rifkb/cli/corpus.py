@@ -239,19 +239,32 @@ def export_bib(
         Path | None,
         typer.Option("--output", "-o", help="File to write; standard output when absent."),
     ] = None,
+    screening: Annotated[
+        str,
+        typer.Option(
+            help="included: the records not excluded at screening (unscreened ones too, unless corpus.toml "
+            'says \\[screening] unscreened = "exclude"); all: every record, excluded ones too.',
+        ),
+    ] = "included",
 ) -> None:
-    """Write the bibliography, one entry per unique record (retractions flagged).
+    """Write the bibliography, one entry per unique record (retractions flagged): the
+    records included at screening (and, as corpus.toml's \\[screening] unscreened says, those
+    not screened yet), or with --screening all every record, excluded ones too.
 
     Example: rifkb export bib --format bibtex -o outputs/rif-ivig.bib
+    Example: rifkb export bib --screening all --format ris -o outputs/everything-found.ris
     """
     from rifkb.corpus.formats import write_records
+    from rifkb.corpus.reviews import SCREENINGS, records_screened
     from rifkb.files import write_text_atomic
 
+    if screening not in SCREENINGS:
+        raise fail(f"--screening {screening!r}: choose one of {', '.join(SCREENINGS)}")
     if output is not None and output.is_dir():
         raise fail(f"{output}: is a folder; name a file to write (for example {output / 'bibliography.ris'})")
     corpus, store = open_corpus(corpus_dir)
     with store:
-        text = write_records(store.records(), fmt)
+        text = write_records(records_screened(store, screening, corpus.unscreened_included), fmt)
     if output is None:
         sys.stdout.write(text)
         return

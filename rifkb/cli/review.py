@@ -37,6 +37,8 @@ def export_tables(
     by intervention and outcome, the consistency audit, and before the next trial: GRADE's
     summary of findings, the trial sequential analyses, women per arm the next trial needs
     by RIF severity, the cumulative meta-analyses) as CSV, one XLSX workbook and Markdown.
+    The folder's .rifkb-manifest.json lists the files rifkb wrote there; one an earlier
+    run wrote that this one does not is removed, and no other file.
 
     Example: rifkb export tables -o outputs/tables
     """
@@ -111,6 +113,9 @@ def export_figures(
 ) -> None:
     """Forest plots as RevMan draws them (one per intervention and outcome), the evidence map,
     the RIF-definition spread and the PRISMA 2020 flow diagram, as PNG (300 dpi) and SVG.
+    The folder's .rifkb-manifest.json lists the figures rifkb wrote there; one an earlier
+    export or refresh drew that this one does not (an analysis whose studies were all
+    excluded) is removed, and no other file. With --intervention nothing is removed.
 
     Example: rifkb export figures --intervention intralipid -o outputs/figures
     """
@@ -133,7 +138,9 @@ def export_figures(
     with store:  # the studies in the synthesis: those of every analysis, whichever are drawn
         flow = prisma_flow(corpus, store, analyses=None if intervention else analyses)
     harms = rules.with_role("harm")
-    for path in write_figures(papers, output, analyses, labels, harms, flow, plans(analyses, harms)):
+    drawn = write_figures(papers, output, analyses, labels, harms, flow, plans(analyses, harms),
+                          complete=intervention is None)  # fmt: skip
+    for path in drawn:
         typer.echo(f"wrote {path}")
 
 
@@ -171,7 +178,10 @@ def refresh_command(
     ] = 5,
 ) -> None:
     """Fetch new records (unless --offline), extract, rebuild the graph, the review tables, the
-    figures and report.html, and say what changed since the last refresh.
+    figures and report.html, and say what changed since the last refresh. Each folder
+    written has a .rifkb-manifest.json of the files rifkb wrote there: an output of an
+    earlier refresh that this one no longer writes (the forest plot of an analysis whose
+    studies were all excluded) is removed; files rifkb did not write are left alone.
 
     Example: rifkb refresh --offline
     """

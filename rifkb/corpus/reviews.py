@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from rifkb.corpus.store import Store
 from rifkb.errors import BadInputError
-from rifkb.records import DECISIONS, EXCLUDE, UNSCREENED, Correction, ScreeningDecision
+from rifkb.records import DECISIONS, EXCLUDE, INCLUDE, UNSCREENED, Correction, Record, ScreeningDecision
 from rifkb.records.review import FIELDS, ITEM_KINDS, OPERATIONS
 
 _DECISION_COLUMNS = "id, uid, decision, reason, reviewer, at"
@@ -54,6 +54,27 @@ def current_decisions(store: Store) -> dict[str, ScreeningDecision]:
         f"SELECT {_DECISION_COLUMNS} FROM screening WHERE id IN (SELECT max(id) FROM screening GROUP BY uid)"
     )
     return {row[1]: _decision(row) for row in rows}
+
+
+SCREENINGS = ("included", "all")  # which records a bibliography has: `records_screened`
+
+
+def records_screened(store: Store, screening: str, unscreened_included: bool = True) -> list[Record]:
+    """The records, in key order: every one (`all`), or those `included`: not excluded,
+    and of those nobody screened yet only when they count as included (`[screening]
+    unscreened` of corpus.toml)."""
+    if screening not in SCREENINGS:
+        raise BadInputError(f"--screening {screening!r}: choose one of {', '.join(SCREENINGS)}")
+    records = store.records()
+    if screening == "all":
+        return list(records)
+    decisions = current_decisions(store)
+    kept = []
+    for record in records:
+        state = decisions[record.uid].decision if record.uid in decisions else UNSCREENED
+        if state == INCLUDE or (state == UNSCREENED and unscreened_included):
+            kept.append(record)
+    return kept
 
 
 def screening_history(store: Store, uid: str | None = None) -> list[ScreeningDecision]:

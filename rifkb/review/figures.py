@@ -20,7 +20,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-from rifkb.files import output_folder
+from rifkb.files import output_folder, record_outputs
 from rifkb.kb.papers import Paper
 from rifkb.review.drawing import save_figure
 from rifkb.review.forest import forest_plot
@@ -105,19 +105,23 @@ def rif_definitions_figure(papers: list[Paper]) -> plt.Figure:
 def write_figures(
     papers: list[Paper], directory: Path, analyses: Sequence[Analysis] = (),
     labels: Mapping[str, str] | None = None, harms: frozenset[str] = frozenset(),
-    prisma: PrismaFlow | None = None, plans: Sequence[Plan] = (),
+    prisma: PrismaFlow | None = None, plans: Sequence[Plan] = (), complete: bool = True,
 ) -> list[Path]:  # fmt: skip
     """Every figure: a RevMan-style forest plot per analysis (see `forest`), the evidence map,
     the spread of RIF definitions, given the counts, the PRISMA flow diagram and, given the
     plans, each one's trial sequential analysis, cumulative and funnel plots (`plan`);
     `labels` (concept id -> label, from concepts.tsv) names concepts, `harms` are the
-    outcomes less of which is better."""
+    outcomes less of which is better. The folder's manifest (`record_outputs`) then lists
+    them, and the figures an earlier run drew that this one did not are removed, unless
+    the figures are not `complete` (of one intervention only)."""
     output_folder(directory)
     plots = [path for a in analyses for path in forest_plot(a, directory, labels, harms)]
     plots += [*evidence_map(papers, directory, labels), *rif_definitions_plot(papers, directory)]
     if prisma is not None:
         plots += prisma_figure(prisma, directory)
-    return plots + plan_figures(plans, directory, labels, harms)
+    plots += plan_figures(plans, directory, labels, harms)
+    record_outputs(directory, plots, complete)
+    return plots
 
 
 def _namer(labels: Mapping[str, str] | None):  # noqa: ANN202 - id -> label

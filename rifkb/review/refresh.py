@@ -1,6 +1,8 @@
 """One command for a review author: fetch new records, extract them, rebuild the graph,
 the review tables, the figures (the PRISMA flow among them) and the HTML report, and say
-what changed since the last refresh.
+what changed since the last refresh. Each folder written gets a manifest of the files
+written there (`rifkb.files.record_outputs`), and an output of an earlier refresh that
+this one no longer writes is removed.
 
 What changed is measured against the state the last refresh left in the store (its
 records, their findings and their effect estimates), so a refresh that brings nothing
@@ -18,7 +20,7 @@ from pathlib import Path
 from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import Run, Store
 from rifkb.errors import FetchError
-from rifkb.files import output_folder, write_text_atomic
+from rifkb.files import output_folder, record_outputs, write_text_atomic
 from rifkb.kb.papers import Reviewed
 from rifkb.kb.rulesets import rules_of_extraction, rules_to_extract_with
 from rifkb.records import INCLUDE, Extraction
@@ -105,6 +107,8 @@ def refresh(
     changes = _changes(store, papers)
     summary = summarize(corpus, runs, report.extracted, changes, fetch_error, reviewed)
     written.append(_write(outputs / "refresh.md", summary))
+    # (tables/ and figures/ have a manifest each, written with them)
+    record_outputs(outputs, [path for path in written if path.parent == outputs])
     return RefreshReport(runs, report.extracted, tuple(f.uid for f in report.failures), tuple(written),
                          changes, len(papers), summary, fetch_error)  # fmt: skip
 

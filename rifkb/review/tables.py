@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from rifkb.errors import BadInputError
-from rifkb.files import output_folder, spreadsheet_safe, write_atomic, xml_safe
+from rifkb.files import output_folder, record_outputs, spreadsheet_safe, write_atomic, xml_safe
 from rifkb.kb.audit import audit
 from rifkb.kb.graph import format_effect
 from rifkb.kb.papers import Paper
@@ -252,7 +252,9 @@ def _integers(name: str, frame: pd.DataFrame) -> dict[str, str]:
 
 
 def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]:
-    """CSV per table, one XLSX workbook with a sheet each, one Markdown file."""
+    """CSV per table, one XLSX workbook with a sheet each, one Markdown file; the folder's
+    manifest lists them, and a table an earlier run wrote that this one did not is removed
+    (`record_outputs`)."""
     output_folder(directory)
     written = []
     for name, frame in tables.items():
@@ -265,6 +267,7 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> list[Path]
     written.append(
         write_atomic(directory / "review_tables.md", lambda path: path.write_text(_markdown(tables), "utf-8"))
     )
+    record_outputs(directory, written)
     return written
 
 
