@@ -82,9 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     snapshot = _lines(args.snapshot)
     dev = _lines(args.shared / "dev.jsonl")
     meta = _lines(args.shared / "dev-metadata.jsonl")
-    records = [
-        updated(Record.from_json(s), dev[i], meta[i]) for s, i in zip(snapshot, match(snapshot, dev), strict=True)
-    ]
+    found = match(snapshot, dev)
+    records = [updated(Record.from_json(s), dev[i], meta[i]) for s, i in zip(snapshot, found, strict=True)]
     records.sort(key=lambda r: r.uid)
     before = {s["id"] for s in snapshot}
     with open(args.snapshot, "w", encoding="utf-8", newline="\n") as fh:
