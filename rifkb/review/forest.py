@@ -1,16 +1,16 @@
 """Forest plots as review authors know them from RevMan (Cochrane's Review Manager): one per
 intervention × outcome.
 
-Rows: each study (first author and year; journal and year when no author is known), its
-per-arm events/total when known, its weight and its estimate with interval as text, a
-square sized by its weight on a line for its interval; per stratum a subtotal diamond and
-its heterogeneity; the overall diamond; under the plot, heterogeneity (τ², χ², df, p,
-I²), the test for the overall effect, the test for subgroup differences, the prediction
-interval, and the syntheses others have published (listed, never pooled). The axis is
-logarithmic for ratios, with "Favours control" and "Favours <intervention>" under it on
-the sides the outcome's role gives (for a harm such as miscarriage a ratio below 1
-favours the intervention). Concepts are named by their label in concepts.tsv. PNG at
-300 dpi and SVG; the same analysis gives the same bytes.
+Rows: each study (first author and year; the first words of its title and year when no
+author is known, never the journal), its per-arm events/total when known, its weight and
+its estimate with interval as text, a square sized by its weight on a line for its
+interval; per stratum a subtotal diamond and its heterogeneity; the overall diamond; under
+the plot, heterogeneity (τ², χ², df, p, I²), the test for the overall effect, the test for
+subgroup differences, the prediction interval, and the syntheses others have published
+(listed, never pooled). The axis is logarithmic for ratios, with "Favours control" and
+"Favours <intervention>" under it on the sides the outcome's role gives (for a harm such
+as miscarriage a ratio below 1 favours the intervention). Concepts are named by their
+label in concepts.tsv. PNG at 300 dpi and SVG; the same analysis gives the same bytes.
 """
 
 from __future__ import annotations
