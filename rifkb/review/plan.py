@@ -22,7 +22,7 @@ from typing import Any
 
 from rifkb.corpus.folder import Stewardship
 from rifkb.kb.papers import Paper
-from rifkb.review.certainty import NOT_ASSESSED, SoFRow, sof_table_rows, summary_of_findings
+from rifkb.review.certainty import SoFRow, sof_table_rows, summary_of_findings
 from rifkb.review.information_size import required_information_size
 from rifkb.review.living import (
     FUNNEL_MIN_STUDIES,
@@ -41,7 +41,6 @@ from rifkb.review.stewardship import StewardshipRow, paper_regimens, stewardship
 from rifkb.review.study_inputs import StudyInput
 from rifkb.review.synthesis import Analysis
 
-POWERS = (0.8, 0.9)
 OIS_CHANGE = 0.25  # GRADE guidelines 6: "a relative risk reduction of 25%" when none is given
 NON_RANDOMISED_CAVEAT = ("Non-randomised studies: a trial sequential analysis bounds the play of chance, not "
                          "confounding; it cannot make them evidence of benefit.")  # fmt: skip
@@ -396,8 +395,3 @@ def _trial_sentence(p: Plan, t: TrialSize) -> str:
     n80, n90 = pooled.power80.to_json()["normal_ceil"], pooled.power90.to_json()["normal_ceil"]
     return (f"{t.stratum}: {risk}; to detect {p.analysis.measure} {pooled.effect:.2f} a two-arm RCT needs "
             f"{n80:,} women per arm at 80 % power, {n90:,} at 90 %.")  # fmt: skip
-
-
-def not_assessed(row: SoFRow) -> list[str]:
-    """The domains of a summary-of-findings row that could not be judged."""
-    return [d.domain for d in row.domains if d.judgement == NOT_ASSESSED]
