@@ -96,3 +96,21 @@ def test_every_study_in_the_bundled_forest_plots_is_labelled_by_author_and_year(
             assert not journal or journal not in s.label
     labelled = {s.doc_id for s in studies if meta[s.doc_id]["first_author"]}
     assert "src:stephenson-2000-ivig-rct" in labelled
+
+
+@pytest.mark.parametrize(
+    ("authors", "title", "label"),
+    [
+        (["Bell\x07 A"], None, "Bell 2016"),  # a BEL after a surname (RIS exports of Windows tools)
+        (["\x1b[1mKwak J"], None, "[1mKwak 2016"),  # an escape sequence loses its ESC only
+        (
+            [],
+            "IVIg\x0bin recurrent\x0cimplantation\x00 failure today",
+            "IVIg in recurrent implantation… 2016",
+        ),
+    ],
+)
+def test_labels_carry_no_control_characters(authors, title, label):
+    """No font has glyphs for control characters: a label with one drew a box and printed
+    matplotlib's warning on stderr (issue 20)."""
+    assert study_label(_paper(authors=authors, title=title)) == label

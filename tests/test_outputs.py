@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import warnings
 import zipfile
 
 import networkx as nx
@@ -25,6 +26,7 @@ runner = CliRunner()
 CONTROL = "IVIg\x0bin recurrent\x0cimplantation failure\x00 \x1b[1m more"
 RECORD = {
     "id": "src:control-1", "title": f"Control characters: {CONTROL}", "year": 2024,
+    "authors": [{"last_name": "Bell\x07", "fore_name": "Ada"}],  # a BEL, as in one RIS export
     "abstract": f"{CONTROL}. Live birth rate was higher with IVIg than with placebo "
                 "(OR 2.5, 95% CI 1.2-5.1; p = 0.01) in 40 women with RIF.",
 }  # fmt: skip
@@ -39,9 +41,32 @@ def refreshed(tmp_path_factory):
     extra = root / "control.jsonl"
     extra.write_text(json.dumps(RECORD) + "\n", encoding="utf-8")
     assert runner.invoke(app, ["import", "-c", str(corpus), str(extra)]).exit_code == 0
-    result = runner.invoke(app, ["refresh", "--offline", "-c", str(corpus), "-o", str(root / "out")])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = runner.invoke(app, ["refresh", "--offline", "-c", str(corpus), "-o", str(root / "out")])
     assert result.exit_code == 0, result.output
+    GLYPH_WARNINGS.extend(str(w.message) for w in caught if "Glyph" in str(w.message))
     return corpus, root / "out"
+
+
+GLYPH_WARNINGS: list[str] = []  # matplotlib's font warnings during the fixture's refresh
+
+
+def test_control_characters_in_records_draw_no_font_warnings(refreshed):
+    """Issue 20: a BEL in an author's name made every figure print "Glyph 7 missing from
+    font(s) DejaVu Sans" on stderr."""
+    _, out = refreshed
+    assert not GLYPH_WARNINGS
+    assert "Bell 2024" in (out / "tables" / "review_tables.md").read_text(encoding="utf-8")
+
+
+def test_graph_files_label_papers_as_reviews_cite_them(refreshed, tmp_path):
+    """Gephi and Cytoscape show a node's `label`: a paper's is its author and year, the same
+    label the tables and forest plots use (it was the node id)."""
+    corpus, _ = refreshed
+    graph = nx.read_gexf(graph_file(corpus, tmp_path, "gexf"))
+    assert graph.nodes["paper::src:control-1"]["label"] == "Bell 2024"
+    assert graph.nodes["paper::src:stephenson-2000-ivig-rct"]["label"] == "Stephenson 2000"
 
 
 def graph_file(corpus, tmp_path, fmt):

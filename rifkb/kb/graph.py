@@ -31,6 +31,7 @@ from rifkb.kb.audit import audit
 from rifkb.kb.papers import Paper
 from rifkb.kb.uses import ContextReader, Use, uses_of
 from rifkb.records import EffectEstimate, Evidence, RifDefinition, no_effect
+from rifkb.records.labels import study_label
 from rifkb.rules import Concept, RuleSet
 
 GRAPH_FORMATS = ("graphml", "gexf", "json", "cytoscape")
@@ -81,9 +82,11 @@ def _merge_edge(graph: nx.MultiDiGraph, u: str, v: str, relation: str, *evidence
 
 def _add_paper(graph: nx.MultiDiGraph, paper: Paper) -> None:
     r, x = paper.record, paper.extraction
-    graph.add_node(paper_node(x.doc_id), kind="paper", doc_id=x.doc_id, pmid=r.pmid, doi=r.doi,
-                   title=r.title, year=r.year, first_author=r.first_author, design=x.study_design,
-                   sample_size=x.sample_size, n_studies=x.n_studies, retracted=r.retracted)  # fmt: skip
+    # `label` is what Gephi and Cytoscape show on a node: the study as reviews cite it.
+    graph.add_node(paper_node(x.doc_id), kind="paper", label=study_label(r, x.doc_id), doc_id=x.doc_id,
+                   pmid=r.pmid, doi=r.doi, title=r.title, year=r.year, first_author=r.first_author,
+                   design=x.study_design, sample_size=x.sample_size, n_studies=x.n_studies,
+                   retracted=r.retracted)  # fmt: skip
 
 
 def _add_mentions(

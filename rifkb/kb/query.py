@@ -267,10 +267,8 @@ def _pick(cls: type[T], attributes: dict[str, Any], **more: Any) -> T:
 
 
 def paper_label(graph: nx.MultiDiGraph, doc_id: str) -> str:
-    """'Smith AB 2020' for a paper, its id when it has no author."""
-    data = graph.nodes[paper_node(doc_id)]
-    author = (data.get("first_author") or "").split(" ")[0]
-    return f"{author} {data.get('year') or ''}".strip() or doc_id
+    """'Di Nisio 2011' for a paper, as tables and forest plots name it (rifkb.records.labels)."""
+    return graph.nodes[paper_node(doc_id)].get("label") or doc_id
 
 
 __all__ = [

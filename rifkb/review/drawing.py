@@ -12,8 +12,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: never open a window
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from rifkb.files import write_atomic  # noqa: E402
+from rifkb.records.labels import without_controls  # noqa: E402
 
 # Same inputs, same bytes: no creation date, fixed SVG element ids.
 plt.rcParams["svg.hashsalt"] = "rifkb"
@@ -30,6 +32,7 @@ _OPENING = re.compile(r"<svg\b[^>]*>")
 
 def save_figure(fig: plt.Figure, stem: Path, dpi: int = 300) -> list[Path]:
     """stem.png (at `dpi`) and stem.svg, each written atomically; the figure is closed."""
+    _printable_text(fig)
     paths = []
     for ext in ("png", "svg"):
         save = lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=dpi, metadata=METADATA[ext])  # noqa: E731
@@ -42,6 +45,7 @@ def svg_text(fig: plt.Figure, title: str | None = None) -> str:
     """The figure as one `<svg>` element to put in an HTML page (no prolog, no metadata,
     glyphs drawn as paths so that it looks the same without the font), with `title` as
     its `<title>` (what a screen reader says, and a tooltip); the figure is closed."""
+    _printable_text(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata=_INLINE_METADATA)
     plt.close(fig)
@@ -49,3 +53,13 @@ def svg_text(fig: plt.Figure, title: str | None = None) -> str:
     if title:  # matplotlib's own Title would bring the Dublin Core block back
         svg = _OPENING.sub(lambda m: f"{m.group()}\n <title>{escape(title)}</title>", svg, count=1)
     return svg
+
+
+def _printable_text(fig: plt.Figure) -> None:
+    """Every text of the figure without control characters: record text carries them
+    (a BEL in an author's name) and no font has their glyphs, so matplotlib would draw a
+    box and print a "Glyph missing" warning on stderr for each."""
+    for text in fig.findobj(Text):
+        content = text.get_text()
+        if content != without_controls(content):
+            text.set_text(without_controls(content))
