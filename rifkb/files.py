@@ -184,14 +184,23 @@ def xml_safe(text: str) -> str:
 # A spreadsheet reads a cell starting with one of these as a formula (CSV/formula
 # injection, OWASP): `=HYPERLINK(...)` in a crafted title would run when the file is opened.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Text that is, or was made, formula-safe: quotes before a formula's first character. One
+# more quote goes on (spreadsheet_safe) and comes off (from_spreadsheet), so that a file
+# rifkb writes and reads back gives every text as it was, a leading quote included.
+_QUOTED_FORMULA = re.compile(r"'*[=+\-@\t\r]")
 
 
 def spreadsheet_safe(value: object) -> object:
     """A cell for CSV or XLSX: text that a spreadsheet would take for a formula gets a
     leading `'` (OWASP's advice); numbers, negative ones too, and anything else unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and _QUOTED_FORMULA.match(value):
         return "'" + value
     return value
+
+
+def from_spreadsheet(text: str) -> str:
+    """A cell of a file rifkb wrote with `spreadsheet_safe`, as it was before."""
+    return text[1:] if text.startswith("'") and _QUOTED_FORMULA.match(text) else text
 
 
 # The files rifkb wrote into an output folder, so that the next run can remove those it

@@ -169,6 +169,25 @@ def test_decisions_survive_an_export_and_an_import_into_a_fresh_copy(store, tmp_
         assert (again.imported, again.unchanged) == (0, 110)
 
 
+@pytest.mark.parametrize("reason", ["=HYPERLINK(\"http://x\",\"x\")", "+1 trial", "-not RIF", "@SUM(A1)",
+                                    "'=already quoted", "''-twice"])  # fmt: skip
+def test_an_exported_decision_opens_as_text_in_a_spreadsheet_and_reads_back_as_it_was(
+    store, tmp_path, reason
+):
+    """Issue 20: `screen --export` wrote a reason (or a reviewer's name) starting with `=`
+    as it was, so Excel ran it as a formula; now quoted, and the quote comes off on import."""
+    decide(store, [ScreeningDecision("pmid:38365988", "exclude", reason, "=cmd|' /C calc'!A0", "")])
+    path = write_decisions_twice(store, tmp_path / "decisions.csv")
+    with path.open(encoding="utf-8", newline="") as fh:
+        row = next(r for r in csv.reader(fh) if r[0] == "pmid:38365988")
+    assert row[5] == "'" + reason and row[6] == "'=cmd|' /C calc'!A0"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row)
+    with Store(tmp_path / "fresh.sqlite", clock=lambda: "2027-01-01T00:00:00+00:00") as fresh:
+        fresh.add_records(read_snapshot(SNAPSHOT), Provenance("snapshot", "snapshot.jsonl"))
+        assert import_decisions(fresh, path, reviewer="importer").imported == 1
+        assert state(fresh)["pmid:38365988"] == ("exclude", reason, "=cmd|' /C calc'!A0", CLOCK)
+
+
 @pytest.mark.parametrize(
     ("time", "imported", "older"),
     [

@@ -76,3 +76,12 @@ def test_a_markdown_cell_escapes_ampersands_and_pipes():
     from rifkb.review.tables import _markdown_cell
 
     assert _markdown_cell("a & b | <i>c</i>") == "a &amp; b \\| &lt;i&gt;c&lt;/i&gt;"
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+x", "-x", "@x", "\tx", "'=x", "''+x", "'x", "x", "", "'", "-"])
+def test_a_spreadsheet_safe_text_reads_back_as_it_was(text):
+    from rifkb.files import from_spreadsheet, spreadsheet_safe
+
+    safe = spreadsheet_safe(text)
+    assert not safe.startswith(("=", "+", "-", "@", "\t"))
+    assert from_spreadsheet(safe) == text

@@ -22,7 +22,7 @@ from pathlib import Path
 from rifkb.corpus.reviews import current_decisions, decide
 from rifkb.corpus.store import Store
 from rifkb.errors import BadInputError, CorpusError
-from rifkb.files import write_atomic
+from rifkb.files import from_spreadsheet, spreadsheet_safe, write_atomic
 from rifkb.records import (
     DECISIONS,
     EXCLUDE,
@@ -101,9 +101,10 @@ def write_decisions(store: Store, path: Path) -> int:
     count = 0
     for record in store.records():
         d = decisions.get(record.uid)
-        writer.writerow([record.uid, record.pmid or "", record.doi or "", record.title or "",
-                         d.decision if d else UNSCREENED, (d.reason or "") if d else "",
-                         d.reviewer if d else "", d.at if d else ""])  # fmt: skip
+        row = [record.uid, record.pmid or "", record.doi or "", record.title or "",
+               d.decision if d else UNSCREENED, (d.reason or "") if d else "",
+               d.reviewer if d else "", d.at if d else ""]  # fmt: skip
+        writer.writerow([spreadsheet_safe(cell) for cell in row])  # opened in Excel, read back here
         count += 1
     write_atomic(Path(path), lambda tmp: tmp.write_text(buffer.getvalue(), encoding="utf-8", newline=""))
     return count
@@ -216,6 +217,7 @@ def _text(path: Path) -> str:
 
 
 def _rifkb_row(path: Path, line: int, cells: dict[str, str]) -> DecisionRow | None:
+    cells = {name: from_spreadsheet(text) for name, text in cells.items()}  # as write_decisions quoted them
     decision = cells.get("decision", "").lower()
     if not decision:
         return None
