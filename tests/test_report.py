@@ -92,6 +92,20 @@ def test_each_study_links_to_pubmed_or_its_doi(reported):
     _, html = reported
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/38365988/"' in html
     assert 'href="https://doi.org/10.1007/s10815-007-9147-4"' in html  # no PMID: its DOI
+    # Stephenson 2000 has neither (issue 20): the page the record was taken from
+    assert 'href="https://yyws.alljournals.cn/view_abstract.aspx?aid=D260A75C1ABE2751CD27623ECDA1319D' in html
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [("https://example.org/a?b=1", True), ("http://example.org/", True), ("javascript:alert(1)", False),
+     ("data:text/html,<b>", False), ("//evil.example/", False), (42, False)],
+)  # fmt: skip
+def test_a_records_source_page_is_a_link_only_when_it_is_http(url, kept):
+    from rifkb.records import Record
+
+    record = Record(source_id="src:x", extra={"source_url": url})
+    assert record.source_url == (url if kept else None)
 
 
 def test_each_number_links_to_its_sentence_with_the_number_marked(reported):
@@ -122,15 +136,19 @@ def test_what_records_hold_is_escaped(reported):
 
 def test_no_resource_outside_the_file(reported):
     """Nothing to fetch (no src, no stylesheet, no CSS url()), and the only links out are
-    each study's PubMed or DOI page."""
-    _, html = reported
+    each study's PubMed or DOI page, or for a study with neither, the page its record was
+    taken from."""
+    corpus, html = reported
+    with load_corpus(corpus).open_store() as store:
+        sources = {r.source_url for r in store.records() if not r.pmid and not r.doi} - {None}
+    assert sources  # Stephenson 2000's, at least
     for tag, attrs in _tags(html):
         assert "src" not in attrs and "srcset" not in attrs, (tag, attrs)
         assert tag not in ("link", "img", "iframe", "object", "embed", "base"), tag
         for name in ("href", "xlink:href", "action", "poster"):
             value = attrs.get(name)
             if value is not None and not value.startswith("#"):
-                assert tag == "a" and STUDY_LINK.fullmatch(value), (tag, name, value)
+                assert tag == "a" and (STUDY_LINK.fullmatch(value) or value in sources), (tag, name, value)
     assert not re.search(r"url\((?!#)|@import", html)
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
 

@@ -104,6 +104,12 @@ def test_the_record_page_shows_links_fields_items_and_forms(reader):
     assert page.count('action="/correct/add"') == 3
 
 
+def test_a_record_with_no_pmid_or_doi_links_to_the_page_it_was_taken_from(reader):
+    page = reader.get("/record/src:stephenson-2000-ivig-rct").text
+    assert 'href="https://yyws.alljournals.cn/view_abstract.aspx?aid=D260A75C1ABE2751CD27623ECDA1319D' in page
+    assert '<span class="none">none</span>' not in page
+
+
 def test_the_record_page_lists_the_doses_read(reader):
     """Issue 19: a regimen as read, with its sentence (Stephenson 2000: IVIg 500 mg/kg)."""
     page = reader.get("/record/src:stephenson-2000-ivig-rct").text

@@ -140,6 +140,13 @@ class Record:
         return self.authors[0].display if self.authors else None
 
     @property
+    def source_url(self) -> str | None:
+        """The web page the record was taken from (`extra.source_url`, as the bundled corpus
+        and JSON imports carry it), http(s) only: the link of a record with no PMID or DOI."""
+        url = self.extra.get("source_url")
+        return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+    @property
     def retracted(self) -> bool:
         return RETRACTED_PUBLICATION_TYPE in self.publication_types or any(
             c.ref_type in RETRACTION_REF_TYPES for c in self.comments_corrections

@@ -16,7 +16,7 @@ from rifkb.kb.audit import audit
 from rifkb.kb.graph import format_effect
 from rifkb.kb.papers import Paper
 from rifkb.nlp.reading import document_text
-from rifkb.records import INCLUDE, EffectEstimate, EventRate, Evidence, Finding
+from rifkb.records import INCLUDE, EffectEstimate, EventRate, Evidence, Finding, Record
 from rifkb.review.labels import study_label
 from rifkb.review.tables import rif_text
 
@@ -64,9 +64,9 @@ class StudyView:
     title: str
     journal: str
     year: int | None
-    link: str | None  # PubMed, else the DOI resolver
+    link: str | None  # PubMed, else the DOI resolver, else the page it was taken from
     link_text: str  # "PMID 38365988", "doi:10.1007/..."
-    link_site: str  # "PubMed", "DOI"
+    link_site: str  # "PubMed", "DOI", "source"
     design: str | None
     n: int | None
     n_studies: int | None
@@ -109,7 +109,7 @@ def _view(p: Paper, labels: Mapping[str, str], anchor: str) -> StudyView:
                                              _quote(rif.evidence, text))  # fmt: skip
     read = (*zip(x.effects, estimates, strict=True), *zip(x.event_rates, rates, strict=True))
     numbers = {reading.evidence.start: item.anchor for reading, item in read}  # where audit flags point
-    link, link_text, link_site = _link(r.pmid, r.doi)
+    link, link_text, link_site = _link(r)
     return StudyView(
         anchor=anchor, doc_id=x.doc_id, label=study_label(p), title=r.title or "", journal=r.journal or "",
         year=r.year, link=link, link_text=link_text, link_site=link_site, design=x.study_design,
@@ -142,12 +142,15 @@ def _anchor(doc_id: str, taken: set[str]) -> str:
     return anchor
 
 
-def _link(pmid: str | None, doi: str | None) -> tuple[str | None, str, str]:
-    """(url, what it names, the site): PubMed for a PMID, else the DOI resolver."""
-    if pmid:
-        return PUBMED.format(urllib.parse.quote(pmid, safe="")), f"PMID {pmid}", "PubMed"
-    if doi:
-        return DOI.format(urllib.parse.quote(doi, safe="/:;()._-")), f"doi:{doi}", "DOI"
+def _link(r: Record) -> tuple[str | None, str, str]:
+    """(url, what it names, the site): PubMed for a PMID, else the DOI resolver, else the
+    page the record was taken from (Stephenson 2000 has neither PMID nor DOI)."""
+    if r.pmid:
+        return PUBMED.format(urllib.parse.quote(r.pmid, safe="")), f"PMID {r.pmid}", "PubMed"
+    if r.doi:
+        return DOI.format(urllib.parse.quote(r.doi, safe="/:;()._-")), f"doi:{r.doi}", "DOI"
+    if r.source_url:
+        return r.source_url, urllib.parse.urlsplit(r.source_url).netloc, "source"
     return None, "", ""
 
 
