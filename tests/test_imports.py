@@ -93,7 +93,7 @@ BAD_FILES = [
     ("broken.jsonl", b'{"id": "x1", "title": "ok"}\n{"id": \n', r"broken.jsonl:2: not JSON"),
     ("notes.nbib", b"just some text\n", "not MEDLINE"),
     ("mystery.bin", b"\x00\x01garbage", "unknown format"),
-    ("broken.xml.gz", gzip.compress(b"<PubmedArticleSet><Pub"), "malformed XML"),
+    ("broken.xml.gz", gzip.compress(b"<PubmedArticleSet><Pub", mtime=0), "malformed XML"),
 ]
 
 
