@@ -25,7 +25,7 @@ import rifkb
 from rifkb.corpus.formats.pubmed_scan import Deletion, PubmedScanner, records_of_xml
 from rifkb.errors import RifkbError
 from rifkb.kb.prefilter import Prefilter
-from rifkb.records import Extraction, ExtractionFailure, Record
+from rifkb.records import ExtractionFailure, ExtractionText, Record
 from rifkb.rules import RULES_DIR, fingerprint, load_rules
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class FileScan:
     sha256: str
     records_read: int
     records: tuple[Record, ...]
-    results: tuple[Extraction | ExtractionFailure, ...]
+    results: tuple[ExtractionText | ExtractionFailure, ...]
     deleted: tuple[str, ...]
     seconds: float
     setup_seconds: float = 0.0  # of `seconds`: building this worker's prefilter and pipeline
@@ -160,9 +160,13 @@ def _on_topic(records: list[Record], nlp: Language, held: frozenset[str]) -> tup
     are taken whatever they name) and those it failed to read (reported, not lost)."""
     from rifkb.kb.runs import extraction_or_failure
 
-    kept = []
+    kept: list[tuple[Record, ExtractionText | ExtractionFailure]] = []
     for record in records:
         result = extraction_or_failure(nlp, record)
-        if record.pmid in held or isinstance(result, ExtractionFailure) or result.mentions:
+        if isinstance(result, ExtractionFailure):
             kept.append((record, result))
+        elif record.pmid in held or result.mentions:
+            # as JSON text, made here: the one writer stores it as it is (the store's own
+            # serialisation, ExtractionText.of) instead of serialising every worker's
+            kept.append((record, ExtractionText.of(result)))
     return tuple(r for r, _ in kept), tuple(x for _, x in kept)
