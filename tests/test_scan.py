@@ -248,6 +248,28 @@ def test_an_unreachable_scheduler_or_corpus_is_one_line(tmp_path, files):
     assert result.exit_code == 1 and result.stderr.startswith("rifkb: ") and "Traceback" not in result.output
 
 
+def test_a_utf8_file_declaring_utf32_is_one_line_before_any_worker_and_in_the_reader(tmp_path):
+    """An XML file declaring encoding="UTF-32" that is really UTF-8 (as `rifkb import`
+    says of it, tests/test_cli_errors.py): refused with the inputs, and by the reader."""
+    from tests.test_pubmed_articles import pubmed_article, pubmed_set
+
+    corpus = _init(tmp_path / "corpus")
+    path = tmp_path / "lying.xml.gz"
+    path.write_bytes(
+        gzip.compress(pubmed_set(pubmed_article(), declaration='<?xml version="1.0" encoding="UTF-32"?>'))
+    )
+    message = (
+        f"{path}: the XML declaration names encoding 'UTF-32', which rifkb cannot read; re-save the file"
+    )
+    message += " as UTF-8"
+    result = _scan(str(path), "-c", str(corpus))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip().splitlines() == [f"rifkb: {message}"], result.stderr
+    with pytest.raises(BadInputError) as raised:  # a worker reading it (given it by another way)
+        list(PubmedScanner(path))
+    assert str(raised.value) == message
+
+
 # --- the reader -----------------------------------------------------------------------------
 
 TRICKY = """<PubmedArticle><MedlineCitation><PMID Version="1">555</PMID><Article>

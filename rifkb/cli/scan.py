@@ -25,6 +25,14 @@ def scan(
         int | None,
         typer.Option(min=1, max=256, help="Processes of the local Dask cluster (default: one per CPU)."),
     ] = None,
+    timings: Annotated[
+        bool,
+        typer.Option(
+            "--timings",
+            help="Say on stderr where the time went: cluster start, worker setup, "
+            "a file's median on a worker, the writer (benchmarks/scan_speed.py reads it).",
+        ),
+    ] = False,
 ) -> None:
     """Bring in every record of PubMed's baseline or update files that names a concept of
     the corpus's rules, extracted; DeleteCitations remove records, newer revisions replace
@@ -48,6 +56,8 @@ def scan(
         f"kept {report.total('kept')}, new {report.total('new')}, updated {report.total('updated')}, "
         f"deleted {report.total('deleted')}, failed {report.total('failed')}"
     )
+    if timings:
+        typer.echo("timings: " + ", ".join(f"{k} {v:.3f} s" for k, v in report.timings.items()), err=True)
     for failure in report.failures:
         typer.echo(f"rifkb: {failure.path}: {failure.error}", err=True)
     if report.failures:

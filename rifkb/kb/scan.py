@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from rifkb.corpus.folder import Corpus
-from rifkb.corpus.scans import ScannedFile, already_scanned, delete_records, log_scan
+from rifkb.corpus.formats.pubmed_scan import encoding_problem
+from rifkb.corpus.scans import ScannedFile, already_scanned, delete_records, log_scan, scanned_files
 from rifkb.corpus.store import ExtractionStamp, Provenance, RuleSetRef, Store, record_hash
 from rifkb.errors import BadInputError, RifkbError
 from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
 from rifkb.kb.scan_worker import FileScan, RulesPayload
-from rifkb.nlp import pipeline_fingerprint
 from rifkb.records import ExtractionFailure
 from rifkb.rules import load_rules
 
@@ -65,7 +66,15 @@ class ScanProgress:
 
 @dataclass
 class ScanReport:
+    """The files' outcomes, and where the time went (`timings`, seconds): "cluster start"
+    (to a client of ready workers), "worker setup" (the longest a worker spent building
+    its prefilter and pipeline in a task: nothing when its fork server built them),
+    "file" (the median seconds of a worker on one file, its setup left out), "writer"
+    (this process committing), "scan" (from the first task submitted to the last file
+    committed) and "cluster close"."""
+
     files: list[FileOutcome] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -112,6 +121,9 @@ def _check_pubmed(path: Path) -> None:
         raise BadInputError(f"{path}: cannot be read ({exc})") from None
     if b"<PubmedArticleSet" not in head:
         raise BadInputError(f"{path}: not a PubMed file (no <PubmedArticleSet> at its start)")
+    problem = encoding_problem(path, head)
+    if problem:  # refused here, in one line, not by every retry of its task
+        raise BadInputError(problem)
 
 
 def scan_corpus(
@@ -125,6 +137,22 @@ def scan_corpus(
     """Scan the files into the corpus on a Dask cluster: the one at `scheduler`, else a
     local one of `workers` processes (default: one per CPU, no more than files to scan)."""
     files = scan_inputs(paths)
+    with contextlib.ExitStack() as stack:
+        early = None
+        if scheduler is None and files and not any(scanned_files(store, p.name) for p in files):
+            # None of the files scanned before, so all are to scan: the local cluster
+            # starts now, while this process imports spaCy for the pipeline version
+            early = stack.enter_context(_EarlyCluster(workers or min(len(files), _cpus())))
+        elif scheduler is None and files:
+            _start_fork_server()  # its imports and pipeline build meanwhile
+        return _scan(corpus, store, files, scheduler, workers, progress, early)
+
+
+def _scan(corpus: Corpus, store: Store, files: list[Path], scheduler: str | None, workers: int | None,
+          progress: Callable[[ScanProgress], None] | None,
+          early: _EarlyCluster | None) -> ScanReport:  # fmt: skip
+    from rifkb.nlp import pipeline_fingerprint
+
     folder = rules_to_extract_with(corpus)
     rules = load_rules(folder)
     version = pipeline_fingerprint(None, str(folder))
@@ -142,8 +170,8 @@ def scan_corpus(
         progress(ScanProgress(path.name, "queued", 0, path.stat().st_size))
     if todo:
         writer = _Writer(store, payload, rule_set_ref(corpus, folder), folder)
-        with _client(scheduler, workers or min(len(todo), _cpus())) as client:
-            report.files.extend(_run(client, todo, payload, writer, _held(store), progress))
+        with _client(scheduler, workers or min(len(todo), _cpus()), report.timings, early) as client:
+            report.files.extend(_run(client, todo, payload, writer, _held(store), progress, report.timings))
     report.files.sort(key=lambda f: (f.path.name, str(f.path)))
     return report
 
@@ -174,30 +202,121 @@ def _held(store: Store) -> frozenset[str]:
 
 
 @contextlib.contextmanager
-def _client(scheduler: str | None, workers: int) -> Iterator[Any]:
+def _client(
+    scheduler: str | None, workers: int, timings: dict[str, float], early: _EarlyCluster | None = None
+) -> Iterator[Any]:
     """A Dask client of the scheduler at `scheduler`, else of a local cluster of `workers`
-    single-threaded processes (quiet: a failed task is reported by file, not logged);
-    RifkbError when the scheduler cannot be reached."""
-    from distributed import Client, LocalCluster
+    single-threaded processes (quiet: a failed task is reported by file, not logged), the
+    one `early` started if given; RifkbError when the scheduler cannot be reached.
+    `timings` gets "cluster start" (what this process waited for it) and "cluster close"
+    (seconds)."""
+    from distributed import Client
 
+    start = time.perf_counter()
     if scheduler is None:
-        # its dashboard on a free port: 8787 may be another cluster's (a second scan, a
-        # notebook's), and Dask would take another port only after a failed try
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.CRITICAL)  # fmt: skip
-        with cluster, Client(cluster) as client:
-            yield client
+        cluster = early.cluster() if early is not None else _local_cluster(workers)
+        try:
+            with Client(cluster) as client:
+                timings["cluster start"] = time.perf_counter() - start
+                yield client
+                start = time.perf_counter()
+        finally:
+            cluster.close()
+            timings["cluster close"] = time.perf_counter() - start
         return
     try:
         client = Client(scheduler, timeout=CONNECT_SECONDS)
     except (OSError, TimeoutError, ValueError) as exc:
         raise RifkbError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+    timings["cluster start"] = time.perf_counter() - start
     with client:
         yield client
 
 
+def _local_cluster(workers: int) -> Any:
+    from distributed import LocalCluster
+
+    # No dashboard: nobody looks at it during a scan, and its server (Bokeh, imported and
+    # started in this process, which also writes) costs start-up. The workers are forked
+    # from a fork server that has imported rifkb and spaCy and built the pipeline once
+    # (rifkb.kb.scan_preload), not spawned afresh.
+    with _forked_workers():
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, silence_logs=logging.CRITICAL)  # fmt: skip
+
+
+class _EarlyCluster:
+    """A local cluster started in a thread while this process goes on; `cluster()` waits
+    for it (and raises what starting it raised). Closed on exit unless taken."""
+
+    def __init__(self, workers: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="rifkb-scan-cluster")
+        self._future = self._pool.submit(_local_cluster, workers)
+        self._taken = False
+
+    def cluster(self) -> Any:
+        self._taken = True
+        return self._future.result()
+
+    def __enter__(self) -> _EarlyCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        if not self._taken and self._future.exception() is None:
+            self._future.result().close()  # nothing to scan after all, or a rule file failed
+
+
+_PRELOAD = ["distributed", "rifkb.kb.scan_preload"]
+
+
+def _start_fork_server() -> bool:
+    """Start, in the background, the fork server that the local cluster's workers will be
+    forked from (`_forked_workers`); false where there is none (Windows). Started before
+    this process imports spaCy and Dask for itself, it imports its own and builds the
+    pipeline meanwhile (rifkb.kb.scan_preload)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    import dask
+
+    # What Dask's nanny sets in its own environment before it starts a worker process,
+    # for libraries that read it once, at start (distributed.nanny.pre-spawn-environ:
+    # one BLAS thread, glibc giving freed memory back): the fork server's environment is
+    # its workers'.
+    for name, value in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items():
+        if value is not None:
+            os.environ.setdefault(name, str(value))
+    forkserver.set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
+    return True
+
+
+@contextlib.contextmanager
+def _forked_workers() -> Iterator[None]:
+    """Dask's worker processes started by the "forkserver" method (its setting
+    distributed.worker.multiprocessing-method) from the fork server `_start_fork_server`
+    started, instead of spawned afresh (Dask's default)."""
+    import dask
+    from distributed.utils import get_mp_context
+
+    if not _start_fork_server():  # started already: this only checks it runs
+        yield
+        return
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        # Dask sets the fork server's preload on its first use of the context; the server
+        # runs already, with ours
+        get_mp_context()
+        yield
+
+
 def _run(client: Any, todo: list[Path], payload: RulesPayload, writer: _Writer, held: frozenset[str],
-         progress: Callable[[ScanProgress], None] | None) -> list[FileOutcome]:  # fmt: skip
+         progress: Callable[[ScanProgress], None] | None,
+         timings: dict[str, float]) -> list[FileOutcome]:  # fmt: skip
     """Submit one task per file and commit the results in file order as they come."""
     from distributed import as_completed
 
@@ -209,6 +328,7 @@ def _run(client: Any, todo: list[Path], payload: RulesPayload, writer: _Writer, 
         )
     rules_future, held_future = client.scatter([payload, held], broadcast=True, hash=False)
     started = writer.store.now()
+    start = time.perf_counter()
     futures = [
         client.submit(
             _task,
@@ -224,9 +344,13 @@ def _run(client: Any, todo: list[Path], payload: RulesPayload, writer: _Writer, 
     order = {future.key: i for i, future in enumerate(futures)}
     arrived: dict[int, FileScan | str] = {}
     outcomes: list[FileOutcome] = []
+    setups, files = [0.0], []
     for future in as_completed(futures):
-        arrived[order[future.key]] = _result(future)
+        scan = arrived[order[future.key]] = _result(future)
         future.release()
+        if not isinstance(scan, str):
+            setups.append(scan.setup_seconds)
+            files.append(scan.seconds - scan.setup_seconds)
         while len(outcomes) in arrived:  # the next file in order is here: commit it
             path = todo[len(outcomes)]
             outcome = writer.commit(path, started, arrived.pop(len(outcomes)))
@@ -234,6 +358,10 @@ def _run(client: Any, todo: list[Path], payload: RulesPayload, writer: _Writer, 
             if progress is not None:
                 progress(ScanProgress(path.name, outcome.status, path.stat().st_size, path.stat().st_size,
                                       outcome.log.records_read if outcome.log else 0))  # fmt: skip
+    timings.update(scan=time.perf_counter() - start, writer=writer.seconds)
+    timings["worker setup"] = max(setups)
+    if files:
+        timings["file"] = statistics.median(files)
     return outcomes
 
 
@@ -299,8 +427,16 @@ class _Writer:
     def __init__(self, store: Store, payload: RulesPayload, rules_ref: RuleSetRef, folder: Path):
         self.store, self.payload, self.rules_ref, self.folder = store, payload, rules_ref, folder
         self._nlp: Any = None
+        self.seconds = 0.0  # committing, over all files
 
     def commit(self, path: Path, started: str, scan: FileScan | str) -> FileOutcome:
+        start = time.perf_counter()
+        try:
+            return self._commit(path, started, scan)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def _commit(self, path: Path, started: str, scan: FileScan | str) -> FileOutcome:
         if isinstance(scan, str):
             return FileOutcome(path, "failed", error=scan)
         stat = path.stat()

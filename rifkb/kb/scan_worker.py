@@ -5,6 +5,9 @@ Plain functions on plain values, so that any task runner can call them (rifkb.kb
 hands them to Dask). The rules travel as their files' contents (`RulesPayload`), not as a
 folder, so a worker on another machine needs rifkb installed (the same version) but not
 the corpus; each worker process builds its prefilter and pipeline once per rule set.
+
+spaCy is imported where a pipeline is built or run, not by this module: the process that
+writes (rifkb.kb.scan) imports this module for its types and needs no pipeline.
 """
 
 from __future__ import annotations
@@ -16,18 +19,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from spacy.language import Language
+from typing import TYPE_CHECKING
 
 import rifkb
 from rifkb.corpus.formats.pubmed_scan import Deletion, PubmedScanner, records_of_xml
 from rifkb.errors import RifkbError
 from rifkb.kb.prefilter import Prefilter
-from rifkb.kb.runs import extraction_or_failure
-from rifkb.nlp import build_pipeline, pipeline_fingerprint
-from rifkb.nlp.pipeline import PIPELINE_VERSION
-from rifkb.records import Extraction, ExtractionFailure, Record
+from rifkb.records import ExtractionFailure, ExtractionText, Record
 from rifkb.rules import RULES_DIR, fingerprint, load_rules
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 PROGRESS_EVERY = 2000  # articles between two progress reports
 
@@ -51,27 +53,48 @@ class FileScan:
     sha256: str
     records_read: int
     records: tuple[Record, ...]
-    results: tuple[Extraction | ExtractionFailure, ...]
+    results: tuple[ExtractionText | ExtractionFailure, ...]
     deleted: tuple[str, ...]
     seconds: float
+    setup_seconds: float = 0.0  # of `seconds`: building this worker's prefilter and pipeline
 
 
 # This process's prefilter and pipeline, by pipeline version: built on a worker's first
 # file, reused for every file after it (a process-wide cache, as rifkb.kb.runs keeps its
 # worker's pipeline; the Doc never sees it).
 _TOOLS: dict[str, tuple[Prefilter, Language]] = {}
+# Seconds this process spent building tools before its first task: in a fork server
+# (`prebuild`), whose children are the workers, it is each worker's share of nothing.
+PREBUILT_SECONDS: dict[str, float] = {}
 
 
 def worker_versions() -> str:
     """rifkb's version and pipeline version on this process: every worker must match the
     client's, or extractions would be stamped with a version that did not make them."""
+    from rifkb.nlp.pipeline import PIPELINE_VERSION
+
     return f"{rifkb.__version__}/{PIPELINE_VERSION}"
+
+
+def prebuild() -> None:
+    """Import spaCy and build the tools of rifkb's own rules, in a process that worker
+    processes are forked from (rifkb.kb.scan_preload): each of them starts with both,
+    instead of paying ~1 s of imports and ~1.5 s of building (the rule regexes, the
+    tokenizer) on its first file. Tools of other rules are built by each worker."""
+    from rifkb.nlp import pipeline_fingerprint
+
+    start = time.perf_counter()
+    version = pipeline_fingerprint(None, str(RULES_DIR))
+    tools(RulesPayload({}, fingerprint(RULES_DIR), version))
+    PREBUILT_SECONDS[version] = time.perf_counter() - start
 
 
 def tools(rules: RulesPayload) -> tuple[Prefilter, Language]:
     """The prefilter and pipeline of this rule set, built once per process."""
     found = _TOOLS.get(rules.version)
     if found is None:
+        from rifkb.nlp import build_pipeline, pipeline_fingerprint
+
         folder = _rules_folder(rules)
         version = pipeline_fingerprint(None, str(folder))
         if version != rules.version:
@@ -107,7 +130,9 @@ def scan_file(
     what the pipeline finds a concept in (`_on_topic`). `progress(bytes read, file size,
     articles read)` is called every PROGRESS_EVERY articles."""
     started = time.perf_counter()
+    built = rules.version in _TOOLS
     prefilter, nlp = tools(rules)
+    setup = 0.0 if built else time.perf_counter() - started
     scanner = PubmedScanner(Path(path))
     kept: list[tuple[str, bytes]] = []
     deleted: list[str] = []
@@ -125,7 +150,7 @@ def scan_file(
     if progress is not None:
         progress(scanner.size, scanner.size, read)
     return FileScan(path, scanner.sha256, read, records, results, tuple(deleted),
-                    time.perf_counter() - started)  # fmt: skip
+                    time.perf_counter() - started, setup)  # fmt: skip
 
 
 def _on_topic(records: list[Record], nlp: Language, held: frozenset[str]) -> tuple[tuple, tuple]:
@@ -133,9 +158,15 @@ def _on_topic(records: list[Record], nlp: Language, held: frozenset[str]) -> tup
     concept (the prefilter lets through a few in which it finds none: a name inside a
     longer one, a rate word far from its list), those the corpus holds (their revisions
     are taken whatever they name) and those it failed to read (reported, not lost)."""
-    kept = []
+    from rifkb.kb.runs import extraction_or_failure
+
+    kept: list[tuple[Record, ExtractionText | ExtractionFailure]] = []
     for record in records:
         result = extraction_or_failure(nlp, record)
-        if record.pmid in held or isinstance(result, ExtractionFailure) or result.mentions:
+        if isinstance(result, ExtractionFailure):
             kept.append((record, result))
+        elif record.pmid in held or result.mentions:
+            # as JSON text, made here: the one writer stores it as it is (the store's own
+            # serialisation, ExtractionText.of) instead of serialising every worker's
+            kept.append((record, ExtractionText.of(result)))
     return tuple(r for r, _ in kept), tuple(x for _, x in kept)

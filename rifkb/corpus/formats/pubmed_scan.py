@@ -26,7 +26,7 @@ from lxml import etree
 
 from rifkb.corpus.formats.base import tidy_reference
 from rifkb.corpus.formats.pubmed_file import references_of_parts
-from rifkb.corpus.formats.xml_parts import XmlPart
+from rifkb.corpus.formats.xml_parts import XmlPart, declared_encoding
 from rifkb.errors import BadInputError
 from rifkb.records import AbstractSection, Record
 from rifkb.records.bibliographic import document_text
@@ -76,6 +76,7 @@ class PubmedScanner:
         self.path = Path(path)
         self.size = self.path.stat().st_size
         self._raw: _CountingReader | None = None
+        self._head = b""
 
     @property
     def bytes_read(self) -> int:
@@ -94,7 +95,10 @@ class PubmedScanner:
                 yield from self._items(_maybe_gzip(self._raw))
             except etree.XMLSyntaxError as exc:
                 line = exc.position[0] if exc.position else "?"
-                problem = f"{self.path}:{line}: malformed XML ({exc.msg})"
+                problem = (
+                    encoding_problem(self.path, self._head)
+                    or f"{self.path}:{line}: malformed XML ({exc.msg})"
+                )
             except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
                 problem = f"{self.path}: damaged gzip file ({exc})"
             else:
@@ -102,7 +106,8 @@ class PubmedScanner:
         if problem is not None:  # raised here, free of lxml's error (a task's error is pickled)
             raise BadInputError(problem)
 
-    def _items(self, stream: BinaryIO) -> Iterator[ScannedArticle | Deletion]:
+    def _items(self, stream: Any) -> Iterator[ScannedArticle | Deletion]:
+        self._head = stream.peek(_HEAD)[:_HEAD]  # what the XML declaration says, for an error
         events = etree.iterparse(
             stream, events=("end",), tag=_TAGS, remove_comments=True, remove_pis=True,
             resolve_entities=False, no_network=True, huge_tree=True,
@@ -127,6 +132,25 @@ class PubmedScanner:
         if tag != ROOT:
             what = f"<{tag}>" if tag else "no XML element"
             raise BadInputError(f"{self.path}: not a PubMed file (its root is {what}, not <{ROOT}>)")
+
+
+_HEAD = 1024
+# Encodings in which "<PubmedArticleSet" is not its ASCII bytes.
+_WIDE = ("utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "iso-10646-ucs")
+
+
+def encoding_problem(path: Path, head: bytes) -> str | None:
+    """What is wrong with a file whose XML declaration names an encoding of two or four
+    bytes a character (UTF-16, UTF-32) while its first bytes are ASCII (a UTF-8 file
+    under a false declaration); None for any other file. libxml2 says only "Invalid
+    bytes in character encoding" of it, `rifkb import` says this (pubmed_file)."""
+    name = declared_encoding(head)
+    if name and name.lower().startswith(_WIDE) and head.lstrip().startswith(b"<?xml"):
+        return (
+            f"{path}: the XML declaration names encoding {name!r}, which rifkb cannot read; "
+            "re-save the file as UTF-8"
+        )
+    return None
 
 
 def _article(element: Any) -> ScannedArticle:

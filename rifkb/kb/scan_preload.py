@@ -1,0 +1,22 @@
+"""Imported by the fork server that `rifkb scan`'s local Dask workers are forked from
+(rifkb.kb.scan._client): spaCy and rifkb imported, and the pipeline of rifkb's own
+rules built, once, for every worker (rifkb.kb.scan_worker.prebuild).
+
+With Dask's default start method (spawn) each worker is a fresh interpreter that imports
+Dask, then rifkb and spaCy on its first task, then builds its pipeline: ~3 s of one CPU
+per worker, paid again by every worker on a machine whose cores they share. Forked from
+one process that did it, they share its memory (copy on write) and start at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import distributed  # noqa: F401 - what a Dask worker process imports first
+
+from rifkb.kb import scan_worker
+
+# Any failure here is the workers' to report, with their first file: a fork server that
+# failed to start would take every worker with it.
+with contextlib.suppress(Exception):
+    scan_worker.prebuild()
