@@ -16,11 +16,17 @@ third-party samples in ../shared/samples when that folder is there, each text on
    timed apart: it happens once per process, not per abstract. The two alternate which
    runs first.
 2. Components: ms per abstract of each component, with a fresh pipeline per repeat.
-3. Workers: what `rifkb extract --workers N` runs (`extract_corpus`, storing every
-   extraction) on a corpus of `--abstracts` records (the distinct abstracts over and
-   over, each copy with its own PMID and its number in the title), with 1 process and
-   with 2 worker processes, alternately; starting the workers (building the pipeline
-   in each) is included.
+3. The whole command, as a user runs it: `rifkb extract -c CORPUS --workers N` in a
+   process of its own (starting Python, importing rifkb, opening the store, reading,
+   hashing, extracting, serialising and storing every record, committing) on a corpus
+   of `--abstracts` records (the distinct abstracts over and over, each copy with its
+   own PMID and its number in the title: 4,420 by default, the bar's count), each run
+   on a fresh copy of the never-extracted store, with 1 process and with 2 workers;
+   and, in the same run, the reference pipeline of part 1 on the same records in this
+   process (a fresh pipeline each time). The ratio is the whole command's throughput
+   over the reference's; the speed-up is 2 workers' over 1 process's.
+4. Inner loop of the command: `extract_corpus` in this process on the same corpus, with
+   1 process and 2 workers (no Python start, no imports, the store already open).
 
 Medians of `--repeats` runs are printed, with the load average before and after: the
 machine's other work slows every figure, workers most.
@@ -31,7 +37,9 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -156,11 +164,36 @@ def time_workers(corpus, workers: int) -> float:  # noqa: ANN001 - a Corpus
     return seconds
 
 
+def rifkb_command() -> list[str]:
+    """`rifkb` as installed next to this Python (a user's command), else `python -m`."""
+    script = Path(sys.executable).with_name("rifkb")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "rifkb.cli.app"]
+
+
+def time_command(corpus, workers: int, scratch: Path) -> float:  # noqa: ANN001 - a Corpus
+    """Seconds of `rifkb extract` on a fresh copy of the corpus (never extracted)."""
+    folder = scratch / f"run-{workers}"
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(corpus.path, folder)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
+    start = time.perf_counter()
+    done = subprocess.run([*rifkb_command(), "extract", "-c", str(folder), "--workers", str(workers)],
+                          env=env, capture_output=True, text=True)  # fmt: skip
+    seconds = time.perf_counter() - start
+    if done.returncode != 0 or "failed 0" not in done.stdout:
+        raise SystemExit(f"rifkb extract failed ({done.returncode}): {done.stdout}{done.stderr}")
+    shutil.rmtree(folder)
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--abstracts", type=int, default=10_000, help="records for the workers' runs")
+    parser.add_argument("--abstracts", type=int, default=4_420, help="records of the command's corpus")
     parser.add_argument("--no-workers", action="store_true", help="skip the runs with worker processes")
+    parser.add_argument("--command-only", action="store_true", help="only part 3, the whole command")
     args = parser.parse_args()
     warnings.simplefilter("ignore", FutureWarning)
     load = os.getloadavg()
@@ -170,48 +203,83 @@ def main() -> None:
     print(f"{n} distinct abstracts ({from_dev} dev, {from_samples} from ../shared/samples), "
           f"{args.repeats} runs, {os.cpu_count()} cores, load {load[0]:.2f} {load[1]:.2f}")  # fmt: skip
 
-    reference, whole, build = [], [], []
-    for repeat in range(args.repeats):
-        order = (0, 1) if repeat % 2 == 0 else (1, 0)
-        for which in order:
-            if which == 0:
-                reference.append(n / time_reference(texts))
-            else:
-                built, spent = time_rifkb(records)
-                build.append(built)
-                whole.append(n / spent)
-    ref, rif = statistics.median(reference), statistics.median(whole)
-    print("\nabstracts/s, one process (median; runs)")
-    print(f"  scispaCy tokenizer + abbreviation detector  {ref:6.0f}  ({_runs(reference)})")
-    print(f"  whole rifkb pipeline + Extraction records  {rif:6.0f}  ({_runs(whole)})")
-    built = 1000 * statistics.median(build)
-    print(f"  ratio {rif / ref:.2f}  (building the rifkb pipeline: {built:.0f} ms, once)")
+    if not args.command_only:
+        reference, whole, build = [], [], []
+        for repeat in range(args.repeats):
+            order = (0, 1) if repeat % 2 == 0 else (1, 0)
+            for which in order:
+                if which == 0:
+                    reference.append(n / time_reference(texts))
+                else:
+                    built, spent = time_rifkb(records)
+                    build.append(built)
+                    whole.append(n / spent)
+        ref, rif = statistics.median(reference), statistics.median(whole)
+        print("\nabstracts/s, one process (median; runs)")
+        print(f"  scispaCy tokenizer + abbreviation detector  {ref:6.0f}  ({_runs(reference)})")
+        print(f"  whole rifkb pipeline + Extraction records  {rif:6.0f}  ({_runs(whole)})")
+        built = 1000 * statistics.median(build)
+        print(f"  ratio {rif / ref:.2f}  (building the rifkb pipeline: {built:.0f} ms, once)")
 
-    spent: dict[str, list[float]] = defaultdict(list)
-    for _ in range(args.repeats):
-        for name, seconds in time_components(records).items():
-            spent[name].append(1000 * seconds / n)
-    print("\nms per abstract (median)")
-    for name, values in spent.items():
-        print(f"  {name:28s} {statistics.median(values):6.3f}")
-    own = [name for name in spent if name.startswith("rifkb_") and name != "rifkb_abbreviations"]
-    own_total = sum(statistics.median(spent[name]) for name in [*own, "to_extraction"])
-    print(f"  {'rifkb own (no abbreviations)':28s} {own_total:6.3f}")
+        spent: dict[str, list[float]] = defaultdict(list)
+        for _ in range(args.repeats):
+            for name, seconds in time_components(records).items():
+                spent[name].append(1000 * seconds / n)
+        print("\nms per abstract (median)")
+        for name, values in spent.items():
+            print(f"  {name:28s} {statistics.median(values):6.3f}")
+        own = [name for name in spent if name.startswith("rifkb_") and name != "rifkb_abbreviations"]
+        own_total = sum(statistics.median(spent[name]) for name in [*own, "to_extraction"])
+        print(f"  {'rifkb own (no abbreviations)':28s} {own_total:6.3f}")
 
-    if not args.no_workers:
-        runs: dict[int, list[float]] = {1: [], 2: []}
-        with tempfile.TemporaryDirectory(prefix="rifkb-extract-bench-") as tmp:
-            corpus = corpus_of(records, args.abstracts, Path(tmp) / "corpus")
+    worker_counts = (1,) if args.no_workers else (1, 2)
+    with tempfile.TemporaryDirectory(prefix="rifkb-extract-bench-") as tmp:
+        corpus = corpus_of(records, args.abstracts, Path(tmp) / "corpus")
+        size = args.abstracts
+        copies = _texts_of(corpus)
+        command: dict[int, list[float]] = {w: [] for w in worker_counts}
+        reference = []
+        for repeat in range(args.repeats):
+            order = [*worker_counts, 0] if repeat % 2 == 0 else [0, *reversed(worker_counts)]
+            for workers in order:
+                if workers == 0:
+                    reference.append(size / time_reference(copies))
+                else:
+                    command[workers].append(size / time_command(corpus, workers, Path(tmp)))
+        ref = statistics.median(reference)
+        print(f"\nthe whole command, {size} records (abstracts/s, median; runs)")
+        print(f"  scispaCy tokenizer + abbreviation detector  {ref:6.0f}  ({_runs(reference)})")
+        for workers, values in command.items():
+            what = "rifkb extract" + (f" --workers {workers}" if workers > 1 else "")
+            print(f"  {what:43s} {statistics.median(values):6.0f}  ({_runs(values)})")
+        one = statistics.median(command[1])
+        print(f"  ratio {one / ref:.2f}", end="")
+        if 2 in command:
+            two = statistics.median(command[2])
+            print(f"; with 2 workers {two / ref:.2f}; speed-up of 2 workers {two / one:.2f}x", end="")
+        print()
+
+        if not args.command_only:
+            runs: dict[int, list[float]] = {w: [] for w in worker_counts}
             for repeat in range(args.repeats):
-                for workers in (1, 2) if repeat % 2 == 0 else (2, 1):
-                    runs[workers].append(args.abstracts / time_workers(corpus, workers))
-        one, two = statistics.median(runs[1]), statistics.median(runs[2])
-        print(f"\nrifkb extract (extract_corpus), {args.abstracts} records (abstracts/s, median; runs)")
-        print(f"  1 process  {one:6.0f}  ({_runs(runs[1])})")
-        print(f"  2 workers  {two:6.0f}  ({_runs(runs[2])})")
-        print(f"  speed-up of 2 workers: {two / one:.2f}x")
+                for workers in worker_counts if repeat % 2 == 0 else tuple(reversed(worker_counts)):
+                    runs[workers].append(size / time_workers(corpus, workers))
+            print(f"\ninner loop: extract_corpus in this process, {size} records (abstracts/s, median; runs)")
+            for workers, values in runs.items():
+                what = f"{workers} process{'es' if workers > 1 else ''}"
+                print(f"  {what:11s} {statistics.median(values):6.0f}  ({_runs(values)})")
+            if 2 in runs:
+                print(
+                    f"  speed-up of 2 workers: {statistics.median(runs[2]) / statistics.median(runs[1]):.2f}x"
+                )
     load = os.getloadavg()
     print(f"\nload average after: {load[0]:.2f} {load[1]:.2f}")
+
+
+def _texts_of(corpus) -> list[str]:  # noqa: ANN001 - a Corpus
+    """The texts of the corpus's records, as the command reads them."""
+    with corpus.open_store() as store:
+        return [document_text(r)[0] for r in store.records()]
 
 
 def _runs(values: list[float]) -> str:

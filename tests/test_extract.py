@@ -152,3 +152,20 @@ def test_model_pipeline_provides_sentences_and_entities(saved_model):
     ivig = next(m for m in model.mentions if m.concept == "ivig")
     assert ivig.evidence.rule == "model:IVIG"
     assert ivig.evidence.sentence == "Women received Gamunex before transfer;"
+
+
+def test_an_interrupted_extract_says_so_below_its_progress_bar(dev_corpus, monkeypatch):
+    """The bar redraws itself when it stops: stopped after the message, it hid it (seen
+    once workers started with the pipeline built, soon enough for the bar to show)."""
+    import rifkb.kb.runs
+
+    def interrupted(corpus, store, model, rules, workers, force, progress):  # noqa: ANN001, ANN202
+        progress(1, 110)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rifkb.kb.runs, "extract_corpus", interrupted)
+    result = runner.invoke(app, ["extract", "-c", str(dev_corpus.path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        "rifkb: interrupted; the extractions stored so far are kept, run again to go on"
+    )

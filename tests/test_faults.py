@@ -125,11 +125,18 @@ class FullDisk:
         self.conn, self.on = conn, on
 
     def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        self._fail_on(sql)
+        return self.conn.execute(sql, *args)
+
+    def executemany(self, sql: str, *args: object) -> sqlite3.Cursor:
+        self._fail_on(sql)
+        return self.conn.executemany(sql, *args)
+
+    def _fail_on(self, sql: str) -> None:
         if sql.lstrip().upper().startswith(self.on):
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise sqlite3.OperationalError("database or disk is full")
-        return self.conn.execute(sql, *args)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.conn, name)

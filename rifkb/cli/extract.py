@@ -43,10 +43,12 @@ def extract(
     if jsonl is not None:
         output_file(jsonl)  # a folder here is said now, not after the extraction
     corpus, store = open_corpus(corpus_dir)
-    with store, LazyProgress("extract") as progress:
+    with store:
         try:
-            report = extract_corpus(corpus, store, model, rules, workers, force, progress)
+            with LazyProgress("extract") as progress:
+                report = extract_corpus(corpus, store, model, rules, workers, force, progress)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see app.main)
+            # said once the bar has stopped: a bar stopping redraws itself below any message
             raise fail("interrupted; the extractions stored so far are kept, run again to go on") from None
         if jsonl is not None:
             lines = (json.dumps(x.to_json(), ensure_ascii=False, sort_keys=True) + "\n"

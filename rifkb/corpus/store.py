@@ -494,25 +494,32 @@ class Store:
         set they were made with, in one transaction; a record's newer result replaces its
         older one."""
         now = self._clock()
+        # one statement per kind of row for the whole batch (executemany), not four per
+        # result: the parent of 2 workers stores for both and must stay out of their way.
+        # A record given twice keeps its last result, as when each replaced the one before.
+        latest = {(r.uid if isinstance(r, ExtractionFailure) else r.doc_id): r for r in results}
+        failed, extracted = [], []
+        for uid, result in latest.items():
+            stamp = stamps[uid]
+            if isinstance(result, ExtractionFailure):
+                failed.append((uid, stamp.version, stamp.record_hash, now, result.message))
+            else:
+                extracted.append((uid, stamp.version, stamp.record_hash, now, _dump_extraction(result),
+                                  rules.location, rules.fingerprint))  # fmt: skip
+        uids = [(uid,) for uid in latest]
         with self.transaction() as db:
-            for result in results:
-                uid = result.uid if isinstance(result, ExtractionFailure) else result.doc_id
-                stamp = stamps[uid]
-                db.execute("DELETE FROM extractions WHERE uid = ?", (uid,))
-                db.execute("DELETE FROM extraction_failures WHERE uid = ?", (uid,))
-                if isinstance(result, ExtractionFailure):
-                    db.execute(
-                        "INSERT INTO extraction_failures (uid, version, record_hash, failed_at, message) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        (uid, stamp.version, stamp.record_hash, now, result.message),
-                    )
-                else:
-                    db.execute(
-                        "INSERT INTO extractions (uid, version, record_hash, extracted_at, data, "
-                        "rules_location, rules_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (uid, stamp.version, stamp.record_hash, now, _dump_extraction(result),
-                         rules.location, rules.fingerprint),
-                    )  # fmt: skip
+            db.executemany("DELETE FROM extractions WHERE uid = ?", uids)
+            db.executemany("DELETE FROM extraction_failures WHERE uid = ?", uids)
+            db.executemany(
+                "INSERT INTO extraction_failures (uid, version, record_hash, failed_at, message) "
+                "VALUES (?, ?, ?, ?, ?)",
+                failed,
+            )
+            db.executemany(
+                "INSERT INTO extractions (uid, version, record_hash, extracted_at, data, "
+                "rules_location, rules_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                extracted,
+            )
 
     def extraction_rules(self) -> list[RuleSetRef]:
         """The rule sets the stored extractions were made with: none before the first

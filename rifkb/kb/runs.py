@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
 import os
 import signal
 import threading
@@ -27,7 +28,10 @@ from rifkb.nlp.reading import extract_record
 from rifkb.records import Extraction, ExtractionFailure, ExtractionText, Record
 from rifkb.rules import load_rules
 
-CHUNK = 64  # records sent to a worker at a time
+# Records sent to a worker at a time: enough that sending them costs nothing next to
+# reading them, few enough that the worker given the last chunk does not work on alone
+# for long while the other waits (64 abstracts are a third of a second).
+CHUNK = 16
 WATCHDOG_SECONDS = 0.5  # how often a worker checks that its parent is still there
 
 
@@ -50,17 +54,26 @@ def _results(records: Iterable[Record | StoredRecord], model: str | None, rules_
         for record in records:
             yield extraction_or_failure(nlp, record, as_text)
         return
-    # Fail here, with one clear error, rather than in every worker: the rules compile in
-    # milliseconds; a model has to be loaded to know it loads.
-    if model:
-        build_pipeline(model, rules_dir)
-    else:
+    # Fail here, with one clear error, rather than in every worker. Where workers are
+    # forked, the pipeline built here is the one they use (copied with the process, not
+    # built again in each); elsewhere (spawn) each builds its own, and rules that compile
+    # in milliseconds are only checked here, while a model has to be loaded to know it loads.
+    global _worker_nlp
+    fork = multiprocessing.get_start_method() == "fork"
+    nlp = build_pipeline(model, rules_dir) if model or fork else None
+    if nlp is None:
         load_rules(Path(rules_dir) if rules_dir else None)
     pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir))
     try:
-        chunks = _chunks(records, CHUNK)
-        for results in pool.map(_extract_chunk, chunks, repeat(as_text)):
-            yield from results
+        _worker_nlp = nlp if fork else None
+        try:
+            # the pool starts its processes when given its first work: here, forked with
+            # the pipeline above, which this process then no longer holds
+            results = pool.map(_extract_chunk, _chunks(records, CHUNK), repeat(as_text))
+        finally:
+            _worker_nlp = nlp = None
+        for chunk in results:
+            yield from chunk
     except BaseException:  # Ctrl-C, SIGTERM, or the caller stopped reading: stop at once
         _stop(pool)
         raise
@@ -108,7 +121,8 @@ def _init_worker(model: str | None, rules_dir: str | None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="rifkb-watchdog").start()
-    _worker_nlp = build_pipeline(model, rules_dir)
+    if _worker_nlp is None:  # not forked from a parent that built it
+        _worker_nlp = build_pipeline(model, rules_dir)
 
 
 def _watch_parent(parent: int) -> None:

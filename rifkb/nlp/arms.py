@@ -112,6 +112,7 @@ class Reader:
 
     def __init__(self, view: DocView, controls: frozenset[str], conditions: frozenset[str], people: str):
         self.view = view
+        self._given = (controls, conditions, people)
         self.controls = controls  # concept ids of fertile or healthy control populations
         self.conditions = conditions
         self.people = re.compile(rf"\b(?:{people})\b", re.I)
@@ -140,6 +141,11 @@ class Reader:
     # --- references -----------------------------------------------------------------
 
     def references(self) -> list[GroupRef]:
+        """Every reference to a group, in text order. Read once per Doc: the study data and
+        the findings both need them, from the same mentions, cues and sentences."""
+        return list(self.view.derived("group references", self._given, self._references))
+
+    def _references(self) -> list[GroupRef]:
         refs = self._named() + self._cued()
         refs = _without_overlaps(sorted(refs, key=lambda r: (r.start, -r.end)))
         legend = self._legend(refs)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy
 from spacy.attrs import IDX, LENGTH, SENT_START, SPACY
@@ -26,6 +26,8 @@ from spacy.tokens import Doc, Span
 from rifkb.errors import PipelineError
 from rifkb.nlp.text import fold
 from rifkb.rules import RuleSet, load_rules, write_rules
+
+T = TypeVar("T")
 
 MENTIONS = "rifkb_mentions"
 # Inputs a caller may set before the pipeline runs (see rifkb.nlp.reading.record_doc),
@@ -175,9 +177,11 @@ class _Memo:
     it came from changed: the sentences when the tokens did (a retokenizer) or when
     boundaries were first set, mentions
     and cues when `doc.spans["rifkb_mentions"]` or `doc._.rifkb_cues` was set again or
-    grew; the tokens' offsets when the tokens changed."""
+    grew; the tokens' offsets when the tokens changed. `derived` holds what a component
+    worked out from these for another to reuse, with what it was worked out from (see
+    `DocView.derived`)."""
 
-    __slots__ = ("text", "lower", "cased", "plain", "tokens", "sentences", "mentions", "cues")
+    __slots__ = ("text", "lower", "cased", "plain", "tokens", "sentences", "mentions", "cues", "derived")
 
     def __init__(self, text: str):
         self.text = text
@@ -189,6 +193,7 @@ class _Memo:
         self.sentences: tuple[tuple[int, bool], list[tuple[int, int]], list[int]] | None = None
         self.mentions: tuple[object, int, list[Hit], list[int]] | None = None
         self.cues: tuple[object, int, list[tuple[int, int, str]], list[int]] | None = None
+        self.derived: dict[str, tuple[tuple, object]] = {}
 
 
 # Kept per Doc only as long as the Doc lives: never on the Doc (none of it is a reading)
@@ -320,6 +325,21 @@ class DocView:
     def mentions_in(self, start: int, end: int) -> list[Hit]:
         """Mentions that start within [start, end)."""
         return _between(self.mentions, self._mention_starts, start, end)
+
+    def derived(self, name: str, inputs: tuple, make: Callable[[], T]) -> T:
+        """What `make()` works out from this Doc's sentences, mentions and cues and from
+        `inputs` (values compared by equality, such as rules), made once per Doc and shared
+        between components: made again when the sentences, mentions or cues it was made
+        from were read again (they changed) or the inputs differ."""
+        key = (self.sentences, self.mentions, self.cues)
+        found = self._memo.derived.get(name)
+        if found is not None:
+            (sentences, mentions, cues, *given), value = found
+            if sentences is key[0] and mentions is key[1] and cues is key[2] and tuple(given) == inputs:
+                return value  # type: ignore[return-value]
+        value = make()
+        self._memo.derived[name] = ((*key, *inputs), value)
+        return value
 
     @cached_property
     def title_end(self) -> int:
