@@ -1,21 +1,24 @@
-"""What the pages share: the site (corpus folder and reviewer), a page to render and a
-write done, the store opened for one request, and links.
+"""What the pages share: the site (corpus folder and reviewer), a page (its query, and
+how it is made), a page made and a write done, the store opened for one request, and links.
 
-The store is opened for each request and closed after it, in the thread that serves
-the request: SQLite connections are not shared between threads, and a write by another
-rifkb command (an extract, a refresh) shows at the next page.
+The store is opened for each page made and closed after it, in the thread that makes the
+page: SQLite connections are not shared between threads. A page made is kept until the
+corpus changes (`rifkb.web.cache`), so a write by another rifkb command (an extract, a
+refresh) shows at the next page too.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rifkb.corpus.folder import Corpus, load_corpus
+from starlette.requests import Request
+
+from rifkb.corpus.folder import CONFIG_FILE, Corpus, load_corpus
 from rifkb.corpus.reviews import corrections
 from rifkb.corpus.store import Store
 from rifkb.errors import RifkbError
@@ -23,6 +26,7 @@ from rifkb.kb.corrections import apply_corrections
 from rifkb.kb.rulesets import rules_of_extraction
 from rifkb.records import Conflict, Extraction, Record
 from rifkb.rules import RuleSet
+from rifkb.web.cache import State
 
 # The reasons reviewers give most (PRISMA 2020 counts exclusions by reason); any other
 # can be typed. Numbered: after `x`, a digit picks one.
@@ -49,6 +53,12 @@ class Site:
         with corpus.open_store() as store:
             yield corpus, store
 
+    def state(self) -> State:
+        """The corpus as of now, as the page cache tells states apart (two queries)."""
+        settings = (self.corpus_dir / CONFIG_FILE).stat()
+        with self.open() as (_, store):
+            return State(store.changes, (settings.st_mtime_ns, settings.st_size, settings.st_ino))
+
 
 @dataclass(frozen=True)
 class View:
@@ -58,6 +68,18 @@ class View:
     context: dict[str, Any] = field(default_factory=dict)
     status: int = 200
     error: str | None = None  # a message for the reviewer, in one line (status 400)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the app: its query read from a request (checked: a BadInputError is the
+    reviewer's to read; equal queries are the same page), and the page made from it;
+    heavy pages (figures, syntheses, the graph) are made one at a time."""
+
+    name: str
+    query: Callable[[Request], tuple]
+    make: Callable[..., View]  # (site, *query) -> View
+    heavy: bool = False
 
 
 @dataclass(frozen=True)
