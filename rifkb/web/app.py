@@ -48,12 +48,11 @@ Fallback = Callable[[Site, dict[str, str]], View]
 
 
 def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Iterable[str] = LOCAL_HOSTS,
-               secret: bytes | None = None, pages: Pages | None = None) -> Starlette:  # fmt: skip
+               secret: bytes | None = None) -> Starlette:  # fmt: skip
     """The app of one corpus; decisions and corrections are made as `reviewer` (default:
     the login name). `secret` signs the session cookies (default: drawn anew, so a
-    restart ends every session). `pages` keeps the pages made (default: a cache of the
-    usual size and one heavy page made at a time). Raises CorpusError now if the folder
-    is not a corpus."""
+    restart ends every session). Raises CorpusError now if the folder is not a corpus.
+    The pages made are kept in `app.state.pages` (one heavy page made at a time)."""
     corpus = load_corpus(Path(corpus_dir))
     site = Site(Path(corpus_dir), corpus.name, reviewer or _login_name())
     app = Starlette(
@@ -77,7 +76,7 @@ def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Ite
         ],
     )
     app.state.site = site
-    app.state.pages = pages or Pages(site.state)
+    app.state.pages = Pages(site.state)
     app.state.templates = _templates()
     return app
 
