@@ -16,7 +16,9 @@ its post is let go quietly: nothing was written, and nobody reads the answer.
 from __future__ import annotations
 
 import getpass
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -124,27 +126,63 @@ def brief(value: object) -> str:
 # --- requests ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Made:
+    """A page made and rendered once for every session: marks where each session's token
+    and messages go (a forest page is megabytes: rendering it for every request would cost
+    more than putting two strings in)."""
+
+    view: View
+    html: bytes
+
+
+# Random, so that no text of the corpus can hold them.
+_TOKEN_MARK = f"csrf-mark-{secrets.token_hex(16)}"
+_FLASHES_MARK = f"<!-- flashes {secrets.token_hex(16)} -->"
+
+
 def page(shown: Page) -> Callable[[Request], Awaitable[Response]]:
-    """A page's GET: made (or taken as made already) for its query, then rendered for this
-    session (its token, its messages); a RifkbError is a message of its own (400), and a
+    """A page's GET: made (or taken as made already) for its query, then sent with this
+    session's token and messages; a RifkbError is a message of its own (400), and a
     server with too many pages to make says so (503)."""
 
     async def endpoint(request: Request) -> Response:
-        site: Site = request.app.state.site
-        pages: Pages = request.app.state.pages
+        app, path = request.app, request.url.path
         try:
             query = shown.query(request)
-            view = await pages.get((shown.name, query), lambda: shown.make(site, *query), shown.heavy)
+            made = await app.state.pages.get(
+                (shown.name, query), lambda: _made(app, path, shown.make(app.state.site, *query)), shown.heavy
+            )
         except RifkbError as exc:
-            view = View("message.html", {"title": "Cannot show this page"}, 400, str(exc))
+            return await run_in_threadpool(
+                render, request, View("message.html", {"title": "Cannot show this page"}, 400), str(exc)
+            )
         except Busy as exc:
-            view = View("message.html", {"title": "Busy"}, 503, str(exc))
-        response = await run_in_threadpool(render, request, view)
-        if view.status == 503:
-            response.headers["retry-after"] = "5"
-        return response
+            busy = await run_in_threadpool(
+                render, request, View("message.html", {"title": "Busy"}, 503), str(exc)
+            )
+            busy.headers["retry-after"] = "5"
+            return busy
+        return _sent(request, made)
 
     return endpoint
+
+
+def _made(app: Starlette, path: str, view: View) -> Made:
+    context = {**view.context, "site": app.state.site, "csrf": _TOKEN_MARK, "path": path,
+               "flashes": Markup(_FLASHES_MARK)}  # fmt: skip
+    return Made(view, app.state.templates.get_template(view.template).render(context).encode())
+
+
+def _sent(request: Request, made: Made) -> Response:
+    errors = [{"kind": "error", "text": made.view.error}] if made.view.error else []
+    flashes = _flashes(request.app, take_flashes(request) + errors)
+    html = made.html.replace(_TOKEN_MARK.encode(), csrf_token(request).encode(), -1)
+    return HTMLResponse(html.replace(_FLASHES_MARK.encode(), flashes.encode(), 1), made.view.status)
+
+
+def _flashes(app: Starlette, flashes: list[dict[str, str]]) -> str:
+    return app.state.templates.get_template("_flashes.html").render(flashes=flashes) if flashes else ""
 
 
 async def favicon(request: Request) -> Response:
@@ -194,7 +232,7 @@ def render(request: Request, view: View, error: str | None = None, status: int |
     site: Site = request.app.state.site
     errors = [e for e in (view.error, error) if e]
     flashes = take_flashes(request) + [{"kind": "error", "text": e} for e in errors]
-    context = {**view.context, "site": site, "csrf": csrf_token(request), "flashes": flashes,
-               "path": request.url.path}  # fmt: skip
+    context = {**view.context, "site": site, "csrf": csrf_token(request), "path": request.url.path,
+               "flashes": Markup(_flashes(request.app, flashes))}  # fmt: skip
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, view.template, context, status_code=status or view.status)

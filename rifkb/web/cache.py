@@ -9,12 +9,17 @@ request read is as good as one made for it, never older: a GET after a POST show
 was posted.
 
 Pages are made off the event loop, in two lanes of threads: heavy ones (figures,
-syntheses, the graph) one at a time by default, since Python runs one thread at a time
-anyway and every figure drawn holds megabytes; light ones (the queue, a record) a few at
-a time. A request for a page already being made waits for it (single flight), so forty
-requests for `/forest` make it once. A lane with `backlog` pages to make refuses more
-(`Busy`, a 503) rather than queuing without end. Waiting holds no thread: requests
-await the lane's future on the event loop.
+syntheses, the graph) one at a time by default (see HEAVY_THREADS); light ones (the
+queue, a record) a few at a time. A request for a page already asked for waits for it
+(single flight), so forty requests for `/forest` make it once; a page that has not
+started yet serves every request, since it reads the state when it starts. One page of a
+key is made at a time: a request that comes after one has started, and the corpus has
+changed since, has the next made when it ends. A lane with `backlog` pages to make
+refuses more (`Busy`, a 503) rather than queuing without end. Waiting holds no thread:
+requests await the page's future on the event loop.
+
+`Memo` keeps what the state cannot tell apart: values by a digest of what they are made
+from, so that a figure whose data a write left alone is not drawn again.
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
-
 SIZE = 128  # pages kept (a forest page is ~3 MB, a record's ~40 kB; old states are dropped)
+# One: Python runs one thread at a time anyway, each figure drawn holds megabytes, and
+# syntheses silence statsmodels' warnings with `warnings.catch_warnings`, which is not
+# thread-safe (two at once let warnings through to the server's log).
 HEAVY_THREADS = 1
 LIGHT_THREADS = 4
 BACKLOG = 32  # pages waiting to be made in one lane before more are refused
@@ -60,28 +66,38 @@ class _Made:
     value: Any
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Making:
-    state: State  # the state of the request that started it: its page will be at least that new
-    future: Future
+    """A page to be made: waiting for its turn, then started, then the state it is made
+    at read (changed under Pages' lock only)."""
+
+    future: Future = field(default_factory=Future)
+    started: bool = False
+    state: State | None = None
+
+    def covers(self, asked: State) -> bool:
+        """Whether its page may answer a request that read `asked`: always while it waits
+        (it reads the state when it starts, after that request), else by its state."""
+        return not self.started or (self.state is not None and self.state.covers(asked))
 
 
 class _Lane:
     def __init__(self, name: str, threads: int, backlog: int):
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"rifkb-{name}")
         self.backlog = backlog
-        self.waiting = 0  # submitted, not finished (counted under Pages' lock)
+        self.waiting = 0  # pages asked of it, not made yet (counted under Pages' lock)
 
 
 class Pages:
-    """The pages made, by key (route, query), at the corpus state `state_of` reads."""
+    """The pages made, by key (route, query), at the corpus state `state_of` reads (on the
+    event loop at every request, and in the lanes: it must be quick)."""
 
     def __init__(self, state_of: Callable[[], State], size: int = SIZE, heavy: int = HEAVY_THREADS,
                  light: int = LIGHT_THREADS, backlog: int = BACKLOG):  # fmt: skip
         self._state_of = state_of
         self._size = size
         self._made: OrderedDict[Hashable, _Made] = OrderedDict()
-        self._making: dict[Hashable, _Making] = {}
+        self._making: dict[Hashable, _Making] = {}  # the last page of each key asked for
         self._lanes = {True: _Lane("heavy", heavy, backlog), False: _Lane("light", light, backlog)}
         self._lock = threading.Lock()  # the event loop and the lanes' threads share the tables
         self.times_made: Counter[Hashable] = Counter()  # by key: what the tests count
@@ -89,12 +105,13 @@ class Pages:
     async def get(self, key: Hashable, make: Callable[[], Any], heavy: bool = False) -> Any:
         """The page of `key` as of now: kept, being made, or made now by `make()` in its lane.
         Raises Busy when the lane is full, and whatever `make` raises (nothing is kept then)."""
-        asked = await run_in_threadpool(self._state_of)
+        asked = self._state_of()  # quick (a stat and a query): no thread for it
         with self._lock:
-            made = self._fresh(key, asked)
-            if made is not None:
+            made = self._made.get(key)
+            if made is not None and made.state.covers(asked):
+                self._made.move_to_end(key)
                 return made.value
-            future = self._join_or_start(key, asked, make, heavy)
+            future = self._join_or_ask(key, asked, make, self._lanes[heavy])
         # shielded: a client that leaves must not cancel a page others are waiting for
         return await asyncio.shield(asyncio.wrap_future(future))
 
@@ -103,50 +120,56 @@ class Pages:
         for lane in self._lanes.values():
             lane.executor.shutdown(wait=False, cancel_futures=True)
 
-    def _fresh(self, key: Hashable, asked: State) -> _Made | None:
-        made = self._made.get(key)
-        if made is None or not made.state.covers(asked):
-            return None
-        self._made.move_to_end(key)
-        return made
-
-    def _join_or_start(self, key: Hashable, asked: State, make: Callable[[], Any], heavy: bool) -> Future:
-        making = self._making.get(key)
-        if making is not None and making.state.covers(asked):
-            return making.future
-        lane = self._lanes[heavy]
+    def _join_or_ask(self, key: Hashable, asked: State, make: Callable[[], Any], lane: _Lane) -> Future:
+        """The future of a page being made that will do, else of one asked for now: made
+        after the one of its key under way, if any (one at a time: a later page reads a
+        later state, and serves every request that came meanwhile)."""
+        before = self._making.get(key)
+        if before is not None and before.covers(asked):
+            return before.future
         if lane.waiting >= lane.backlog:
-            raise Busy(f"{lane.waiting} pages are being made; try again in a moment")
+            raise Busy(f"{lane.waiting} pages are waiting to be made; try again in a moment")
         lane.waiting += 1
-        future = lane.executor.submit(self._make, key, asked, make, lane)
-        self._making[key] = _Making(asked, future)
-        future.add_done_callback(lambda done: self._finished(key, done))
-        return future
+        making = self._making[key] = _Making()
+        if before is None:
+            self._submit(key, making, make, lane)
+        else:
+            before.future.add_done_callback(lambda _: self._submit(key, making, make, lane))
+        return making.future
 
-    def _make(self, key: Hashable, asked: State, make: Callable[[], Any], lane: _Lane) -> Any:
-        """In a lane's thread. The state is read again first: the page is made from the
-        store as it is when it starts, which may be newer than when it was asked for; a page
-        asked for at an older state, still waiting here, then takes it as it is."""
+    def _submit(self, key: Hashable, making: _Making, make: Callable[[], Any], lane: _Lane) -> None:
         try:
-            with self._lock:
-                made = self._fresh(key, asked)
-            if made is not None:
-                return made.value
-            now = self._state_of()
-            value = make()
-            with self._lock:
-                self.times_made[key] += 1
-                self._keep(key, now, value)
-            return value
+            lane.executor.submit(self._run, key, making, make, lane)
+        except RuntimeError as exc:  # the lanes are closed
+            making.future.set_exception(exc)
+
+    def _run(self, key: Hashable, making: _Making, make: Callable[[], Any], lane: _Lane) -> None:
+        """In a lane's thread: the page made from the store as it is now, after every
+        request that waits for it; the page kept already, if the corpus has not changed."""
+        try:
+            making.future.set_result(self._make(key, making, make))
+        except BaseException as exc:  # noqa: BLE001 - whatever it is, the requests waiting get it
+            making.future.set_exception(exc)
         finally:
             with self._lock:
                 lane.waiting -= 1
+                if self._making.get(key) is making:
+                    del self._making[key]
 
-    def _finished(self, key: Hashable, done: Future) -> None:
+    def _make(self, key: Hashable, making: _Making, make: Callable[[], Any]) -> Any:
         with self._lock:
-            making = self._making.get(key)
-            if making is not None and making.future is done:
-                del self._making[key]
+            making.started = True
+        now = self._state_of()
+        with self._lock:
+            making.state = now
+            made = self._made.get(key)
+            if made is not None and made.state.covers(now):
+                return made.value
+        value = make()
+        with self._lock:
+            self.times_made[key] += 1
+            self._keep(key, now, value)
+        return value
 
     def _keep(self, key: Hashable, now: State, value: Any) -> None:
         """Keep a page made at `now`, unless one made later is kept already; pages of an

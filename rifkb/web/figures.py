@@ -23,11 +23,9 @@ from markupsafe import Markup
 from starlette.requests import Request
 
 from rifkb.errors import BadInputError
-from rifkb.kb.papers import Paper, Reviewed, reviewed_papers
-from rifkb.kb.rulesets import rules_of_extraction
+from rifkb.kb.papers import Paper, Reviewed
 from rifkb.review.meta import METHODS
 from rifkb.review.synthesis import FAMILIES, POPULATIONS, Analysis, labels_of, synthesis_rows, synthesize
-from rifkb.rules import RuleSet
 from rifkb.web.cache import Memo, digest
 from rifkb.web.views import Page, Site, View
 
@@ -45,14 +43,13 @@ POPULATION_NAMES = {"rif": "RIF populations", "rpl": "recurrent pregnancy loss",
 def evidence_map_view(site: Site) -> View:
     from rifkb.review.figures import evidence_map_figure, rif_definitions_figure
 
-    reviewed, rules = _reviewed(site)
+    reviewed, rules = site.reviewed()
     labels = labels_of(rules.concepts)
     papers = _drawn_from(reviewed.papers)
     read = digest(papers)
-    drawn = _svg(digest("map", read, labels), lambda: evidence_map_figure(papers, labels))
-    rif = _svg(digest("rif", read), lambda: rif_definitions_figure(papers))
-    context = {"title": "Evidence map", "map": inline_svg(drawn, "map"), "rif": inline_svg(rif, "rif"),
-               **_counts(reviewed)}  # fmt: skip
+    drawn = _figure(digest("map", read, labels), lambda: evidence_map_figure(papers, labels), "map")
+    rif = _figure(digest("rif", read), lambda: rif_definitions_figure(papers), "rif")
+    context = {"title": "Evidence map", "map": drawn, "rif": rif, **_counts(reviewed)}
     return View("evidence_map.html", context)
 
 
@@ -68,7 +65,7 @@ def forest_query(request: Request) -> tuple[str, str]:
 def forest_view(site: Site, population: str, method: str) -> View:
     from rifkb.review.forest import forest_figure
 
-    reviewed, rules = _reviewed(site)
+    reviewed, rules = site.reviewed()
     labels = labels_of(rules.concepts)
     harms = rules.with_role("harm")
     papers = _drawn_from(reviewed.papers)
@@ -76,7 +73,8 @@ def forest_view(site: Site, population: str, method: str) -> View:
         digest(papers, population, method), lambda: synthesize(papers, population=population, method=method)
     )
     seen = digest(labels, sorted(harms))
-    svgs = [_svg(digest("forest", a, seen), lambda a=a: forest_figure(a, labels, harms)) for a in analyses]
+    svgs = [_figure(digest("forest", a, seen), lambda a=a: forest_figure(a, labels, harms), f"forest{n}")
+            for n, a in enumerate(analyses)]  # fmt: skip
     plots = [_plot(a, svg, n, labels) for n, (a, svg) in enumerate(zip(analyses, svgs, strict=True))]
     context = {"title": "Forest plots", "plots": plots, "population": population, "method": method,
                "populations": POPULATION_NAMES, "methods": METHOD_NAMES, **_counts(reviewed)}  # fmt: skip
@@ -87,20 +85,14 @@ EVIDENCE_MAP = Page("evidence_map", lambda request: (), evidence_map_view, heavy
 FOREST = Page("forest", forest_query, forest_view, heavy=True)
 
 
-def _plot(a: Analysis, svg: str, n: int, labels: dict[str, str]) -> dict:
+def _plot(a: Analysis, svg: Markup, n: int, labels: dict[str, str]) -> dict:
     return {
-        "analysis": a, "svg": inline_svg(svg, f"forest{n}"), "rows": synthesis_rows([a]),
+        "analysis": a, "svg": svg, "rows": synthesis_rows([a]),
         "intervention": labels.get(a.intervention, a.intervention),
         "outcome": labels.get(a.outcome, a.outcome),
         "comparator": labels.get(a.comparator, a.comparator), "design": FAMILIES[a.design],
         "anchor": a.name.replace("_", "-"),
     }  # fmt: skip
-
-
-def _reviewed(site: Site) -> tuple[Reviewed, RuleSet]:
-    with site.open() as (corpus, store):
-        rules = rules_of_extraction(corpus, store)
-        return reviewed_papers(store, corpus.unscreened_included), rules
 
 
 def _counts(reviewed: Reviewed) -> dict:
@@ -115,15 +107,17 @@ def _drawn_from(papers: list[Paper]) -> list[Paper]:
     return [Paper(p.record, p.extraction) for p in papers]
 
 
-def _svg(key: bytes, draw: Callable[[], Figure]) -> str:
-    """A figure as SVG text, drawn unless one drawn from the same data is kept."""
+def _figure(key: bytes, draw: Callable[[], Figure], prefix: str) -> Markup:
+    """A figure as an SVG element of the page, its ids prefixed: drawn unless one drawn from
+    the same data (and prefixed alike) is kept."""
     from rifkb.review.drawing import svg_text
 
-    def drawn() -> str:
+    def drawn() -> Markup:
         with _DRAWING:
-            return svg_text(draw())  # closes the figure: pyplot keeps none
+            svg = svg_text(draw())  # closes the figure: pyplot keeps none
+        return inline_svg(svg, prefix)
 
-    return SVGS.get(key, drawn)
+    return SVGS.get(key + prefix.encode(), drawn)
 
 
 _ID = re.compile(r'\bid="([^"]+)"')

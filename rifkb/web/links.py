@@ -10,9 +10,7 @@ from starlette.requests import Request
 
 from rifkb.errors import RifkbError
 from rifkb.kb.graph import build_graph
-from rifkb.kb.papers import reviewed_papers
 from rifkb.kb.query import Step, query_links, resolve_concept
-from rifkb.kb.rulesets import rules_of_extraction
 from rifkb.web.views import Page, Site, View
 
 EXAMPLES = (("nk_uterine", "live birth"), ("chronic endometritis", "clinical pregnancy"), ("th1_th2", "ivig"))
@@ -29,9 +27,8 @@ def links_query(request: Request) -> tuple[str, str, int, bool]:
 
 def links_view(site: Site, source: str, target: str, steps: int, populations: bool) -> View:
     asked = {"from": source, "to": target}
-    with site.open() as (corpus, store):
-        rules = rules_of_extraction(corpus, store)
-        papers = reviewed_papers(store, corpus.unscreened_included).papers
+    reviewed, rules = site.reviewed()
+    papers = reviewed.papers
     concepts = sorted((c.type, c.label, c.id) for c in rules.concepts.values())
     context = {"title": "Links", "asked": asked, "steps": steps, "concepts": concepts, "examples": EXAMPLES,
                "links": None, "names": {c.id: c.label for c in rules.concepts.values()},
