@@ -26,7 +26,7 @@ from rifkb.errors import BadInputError
 from rifkb.kb.papers import Paper, Reviewed
 from rifkb.review.meta import METHODS
 from rifkb.review.synthesis import FAMILIES, POPULATIONS, Analysis, labels_of, synthesis_rows, synthesize
-from rifkb.web.cache import Memo, digest
+from rifkb.web.cache import Memo, digest, digest_each
 from rifkb.web.views import Page, Site, View
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def evidence_map_view(site: Site) -> View:
     reviewed, rules = site.reviewed()
     labels = labels_of(rules.concepts)
     papers = _drawn_from(reviewed.papers)
-    read = digest(papers)
+    read = digest_each(papers)
     drawn = _figure(digest("map", read, labels), lambda: evidence_map_figure(papers, labels), "map")
     rif = _figure(digest("rif", read), lambda: rif_definitions_figure(papers), "rif")
     context = {"title": "Evidence map", "map": drawn, "rif": rif, **_counts(reviewed)}
@@ -70,7 +70,8 @@ def forest_view(site: Site, population: str, method: str) -> View:
     harms = rules.with_role("harm")
     papers = _drawn_from(reviewed.papers)
     analyses = SYNTHESES.get(
-        digest(papers, population, method), lambda: synthesize(papers, population=population, method=method)
+        digest(digest_each(papers), population, method),
+        lambda: synthesize(papers, population=population, method=method),
     )
     seen = digest(labels, sorted(harms))
     svgs = [_figure(digest("forest", a, seen), lambda a=a: forest_figure(a, labels, harms), f"forest{n}")

@@ -31,8 +31,9 @@ from rifkb.rules import RuleSet
 from rifkb.web.cache import Memo, State, digest
 
 # The papers as reviewed and their rules, by corpus and state: what every heavy page reads
-# first (a tenth of a second on the bundled corpus), read once for all of one state.
-READ = Memo(2)
+# first (a tenth of a second on the bundled corpus), read once for all of one state; of
+# the last state only (on a large corpus they are hundreds of megabytes).
+READ = Memo(1)
 
 _WATCHING = threading.local()  # the stores `Site.state` reads, by corpus folder, in each thread
 
