@@ -118,6 +118,23 @@ def test_interrupt_inside_a_transaction_rolls_back(store):
     assert store.count() == 0
 
 
+def test_every_write_committed_moves_the_change_counter_and_one_undone_does_not(store, tmp_path):
+    """The web app's page cache is keyed by it: a write it missed would show a stale page."""
+    before = store.changes
+    store.add_records([PAPER], SEARCH)
+    after_one = store.changes
+    with pytest.raises(KeyboardInterrupt), store.transaction():
+        store.add_records([replace(PAPER, pmid="1", doi=None, title="x")], SEARCH)
+        raise KeyboardInterrupt
+    with store.transaction(), store.transaction():  # nested: one write, counted once
+        store.set_meta("note", "a")
+        store.set_meta("note", "b")
+    assert (after_one - before, store.changes - after_one) == (1, 1)
+    with Store(tmp_path / "store.sqlite") as other:  # another connection sees it at once
+        store.set_meta("note", "c")
+        assert other.changes == after_one + 2
+
+
 def test_overlap_between_searches(store):
     other = replace(PAPER, pmid="1", doi=None, title="another")
     store.add_records([PAPER, other], SEARCH)

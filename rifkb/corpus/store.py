@@ -63,6 +63,15 @@ STATEMENT_WAIT = 30.0
 # Free space under which a failed write is taken for a full disk (SQLite may say only
 # "disk I/O error" when it cannot even create its -wal and -shm files).
 NEARLY_FULL = 1 << 20
+# The count of write transactions committed, bumped inside each one (so a rolled-back write
+# never counts): a reader that remembers it knows whether anything changed since (the web
+# app's page cache). `PRAGMA data_version` would not do: it is per connection and blind to
+# the connection's own commits.
+CHANGES_KEY = "changes"
+_COUNT_CHANGE = (
+    "INSERT INTO meta (key, value) VALUES (?, 1) "
+    "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+)
 
 
 def utc_now() -> str:
@@ -148,6 +157,7 @@ class Store:
         self._depth -= 1
         if self._depth == 0:
             try:
+                self._conn.execute(_COUNT_CHANGE, (CHANGES_KEY,))
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
@@ -202,6 +212,11 @@ class Store:
         return self._conn.execute(sql, params).fetchall()
 
     # --- meta ----------------------------------------------------------------------------
+
+    @property
+    def changes(self) -> int:
+        """How many writes were ever committed: it grows with every one (one query)."""
+        return int(self.get_meta(CHANGES_KEY) or 0)
 
     def get_meta(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -1,19 +1,25 @@
 """The local web app (`rifkb serve`): screening, corrections, the evidence map, the forest
 plots and the links query of one corpus, in a browser on 127.0.0.1.
 
-Pages are GET and read only. Every write is a POST of a form carrying the session's
+Pages are GET and read only, each made once per state of the corpus and the heavy ones
+one at a time (`rifkb.web.cache`): many requests at once wait for one page, not for as
+many. Every write is a POST of a form carrying the session's
 CSRF token (refused with 403 without it), made by the same library calls as the CLI
 (`rifkb.corpus.reviews.decide`, `rifkb.kb.corrections`), each in a transaction, then
 redirected to a page that shows it (POST-redirect-GET). An expected failure
 (`RifkbError`: an exclusion without a reason, a sample size of "abc") shows the page
 again with the message in one line and status 400; anything else is a bug, answered
-with a bare 500 (never a traceback in the page).
+with a bare 500 (never a traceback in the page). A client that leaves in the middle of
+its post is let go quietly: nothing was written, and nobody reads the answer.
 """
 
 from __future__ import annotations
 
 import getpass
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 import jinja2
@@ -22,8 +28,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -31,14 +37,14 @@ from starlette.templating import Jinja2Templates
 from rifkb.corpus.folder import load_corpus
 from rifkb.errors import RifkbError
 from rifkb.web import figures, links, queue, record
+from rifkb.web.cache import Busy, Pages
 from rifkb.web.highlight import Segment
 from rifkb.web.security import CSRF_FIELD, Sessions, csrf_ok, csrf_token, flash, take_flashes
-from rifkb.web.views import Done, Site, View, record_url
+from rifkb.web.views import Done, Page, Site, View, record_url
 
 # Host names the app answers to: a page of another site that gets its name resolved to
 # 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-ViewFunction = Callable[[Site, Request], View]
 Action = Callable[[Site, dict[str, str]], Done]
 Fallback = Callable[[Site, dict[str, str]], View]
 
@@ -47,21 +53,23 @@ def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Ite
                secret: bytes | None = None) -> Starlette:  # fmt: skip
     """The app of one corpus; decisions and corrections are made as `reviewer` (default:
     the login name). `secret` signs the session cookies (default: drawn anew, so a
-    restart ends every session). Raises CorpusError now if the folder is not a corpus."""
+    restart ends every session). Raises CorpusError now if the folder is not a corpus.
+    The pages made are kept in `app.state.pages` (one heavy page made at a time)."""
     corpus = load_corpus(Path(corpus_dir))
     site = Site(Path(corpus_dir), corpus.name, reviewer or _login_name())
     app = Starlette(
         routes=[
-            Route("/", page(queue.queue_view), name="queue"),
-            Route("/record/{uid:path}", page(record.record_view), name="record"),
-            Route("/evidence-map", page(figures.evidence_map_view), name="evidence_map"),
-            Route("/forest", page(figures.forest_view), name="forest"),
-            Route("/links", page(links.links_view), name="links"),
+            Route("/", page(queue.QUEUE), name="queue"),
+            Route("/record/{uid:path}", page(record.RECORD), name="record"),
+            Route("/evidence-map", page(figures.EVIDENCE_MAP), name="evidence_map"),
+            Route("/forest", page(figures.FOREST), name="forest"),
+            Route("/links", page(links.LINKS), name="links"),
             Route("/decide", action(queue.decide, queue.decide_again), methods=["POST"]),
             *(
                 Route(f"/correct/{name}", action(act, record.record_again), methods=["POST"])
                 for name, act in record.ACTIONS.items()
             ),
+            Route("/favicon.ico", favicon),  # browsers ask for it whatever the page links
             Mount("/static", StaticFiles(packages=[("rifkb.web", "static")]), name="static"),
         ],  # fmt: skip
         middleware=[
@@ -70,6 +78,7 @@ def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Ite
         ],
     )
     app.state.site = site
+    app.state.pages = Pages(site.state)
     app.state.templates = _templates()
     return app
 
@@ -117,11 +126,68 @@ def brief(value: object) -> str:
 # --- requests ----------------------------------------------------------------------------
 
 
-def page(view: ViewFunction) -> Callable[[Request], Awaitable[Response]]:
+@dataclass(frozen=True)
+class Made:
+    """A page made and rendered once for every session: marks where each session's token
+    and messages go (a forest page is megabytes: rendering it for every request would cost
+    more than putting two strings in)."""
+
+    view: View
+    html: bytes
+
+
+# Random, so that no text of the corpus can hold them.
+_TOKEN_MARK = f"csrf-mark-{secrets.token_hex(16)}"
+_FLASHES_MARK = f"<!-- flashes {secrets.token_hex(16)} -->"
+
+
+def page(shown: Page) -> Callable[[Request], Awaitable[Response]]:
+    """A page's GET: made (or taken as made already) for its query, then sent with this
+    session's token and messages; a RifkbError is a message of its own (400), and a
+    server with too many pages to make says so (503)."""
+
     async def endpoint(request: Request) -> Response:
-        return await run_in_threadpool(show, request, lambda site: view(site, request))
+        app, path = request.app, request.url.path
+        try:
+            query = shown.query(request)
+            made = await app.state.pages.get(
+                (shown.name, query), lambda: _made(app, path, shown.make(app.state.site, *query)), shown.heavy
+            )
+        except RifkbError as exc:
+            return await run_in_threadpool(
+                render, request, View("message.html", {"title": "Cannot show this page"}, 400), str(exc)
+            )
+        except Busy as exc:
+            busy = await run_in_threadpool(
+                render, request, View("message.html", {"title": "Busy"}, 503), str(exc)
+            )
+            busy.headers["retry-after"] = "5"
+            return busy
+        return _sent(request, made)
 
     return endpoint
+
+
+def _made(app: Starlette, path: str, view: View) -> Made:
+    context = {**view.context, "site": app.state.site, "csrf": _TOKEN_MARK, "path": path,
+               "flashes": Markup(_FLASHES_MARK)}  # fmt: skip
+    return Made(view, app.state.templates.get_template(view.template).render(context).encode())
+
+
+def _sent(request: Request, made: Made) -> Response:
+    errors = [{"kind": "error", "text": made.view.error}] if made.view.error else []
+    flashes = _flashes(request.app, take_flashes(request) + errors)
+    html = made.html.replace(_TOKEN_MARK.encode(), csrf_token(request).encode(), -1)
+    return HTMLResponse(html.replace(_FLASHES_MARK.encode(), flashes.encode(), 1), made.view.status)
+
+
+def _flashes(app: Starlette, flashes: list[dict[str, str]]) -> str:
+    return app.state.templates.get_template("_flashes.html").render(flashes=flashes) if flashes else ""
+
+
+async def favicon(request: Request) -> Response:
+    icon = files("rifkb.web").joinpath("static", "favicon.svg").read_bytes()
+    return Response(icon, media_type="image/svg+xml", headers={"cache-control": "max-age=86400"})
 
 
 def action(act: Action, again: Fallback) -> Callable[[Request], Awaitable[Response]]:
@@ -129,8 +195,11 @@ def action(act: Action, again: Fallback) -> Callable[[Request], Awaitable[Respon
     the page the form was on, again, with the message (400)."""
 
     async def endpoint(request: Request) -> Response:
-        async with request.form() as form:
-            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        try:
+            async with request.form() as form:
+                fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+        except ClientDisconnect:  # gone before its form arrived whole: nothing to write, no one to answer
+            return Response(status_code=400)
         if not csrf_ok(request, fields.get(CSRF_FIELD)):
             message = "the form's security token is missing or out of date: reload the page and post it again"
             return render(request, View("message.html", {"title": "Refused"}, 403), message)
@@ -163,7 +232,7 @@ def render(request: Request, view: View, error: str | None = None, status: int |
     site: Site = request.app.state.site
     errors = [e for e in (view.error, error) if e]
     flashes = take_flashes(request) + [{"kind": "error", "text": e} for e in errors]
-    context = {**view.context, "site": site, "csrf": csrf_token(request), "flashes": flashes,
-               "path": request.url.path}  # fmt: skip
+    context = {**view.context, "site": site, "csrf": csrf_token(request), "path": request.url.path,
+               "flashes": Markup(_flashes(request.app, flashes))}  # fmt: skip
     templates: Jinja2Templates = request.app.state.templates
     return templates.TemplateResponse(request, view.template, context, status_code=status or view.status)

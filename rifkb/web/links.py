@@ -10,23 +10,25 @@ from starlette.requests import Request
 
 from rifkb.errors import RifkbError
 from rifkb.kb.graph import build_graph
-from rifkb.kb.papers import reviewed_papers
 from rifkb.kb.query import Step, query_links, resolve_concept
-from rifkb.kb.rulesets import rules_of_extraction
-from rifkb.web.views import Site, View
+from rifkb.web.views import Page, Site, View
 
 EXAMPLES = (("nk_uterine", "live birth"), ("chronic endometritis", "clinical pregnancy"), ("th1_th2", "ivig"))
 MAX_PATHS = 25
 
 
-def links_view(site: Site, request: Request) -> View:
-    asked = {k: request.query_params.get(k, "").strip() for k in ("from", "to")}
+def links_query(request: Request) -> tuple[str, str, int, bool]:
+    source, target = (request.query_params.get(k, "").strip() for k in ("from", "to"))
     steps = request.query_params.get("steps", "3")
     steps = int(steps) if steps in ("2", "3", "4") else 3
     populations = request.query_params.get("populations") == "1"  # paths through rif, rpl, ...
-    with site.open() as (corpus, store):
-        rules = rules_of_extraction(corpus, store)
-        papers = reviewed_papers(store, corpus.unscreened_included).papers
+    return source, target, steps, populations
+
+
+def links_view(site: Site, source: str, target: str, steps: int, populations: bool) -> View:
+    asked = {"from": source, "to": target}
+    reviewed, rules = site.reviewed()
+    papers = reviewed.papers
     concepts = sorted((c.type, c.label, c.id) for c in rules.concepts.values())
     context = {"title": "Links", "asked": asked, "steps": steps, "concepts": concepts, "examples": EXAMPLES,
                "links": None, "names": {c.id: c.label for c in rules.concepts.values()},
@@ -39,6 +41,9 @@ def links_view(site: Site, request: Request) -> View:
     except RifkbError as exc:
         return View("links.html", context, 400, str(exc))
     return View("links.html", {**context, "links": found})
+
+
+LINKS = Page("links", links_query, links_view, heavy=True)
 
 
 def arrow(step: Step) -> str:

@@ -27,6 +27,7 @@ from rifkb.web.record import record_page
 from rifkb.web.views import (
     EXCLUSION_REASONS,
     Done,
+    Page,
     Site,
     View,
     authors_line,
@@ -62,9 +63,14 @@ class Card:
         return self.decision.decision if self.decision else UNSCREENED
 
 
-def queue_view(site: Site, request: Request) -> View:
+def queue_query(request: Request) -> tuple[str, int]:
     status = request.query_params.get("status", UNSCREENED)
-    return View("queue.html", queue_context(site, status, page_number(request.query_params.get("page"))))
+    _check_filter(status)
+    return status, page_number(request.query_params.get("page"))
+
+
+def queue_view(site: Site, status: str, page: int) -> View:
+    return View("queue.html", queue_context(site, status, page))
 
 
 def page_number(text: str | None) -> int:
@@ -77,8 +83,7 @@ def page_number(text: str | None) -> int:
 
 
 def queue_context(site: Site, status: str, page: int) -> dict:
-    if status not in FILTERS:
-        raise BadInputError(f"no filter {status!r}; one of {', '.join(FILTERS)}")
+    _check_filter(status)
     with site.open() as (corpus, store):
         queue = screening_queue(store)
         counts = Counter(_state(e) for e in queue.entries)
@@ -96,6 +101,14 @@ def queue_context(site: Site, status: str, page: int) -> dict:
     return {"title": "Screening queue", "cards": cards, "ranked_by": queue.ranked_by, "status": status,
             "filters": FILTERS, "counts": {**counts, "all": len(queue.entries)}, "page": page, "pages": pages,
             "here": here, "reasons": EXCLUSION_REASONS, "first": first}  # fmt: skip
+
+
+def _check_filter(status: str) -> None:
+    if status not in FILTERS:
+        raise BadInputError(f"no filter {status!r}; one of {', '.join(FILTERS)}")
+
+
+QUEUE = Page("queue", queue_query, queue_view)
 
 
 def _state(entry: QueueEntry) -> str:

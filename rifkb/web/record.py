@@ -31,6 +31,7 @@ from rifkb.web.highlight import Mark, Segment, highlight, placed, segments
 from rifkb.web.views import (
     EXCLUSION_REASONS,
     Done,
+    Page,
     Site,
     View,
     authors_line,
@@ -74,8 +75,8 @@ class ItemRow:
     sentence: list[Segment]  # its evidence sentence, the item's span marked
 
 
-def record_view(site: Site, request: Request) -> View:
-    return record_page(site, request.path_params["uid"])
+def record_query(request: Request) -> tuple[str]:
+    return (request.path_params["uid"],)
 
 
 def record_page(site: Site, uid: str) -> View:
@@ -101,6 +102,9 @@ def record_page(site: Site, uid: str) -> View:
         "concepts": sorted(labels.items()), "mentions": _mentions(corrected, labels),
     }  # fmt: skip
     return View("record.html", context)
+
+
+RECORD = Page("record", record_query, record_page)
 
 
 def field_rows(automatic: Extraction, corrected: Extraction, made: list[Correction],
