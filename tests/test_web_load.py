@@ -296,3 +296,21 @@ def test_the_favicon_is_where_browsers_ask_for_it(client):
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     assert icon.content == client.get("/static/favicon.svg").content and icon.content.startswith(b"<svg")
+
+
+def test_the_heavy_pages_are_made_when_the_server_starts_and_kept_for_the_first_visitors(
+    corpus, probe, drawn
+):
+    """A fresh server drew the forest plots for its first visitors, who waited seconds:
+    `rifkb serve` now asks for them itself as soon as it listens (WARM_PAGES)."""
+    from rifkb.web.app import WARM_PAGES
+    from rifkb.web.server import warm_up
+
+    app = create_app(corpus, reviewer="tester")
+    with serving(app) as url:
+        warm_up(url, WARM_PAGES).join(timeout=120)
+        made = dict(app.state.pages.times_made)
+        assert {key[0] for key in made} == {"forest", "evidence_map", "links"} and set(made.values()) == {1}
+        answers = _at_once(["/forest", "/evidence-map", "/links"] * 5, url)
+    assert {a.status_code for a in answers} == {200}
+    assert dict(app.state.pages.times_made) == made and probe.calls == 1  # none made again

@@ -24,7 +24,7 @@ def serve(
 
     Example: rifkb serve --port 8000 -c corpora/rif-ivig --reviewer "A Reviewer"
     """
-    from rifkb.web.app import create_app
+    from rifkb.web.app import WARM_PAGES, create_app
     from rifkb.web.server import bind, serve, url_of
 
     who = reviewer_name(reviewer)
@@ -32,7 +32,7 @@ def serve(
     sock = bind(port)
     try:
         typer.echo(f"rifkb: serving {corpus_dir} at {url_of(sock)} as {who} (Ctrl-C stops)")
-        serve(web, sock, quiet=True)
+        serve(web, sock, quiet=True, warm=WARM_PAGES)
     except KeyboardInterrupt:
         typer.echo("rifkb: stopped")
     finally:

@@ -45,6 +45,9 @@ from rifkb.web.views import Done, Page, Site, View, record_url
 # Host names the app answers to: a page of another site that gets its name resolved to
 # 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+# The heavy pages as a browser first asks for them, made when the server starts
+# (rifkb.web.server.warm_up) so that the first visitors do not wait for their drawing.
+WARM_PAGES = ("/forest", "/evidence-map", "/links")
 Action = Callable[[Site, dict[str, str]], Done]
 Fallback = Callable[[Site, dict[str, str]], View]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,9 +48,33 @@ def _server(app, quiet: bool = True):  # noqa: ANN001, ANN202 - (Starlette app) 
     return uvicorn.Server(config)
 
 
-def serve(app, sock: socket.socket, quiet: bool = False) -> None:  # noqa: ANN001
-    """Serve until interrupted (Ctrl-C, SIGTERM); the caller owns the socket."""
+def serve(app, sock: socket.socket, quiet: bool = False, warm: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+    """Serve until interrupted (Ctrl-C, SIGTERM); the caller owns the socket. The pages of
+    `warm` (paths) are asked for once as soon as the server listens (see `warm_up`)."""
+    if warm:
+        warm_up(url_of(sock), warm)
     _server(app, quiet).run(sockets=[sock])
+
+
+def warm_up(url: str, paths: tuple[str, ...]) -> threading.Thread:
+    """Ask the server at `url` for each of `paths` once, one after the other, in a thread
+    of its own; returns the thread. The heavy pages (forest plots, the evidence map) take
+    seconds to make the first time: made while nobody waits, they are kept for the
+    people who come (the page cache), and a request that comes meanwhile waits for the
+    one being made rather than making another. Failures are the pages' own business: a
+    page that cannot be made now is made, or refused, when someone asks."""
+
+    def ask() -> None:
+        for path in paths:
+            try:
+                with urllib.request.urlopen(url.rstrip("/") + path, timeout=600) as answer:
+                    answer.read()
+            except (OSError, ValueError):  # the server stopped, or the page failed: leave it
+                return
+
+    thread = threading.Thread(target=ask, name="rifkb-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @contextmanager
