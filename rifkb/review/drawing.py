@@ -61,5 +61,6 @@ def _printable_text(fig: plt.Figure) -> None:
     box and print a "Glyph missing" warning on stderr for each."""
     for text in fig.findobj(Text):
         content = text.get_text()
-        if content != without_controls(content):
-            text.set_text(without_controls(content))
+        printable = without_controls(content)
+        if printable != content:
+            text.set_text(printable)
