@@ -1,7 +1,7 @@
-"""The whole-word scan every phrase index runs (rifkb.nlp.text._whole_words) finds what a
-plain reading of its definition finds: from left to right, at each place not preceded by
-a word character, the longest string followed by no word character; then on after it.
-Both of its shapes (look-behind first, or first characters first) are checked."""
+"""The whole-word scan every phrase index runs (rifkb.nlp.text.WholeWords, an Aho–Corasick
+automaton) finds what a plain reading of its definition finds, and what the trie-shaped
+regular expression it replaced found: from left to right, at each place not preceded by
+a word character, the longest string followed by no word character; then on after it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from rifkb.nlp.text import _whole_words, alternation
+from rifkb.nlp.text import ASCII_CASED, ASCII_LOWER, DIGITS, PhraseIndex, WholeWords, alternation
 
 _LETTERS = "abnoAB1 -≥"
 _strings = st.text(alphabet=_LETTERS, min_size=1, max_size=5)
@@ -31,22 +31,41 @@ def _plainly(text: str, strings: set[str], word: str, after: str) -> list[tuple[
     return found
 
 
+_BOUNDARIES = {"a-z0-9": ASCII_LOWER, "A-Za-z0-9": ASCII_CASED, "a-z": ASCII_LOWER - DIGITS}
+
+
 @settings(max_examples=500, deadline=None)
 @given(
     st.sets(_strings, min_size=1, max_size=8),
     st.text(alphabet=_LETTERS, max_size=40),
     st.sampled_from([("a-z0-9", "a-z0-9"), ("A-Za-z0-9", "A-Za-z0-9"), ("a-z0-9", "a-z")]),
 )
+@example({"ab", "abn", "b"}, "abnb ab", ("a-z0-9", "a-z0-9"))  # the longest fails its end: a shorter one
+@example({"a", "a b"}, "a b", ("a-z0-9", "a-z0-9"))  # overlapping hits: the leftmost, longest
 def test_the_scan_finds_the_longest_whole_words_from_left_to_right(strings, text, boundaries):
     word, after = boundaries
-    pattern = re.compile(_whole_words(strings, word, after))
-    assert [m.span() for m in pattern.finditer(text)] == _plainly(text, strings, word, after)
+    scan = WholeWords(strings, _BOUNDARIES[word], _BOUNDARIES[after])
+    plainly = _plainly(text, strings, word, after)
+    assert scan.spans(text) == plainly
+    # and what the regular expression of the phrase indexes before it found
+    regex = re.compile(f"(?<![{word}])(?:{alternation(strings)})(?![{after}])")
+    assert [m.span() for m in regex.finditer(text)] == plainly
 
 
-def test_both_shapes_are_used():
-    few = _whole_words({"Odds ratio", "HR", "fail"}, "a-z0-9", "a-z0-9")
-    many = _whole_words({"a", "b", "c", "d"}, "a-z0-9", "a-z0-9")
-    assert few.startswith("(?:") and many.startswith("(?<!")
+def test_a_phrase_index_gives_each_hit_its_payloads():
+    index = PhraseIndex(
+        [("IVIg", "ivig"), ("IVIG", "ivig-2"), ("RR", "rr")], keep_case=True, digit_after=True
+    )
+    hits = list(index.finditer("IVIg and IVIGs, RR1.8, sRR"))
+    assert [(h.start, h.end, h.payloads) for h in hits] == [
+        (0, 4, ("ivig",)),
+        (9, 14, ("ivig-2",)),
+        (16, 18, ("rr",)),
+    ]
+
+
+def test_an_index_of_no_names_finds_nothing():
+    assert list(PhraseIndex([], keep_case=False).finditer("anything at all")) == []
 
 
 @settings(max_examples=300, deadline=None)
