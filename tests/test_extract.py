@@ -39,6 +39,20 @@ def test_extract_stores_then_skips_unchanged(dev_corpus):
     assert set(stored[0].to_json()) >= CONTRACT_KEYS
 
 
+def test_a_run_with_nothing_to_read_builds_no_pipeline(dev_corpus, monkeypatch):
+    # building it (rules compiled, a model loaded) was most of a refresh with nothing new
+    with dev_corpus.open_store() as store:
+        extract_corpus(dev_corpus, store)
+
+        def no_build(*args, **kwargs):
+            raise AssertionError("a pipeline was built with nothing to read")
+
+        monkeypatch.setattr("rifkb.kb.runs.build_pipeline", no_build)
+        for workers in (1, 2):
+            again = extract_corpus(dev_corpus, store, workers=workers)
+            assert (again.extracted, again.unchanged) == (0, 110)
+
+
 def test_changed_rules_re_extract(dev_corpus, tmp_path):
     rules = copy_rules(tmp_path / "rules")
     with dev_corpus.open_store() as store:

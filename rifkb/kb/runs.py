@@ -50,8 +50,10 @@ def _results(records: Iterable[Record | StoredRecord], model: str | None, rules_
     """Extractions (or, `as_text`, ExtractionTexts, made where the extraction is) in the
     order of the records."""
     if workers <= 1:
-        nlp = build_pipeline(model, rules_dir)
+        nlp = None  # built for the first record: a run with nothing to read builds none
         for record in records:
+            if nlp is None:
+                nlp = build_pipeline(model, rules_dir)
             yield extraction_or_failure(nlp, record, as_text)
         return
     # Fail here, with one clear error, rather than in every worker. Where workers are
@@ -178,6 +180,8 @@ def extract_corpus(
     done, failures, batch = 0, [], []
     # the JSON the store keeps is made with each extraction (in the workers), not by the
     # one process that stores them all: it would hold back 2 workers by a tenth
+    # nothing to read, no worker started (nor a pipeline built: a second of every refresh)
+    workers = workers if todo else 1
     with contextlib.closing(_results(todo, model, str(folder), workers, as_text=True)) as results:
         for result in results:
             batch.append(result)
