@@ -151,7 +151,7 @@ def scan_corpus(
 def _scan(corpus: Corpus, store: Store, files: list[Path], scheduler: str | None, workers: int | None,
           progress: Callable[[ScanProgress], None] | None,
           early: _EarlyCluster | None) -> ScanReport:  # fmt: skip
-    from rifkb.nlp import pipeline_fingerprint
+    from rifkb.nlp.version import pipeline_fingerprint
 
     folder = rules_to_extract_with(corpus)
     rules = load_rules(folder)

@@ -71,7 +71,7 @@ PREBUILT_SECONDS: dict[str, float] = {}
 def worker_versions() -> str:
     """rifkb's version and pipeline version on this process: every worker must match the
     client's, or extractions would be stamped with a version that did not make them."""
-    from rifkb.nlp.pipeline import PIPELINE_VERSION
+    from rifkb.nlp.version import PIPELINE_VERSION
 
     return f"{rifkb.__version__}/{PIPELINE_VERSION}"
 

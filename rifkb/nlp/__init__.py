@@ -11,6 +11,10 @@ __all__ = ["PIPELINE_VERSION", "build_pipeline", "pipeline_fingerprint"]
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("PIPELINE_VERSION", "pipeline_fingerprint"):  # without spaCy (rifkb.nlp.version)
+        from rifkb.nlp import version
+
+        return getattr(version, name)
     if name in __all__:
         from rifkb.nlp import pipeline
 

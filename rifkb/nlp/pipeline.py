@@ -18,13 +18,12 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-import rifkb
 from rifkb.errors import RifkbError
 from rifkb.nlp.base import RuleComponent
-from rifkb.rules import RULES_DIR, fingerprint, load_rules
+from rifkb.nlp.version import PIPELINE_VERSION, pipeline_fingerprint
+from rifkb.rules import load_rules
 
-# 5: what an estimate is about (a composite, the main outcome, the risk of the condition)
-PIPELINE_VERSION = "rifkb-pipeline-5"
+__all__ = ["COMPONENTS", "PIPELINE_VERSION", "build_pipeline", "pipeline_fingerprint", "register_components"]
 COMPONENTS = (
     "rifkb_sentences_v1", "rifkb_abbreviations_v1", "rifkb_cues_v1", "rifkb_concepts_v1",
     "rifkb_numbers_v1", "rifkb_doses_v1", "rifkb_counts_v1", "rifkb_rif_definition_v1", "rifkb_design_v1",
@@ -65,12 +64,6 @@ def register_components() -> None:
         sentences,
         study_data,
     )
-
-
-def pipeline_fingerprint(model: str | None, rules_dir: str | None) -> str:
-    """What an extraction depends on: rifkb, the pipeline, the rules and the model."""
-    rules = fingerprint(Path(rules_dir) if rules_dir else RULES_DIR)
-    return f"{rifkb.__version__}/{PIPELINE_VERSION}/rules-{rules}/model-{model or 'none'}"
 
 
 def _blank() -> Language:
