@@ -125,6 +125,22 @@ def test_scanned_records_and_extractions_equal_imported_and_extracted_ones(files
     assert result.stdout.startswith("extracted 0, unchanged 110, failed 0")
 
 
+def test_the_process_that_scans_never_imports_spacy(files, tmp_path):
+    # its workers read and extract; it only stamps and commits (rifkb.nlp.version), and
+    # importing spaCy there cost the whole command a second and a half
+    corpus = _init(tmp_path / "corpus")
+    code = (
+        "import sys\n"
+        "from rifkb.cli import app\n"
+        f"args = ['scan', {str(files[0][0])!r}, '--workers', '1', '-c', {str(corpus)!r}]\n"
+        "app(args, standalone_mode=False)\n"
+        "print('spacy imported' if 'spacy' in sys.modules else 'no spacy')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "kept" in done.stdout and done.stdout.rstrip().endswith("no spacy")
+
+
 def test_an_update_file_revises_and_deletes(files, scanned, tmp_path):
     """A newer revision replaces the record (even when it no longer names a concept: the
     corpus holds it), DeleteCitation removes records (kept as history, counted in status),
