@@ -2,13 +2,14 @@
 asked many requests at once; the latency of each (median, 95th percentile, longest),
 the statuses answered, and the server's memory.
 
-    python benchmarks/web_load.py [--requests 50] [--forest 40] [--code DIR] [--phases mix,forest]
+    python benchmarks/web_load.py [--requests 50] [--forest 40] [--code DIR] [--phases mix,restart,forest]
 
 Setup: corpora/rif-ivig is copied (without any store) to a temporary folder and extracted
 there (`rifkb extract`), so nothing is written into the checkout. The server runs the
-rifkb of `--code` (default: this checkout's), put first on its PYTHONPATH, so that another
-checkout (the code before a change) is measured by the same script; the script itself
-imports no rifkb.
+rifkb of `--code` (default: this checkout's), put on its PYTHONPATH and run from that
+folder (`python -c` puts the working folder before PYTHONPATH: run from another checkout,
+it would import that one's rifkb), so that another checkout (the code before a change) is
+measured by the same script; the script itself imports no rifkb.
 
 Requests: each on a connection of its own, opened beforehand, in a thread of its own;
 all are released at once by a barrier. A request's latency runs from its release to the
@@ -16,13 +17,18 @@ last byte of its answer. Posts carry the session cookie and token of one GET mad
 during setup, and each includes a different unscreened record (POST /decide, answered
 303); the screening rows stored are counted afterwards.
 
-Phases, each on a server of its own that is started for it (a fresh server has made no
-page yet):
+Phases, each on a server of its own that is started for it: a fresh server, started on a
+copy that has no pages on disk yet. `rifkb serve` makes its heavy pages (the forest plots
+of its first query, the evidence map, the links form) before it prints its URL; a server's
+start-up is timed from the process's start to that line, and its rounds start after it.
 - mix: `--requests` requests in these proportions: 8/50 the queue (`/`, some its second
   page), 8/50 `/forest` (2 of them all populations with REML), 6/50 `/evidence-map`,
   6/50 `/links` (half with a query), 14/50 record pages (all different), 8/50 posts,
   in a shuffled (seeded) order. Asked twice: `cold`, on the fresh server, then `warm`,
   with the same kinds of requests (other records), after the first round's posts.
+- restart: a server started and stopped on a copy (its pages are kept on disk, in the
+  copy's .cache folder), then started again on the unchanged copy: both start-ups are
+  timed, and one mixed round is asked of the restarted server (`restarted`).
 - forest: `--forest` requests for `/forest` at once on the fresh server (`cold`); then,
   after one post has changed the corpus, again (`after a post`).
 
@@ -72,18 +78,25 @@ class Answer:
 
 
 class Server:
-    """`rifkb serve --port 0` of `code` on `corpus`, as a process of its own."""
+    """`rifkb serve --port 0` of `code` on `corpus`, as a process of its own; ready (and
+    `started` timed) when it prints its URL. What it says on stderr (the pages it
+    prepares) goes to a file beside the corpus, shown if it fails to start."""
 
     def __init__(self, code: Path, corpus: Path):
         env = {**os.environ, "PYTHONPATH": str(code)}
         command = [sys.executable, "-c", "from rifkb.cli import main; main()", "serve", "--port", "0",
                    "-c", str(corpus), "--reviewer", "benchmark"]  # fmt: skip
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        self.said = corpus.parent / "serve.stderr"
+        start = time.perf_counter()
+        with self.said.open("w") as said:
+            self.process = subprocess.Popen(command, env=env, cwd=code, stdout=subprocess.PIPE, stderr=said,
+                                            text=True)  # fmt: skip
         line = self.process.stdout.readline()
+        self.started = time.perf_counter() - start
         found = re.search(r"at http://127\.0\.0\.1:(\d+)/", line)
         if not found:
             self.stop()
-            raise SystemExit(f"the server did not start: {line!r}")
+            raise SystemExit(f"the server did not start: {line!r}\n{self.said.read_text()}")
         self.port = int(found[1])
         self.cookie, self.token = self._session()
 
@@ -119,7 +132,7 @@ def prepare_corpus(code: Path, folder: Path) -> Path:
     shutil.copytree(ROOT / "corpora" / "rif-ivig", corpus, ignore=shutil.ignore_patterns("store.sqlite*"))
     env = {**os.environ, "PYTHONPATH": str(code)}
     subprocess.run([sys.executable, "-c", "from rifkb.cli import main; main()", "extract", "-c", str(corpus)],
-                   env=env, check=True, capture_output=True)  # fmt: skip
+                   env=env, cwd=code, check=True, capture_output=True)  # fmt: skip
     return corpus
 
 
@@ -208,15 +221,26 @@ def stored_decisions(corpus: Path) -> int:
         return db.execute("SELECT COUNT(*) FROM screening").fetchone()[0]
 
 
+def started(name: str, server: Server) -> None:
+    print(f"  {name:26s} start-up (process start to its URL printed): {server.started:6.2f} s")
+
+
+def records_and_posts(server: Server, n: int) -> tuple[list[str], list[str]]:
+    """Records for the record pages of a round, and twice a round's posts."""
+    counts, uids = mix_counts(n), record_ids(server, pages=1 + n // 20)
+    posts, records = uids[: 2 * counts["post"]], uids[2 * counts["post"] :]
+    if len(records) < counts["record"]:
+        raise SystemExit(f"the corpus has too few records for {n} requests")
+    return records, posts
+
+
 def mix_phase(code: Path, folder: Path, n: int, timeout: float) -> None:
     corpus = prepare_corpus(code, folder / "mix")
     server = Server(code, corpus)
+    started("mix, first start", server)
     try:
-        counts, uids = mix_counts(n), record_ids(server, pages=1 + n // 20)
-        posts, records = uids[: 2 * counts["post"]], uids[2 * counts["post"] :]
-        if len(records) < counts["record"]:
-            raise SystemExit(f"the corpus has too few records for {n} requests")
-        half = counts["post"]
+        records, posts = records_and_posts(server, n)
+        half = mix_counts(n)["post"]
         for round_, (name, posted) in enumerate((("mix, cold", posts[:half]), ("mix, warm", posts[half:]))):
             answers = at_once(server, mix(n, records, posted, server, seed=round_), timeout)
             report(name, answers, server)
@@ -227,9 +251,25 @@ def mix_phase(code: Path, folder: Path, n: int, timeout: float) -> None:
         server.stop()
 
 
+def restart_phase(code: Path, folder: Path, n: int, timeout: float) -> None:
+    corpus = prepare_corpus(code, folder / "restart")
+    first = Server(code, corpus)
+    first.stop()
+    started("first start (none on disk)", first)
+    server = Server(code, corpus)
+    started("restart (pages on disk)", server)
+    try:
+        records, posts = records_and_posts(server, n)
+        answers = at_once(server, mix(n, records, posts[: mix_counts(n)["post"]], server, seed=0), timeout)
+        report("mix, restarted", answers, server)
+    finally:
+        server.stop()
+
+
 def forest_phase(code: Path, folder: Path, n: int, timeout: float) -> None:
     corpus = prepare_corpus(code, folder / "forest")
     server = Server(code, corpus)
+    started("forest, first start", server)
     try:
         report("forest, cold", at_once(server, [Ask("forest", "GET", "/forest")] * n, timeout), server)
         (uid, *_) = record_ids(server, 1)
@@ -245,7 +285,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50, help="requests at once in the mixed rounds")
     parser.add_argument("--forest", type=int, default=40, help="/forest requests at once")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose rifkb serves")
-    parser.add_argument("--phases", default="mix,forest", help="mix, forest or both (comma-separated)")
+    parser.add_argument("--phases", default="mix,restart,forest", help="the phases, comma-separated")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a request may take")
     args = parser.parse_args()
     load = os.getloadavg()
@@ -255,6 +295,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rifkb-web-bench-") as tmp:
         if "mix" in phases:
             mix_phase(args.code.resolve(), Path(tmp), args.requests, args.timeout)
+        if "restart" in phases:
+            restart_phase(args.code.resolve(), Path(tmp), args.requests, args.timeout)
         if "forest" in phases:
             forest_phase(args.code.resolve(), Path(tmp), args.forest, args.timeout)
     load = os.getloadavg()

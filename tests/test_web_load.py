@@ -67,6 +67,10 @@ class Probe:
 
 @pytest.fixture(autouse=True)
 def drawn(monkeypatch) -> Counter:
+    return stand_ins(monkeypatch)
+
+
+def stand_ins(monkeypatch) -> Counter:
     """Figures drawn, by kind: stand-ins whose SVG names what they were drawn from, kept
     in memos of this test's own (the app's are shared by every app of the process)."""
     counts: Counter = Counter()
@@ -88,7 +92,7 @@ def drawn(monkeypatch) -> Counter:
     return counts
 
 
-def _probe(monkeypatch, delay: float = 0.0) -> Probe:
+def probe_of_synthesize(monkeypatch, delay: float = 0.0) -> Probe:
     probe = Probe(figures.synthesize, delay)
     monkeypatch.setattr(figures, "synthesize", probe)
     return probe
@@ -96,7 +100,7 @@ def _probe(monkeypatch, delay: float = 0.0) -> Probe:
 
 @pytest.fixture
 def probe(monkeypatch) -> Probe:
-    return _probe(monkeypatch)
+    return probe_of_synthesize(monkeypatch)
 
 
 @pytest.fixture
@@ -225,7 +229,7 @@ def test_a_page_asked_at_an_older_state_takes_the_newer_one_made_meanwhile():
 
 
 def test_many_requests_for_one_page_at_once_make_it_once(corpus, monkeypatch):
-    probe = _probe(monkeypatch, delay=0.3)
+    probe = probe_of_synthesize(monkeypatch, delay=0.3)
     with _served(corpus) as url:
         answers = _at_once(["/forest"] * 12, url)
     assert [a.status_code for a in answers] == [200] * 12
@@ -251,7 +255,7 @@ def test_heavy_pages_are_made_at_most_heavy_at_once_while_light_ones_are_answere
 
 
 def test_a_full_backlog_is_told_to_come_back_later(corpus, monkeypatch):
-    _probe(monkeypatch, delay=0.5)
+    probe_of_synthesize(monkeypatch, delay=0.5)
     with _served(corpus, backlog=2) as url:
         answers = _at_once(FOREST_QUERIES, url)
     codes = Counter(a.status_code for a in answers)
@@ -298,17 +302,15 @@ def test_the_favicon_is_where_browsers_ask_for_it(client):
     assert icon.content == client.get("/static/favicon.svg").content and icon.content.startswith(b"<svg")
 
 
-def test_the_heavy_pages_are_made_when_the_server_starts_and_kept_for_the_first_visitors(
+def test_the_heavy_pages_are_made_before_the_server_answers_and_kept_for_the_first_visitors(
     corpus, probe, drawn
 ):
     """A fresh server drew the forest plots for its first visitors, who waited seconds:
-    `rifkb serve` now asks for them itself as soon as it listens (WARM_PAGES)."""
+    `rifkb serve` now makes them before it answers anyone (WARM_PAGES)."""
     from rifkb.web.app import WARM_PAGES
-    from rifkb.web.server import warm_up
 
     app = create_app(corpus, reviewer="tester")
-    with serving(app) as url:
-        warm_up(url, WARM_PAGES).join(timeout=120)
+    with serving(app, prepare=WARM_PAGES) as url:
         made = dict(app.state.pages.times_made)
         assert {key[0] for key in made} == {"forest", "evidence_map", "links"} and set(made.values()) == {1}
         answers = _at_once(["/forest", "/evidence-map", "/links"] * 5, url)

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -68,6 +69,10 @@ NEARLY_FULL = 1 << 20
 # app's page cache). `PRAGMA data_version` would not do: it is per connection and blind to
 # the connection's own commits.
 CHANGES_KEY = "changes"
+# A name drawn for the store the first time it is asked (`Store.identity`): the change
+# counter starts again in a store made anew, so a state remembered outside the process (the
+# web app's pages on disk) is the store's name and its counter.
+IDENTITY_KEY = "identity"
 _COUNT_CHANGE = (
     "INSERT INTO meta (key, value) VALUES (?, 1) "
     "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -217,6 +222,15 @@ class Store:
     def changes(self) -> int:
         """How many writes were ever committed: it grows with every one (one query)."""
         return int(self.get_meta(CHANGES_KEY) or 0)
+
+    def identity(self) -> str:
+        """The store's own name, drawn at random the first time it is asked (one write)."""
+        found = self.get_meta(IDENTITY_KEY)
+        if found is None:
+            with self.transaction() as db:  # OR IGNORE: another process may have drawn one first
+                db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (IDENTITY_KEY, secrets.token_hex(16)))
+            found = self.get_meta(IDENTITY_KEY)
+        return found
 
     def get_meta(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -3,14 +3,17 @@ plots and the links query of one corpus, in a browser on 127.0.0.1.
 
 Pages are GET and read only, each made once per state of the corpus and the heavy ones
 one at a time (`rifkb.web.cache`): many requests at once wait for one page, not for as
-many. Every write is a POST of a form carrying the session's
-CSRF token (refused with 403 without it), made by the same library calls as the CLI
-(`rifkb.corpus.reviews.decide`, `rifkb.kb.corrections`), each in a transaction, then
-redirected to a page that shows it (POST-redirect-GET). An expected failure
-(`RifkbError`: an exclusion without a reason, a sample size of "abc") shows the page
-again with the message in one line and status 400; anything else is a bug, answered
-with a bare 500 (never a traceback in the page). A client that leaves in the middle of
-its post is let go quietly: nothing was written, and nobody reads the answer.
+many. The heavy ones are kept on disk too, in the corpus's .cache folder, so that a
+server started again on an unchanged corpus has them at once (`rifkb.web.shelf`).
+
+Every write is a POST of a form carrying the session's CSRF token (refused with 403
+without it), made by the same library calls as the CLI (`rifkb.corpus.reviews.decide`,
+`rifkb.kb.corrections`), each in a transaction, then redirected to a page that shows it
+(POST-redirect-GET). An expected failure (`RifkbError`: an exclusion without a reason, a
+sample size of "abc") shows the page again with the message in one line and status 400;
+anything else is a bug, answered with a bare 500 (never a traceback in the page). A
+client that leaves in the middle of its post is let go quietly: nothing was written, and
+nobody reads the answer.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from __future__ import annotations
 import getpass
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
@@ -40,26 +42,30 @@ from rifkb.web import figures, links, queue, record
 from rifkb.web.cache import Busy, Pages
 from rifkb.web.highlight import Segment
 from rifkb.web.security import CSRF_FIELD, Sessions, csrf_ok, csrf_token, flash, take_flashes
-from rifkb.web.views import Done, Page, Site, View, record_url
+from rifkb.web.shelf import FOLDER, shelf_for
+from rifkb.web.views import Done, Made, Page, Site, View, record_url
 
 # Host names the app answers to: a page of another site that gets its name resolved to
 # 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
-# The heavy pages as a browser first asks for them, made when the server starts
-# (rifkb.web.server.warm_up) so that the first visitors do not wait for their drawing.
+# The heavy pages as a browser first asks for them, made before the server answers anyone
+# (rifkb.web.server.prepare) so that the first visitors do not wait for their drawing.
 WARM_PAGES = ("/forest", "/evidence-map", "/links")
 Action = Callable[[Site, dict[str, str]], Done]
 Fallback = Callable[[Site, dict[str, str]], View]
 
 
 def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Iterable[str] = LOCAL_HOSTS,
-               secret: bytes | None = None) -> Starlette:  # fmt: skip
+               secret: bytes | None = None, keep_on_disk: bool = True) -> Starlette:  # fmt: skip
     """The app of one corpus; decisions and corrections are made as `reviewer` (default:
     the login name). `secret` signs the session cookies (default: drawn anew, so a
     restart ends every session). Raises CorpusError now if the folder is not a corpus.
-    The pages made are kept in `app.state.pages` (one heavy page made at a time)."""
+    The pages made are kept in `app.state.pages` (one heavy page made at a time); the
+    heavy ones and their figures on disk too, unless `keep_on_disk` is false
+    (`rifkb.web.shelf`)."""
     corpus = load_corpus(Path(corpus_dir))
-    site = Site(Path(corpus_dir), corpus.name, reviewer or _login_name())
+    cache = Path(corpus_dir) / FOLDER if keep_on_disk else None
+    site = Site(Path(corpus_dir), corpus.name, reviewer or _login_name(), cache)
     app = Starlette(
         routes=[
             Route("/", page(queue.QUEUE), name="queue"),
@@ -81,7 +87,7 @@ def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Ite
         ],
     )
     app.state.site = site
-    app.state.pages = Pages(site.state)
+    app.state.pages = Pages(site.state, shelf=shelf_for(site))
     app.state.templates = _templates()
     return app
 
@@ -129,17 +135,8 @@ def brief(value: object) -> str:
 # --- requests ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Made:
-    """A page made and rendered once for every session: marks where each session's token
-    and messages go (a forest page is megabytes: rendering it for every request would cost
-    more than putting two strings in)."""
-
-    view: View
-    html: bytes
-
-
-# Random, so that no text of the corpus can hold them.
+# Where each session's token and messages go in a page made for all (see Made); random,
+# so that no text of the corpus can hold them.
 _TOKEN_MARK = f"csrf-mark-{secrets.token_hex(16)}"
 _FLASHES_MARK = f"<!-- flashes {secrets.token_hex(16)} -->"
 
@@ -174,14 +171,15 @@ def page(shown: Page) -> Callable[[Request], Awaitable[Response]]:
 def _made(app: Starlette, path: str, view: View) -> Made:
     context = {**view.context, "site": app.state.site, "csrf": _TOKEN_MARK, "path": path,
                "flashes": Markup(_FLASHES_MARK)}  # fmt: skip
-    return Made(view, app.state.templates.get_template(view.template).render(context).encode())
+    html = app.state.templates.get_template(view.template).render(context).encode()
+    return Made(html, _TOKEN_MARK, _FLASHES_MARK, view.status, view.error)
 
 
 def _sent(request: Request, made: Made) -> Response:
-    errors = [{"kind": "error", "text": made.view.error}] if made.view.error else []
+    errors = [{"kind": "error", "text": made.error}] if made.error else []
     flashes = _flashes(request.app, take_flashes(request) + errors)
-    html = made.html.replace(_TOKEN_MARK.encode(), csrf_token(request).encode(), -1)
-    return HTMLResponse(html.replace(_FLASHES_MARK.encode(), flashes.encode(), 1), made.view.status)
+    html = made.html.replace(made.token_mark.encode(), csrf_token(request).encode(), -1)
+    return HTMLResponse(html.replace(made.flashes_mark.encode(), flashes.encode(), 1), made.status)
 
 
 def _flashes(app: Starlette, flashes: list[dict[str, str]]) -> str:

@@ -18,6 +18,11 @@ changed since, has the next made when it ends. A lane with `backlog` pages to ma
 refuses more (`Busy`, a 503) rather than queuing without end. Waiting holds no thread:
 requests await the page's future on the event loop.
 
+A heavy page takes seconds to make: given a `Shelf`, Pages keeps those on disk too, and a
+page not kept in memory is looked for there (at the state it would be made at) before it
+is made, so that a server started again on an unchanged corpus has them at once
+(`rifkb.web.shelf`).
+
 `Memo` keeps what the state cannot tell apart: values by a digest of what they are made
 from, so that a figure whose data a write left alone is not drawn again.
 """
@@ -32,7 +37,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 SIZE = 128  # pages kept (a forest page is ~3 MB, a record's ~40 kB; old states are dropped)
 # One: Python runs one thread at a time anyway, each figure drawn holds megabytes, and
@@ -54,6 +59,16 @@ class State:
     def covers(self, asked: State) -> bool:
         """Whether a page made at this state may answer a request that read `asked`."""
         return self.changes >= asked.changes and self.settings == asked.settings
+
+
+class Shelf(Protocol):
+    """Pages kept outside the process, by key and the state they were made at."""
+
+    def load(self, key: Hashable, state: State) -> Any | None:
+        """The page of `key` made at `state`, if kept (None: not kept, or not readable)."""
+
+    def save(self, key: Hashable, state: State, value: Any) -> None:
+        """Keep a page made at `state` (failing quietly: the page is made again next time)."""
 
 
 class Busy(Exception):
@@ -82,25 +97,28 @@ class _Making:
 
 
 class _Lane:
-    def __init__(self, name: str, threads: int, backlog: int):
+    def __init__(self, name: str, threads: int, backlog: int, shelf: Shelf | None = None):
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"rifkb-{name}")
         self.backlog = backlog
+        self.shelf = shelf  # where its pages are kept beyond the process, if anywhere
         self.waiting = 0  # pages asked of it, not made yet (counted under Pages' lock)
 
 
 class Pages:
     """The pages made, by key (route, query), at the corpus state `state_of` reads (on the
-    event loop at every request, and in the lanes: it must be quick)."""
+    event loop at every request, and in the lanes: it must be quick); heavy pages kept on
+    `shelf` too, if given."""
 
     def __init__(self, state_of: Callable[[], State], size: int = SIZE, heavy: int = HEAVY_THREADS,
-                 light: int = LIGHT_THREADS, backlog: int = BACKLOG):  # fmt: skip
+                 light: int = LIGHT_THREADS, backlog: int = BACKLOG, shelf: Shelf | None = None):  # fmt: skip
         self._state_of = state_of
         self._size = size
         self._made: OrderedDict[Hashable, _Made] = OrderedDict()
         self._making: dict[Hashable, _Making] = {}  # the last page of each key asked for
-        self._lanes = {True: _Lane("heavy", heavy, backlog), False: _Lane("light", light, backlog)}
+        self._lanes = {True: _Lane("heavy", heavy, backlog, shelf), False: _Lane("light", light, backlog)}
         self._lock = threading.Lock()  # the event loop and the lanes' threads share the tables
         self.times_made: Counter[Hashable] = Counter()  # by key: what the tests count
+        self.times_loaded: Counter[Hashable] = Counter()  # taken from the shelf instead
 
     async def get(self, key: Hashable, make: Callable[[], Any], heavy: bool = False) -> Any:
         """The page of `key` as of now: kept, being made, or made now by `make()` in its lane.
@@ -147,7 +165,7 @@ class Pages:
         """In a lane's thread: the page made from the store as it is now, after every
         request that waits for it; the page kept already, if the corpus has not changed."""
         try:
-            making.future.set_result(self._make(key, making, make))
+            making.future.set_result(self._make(key, making, make, lane.shelf))
         except BaseException as exc:  # noqa: BLE001 - whatever it is, the requests waiting get it
             making.future.set_exception(exc)
         finally:
@@ -156,7 +174,7 @@ class Pages:
                 if self._making.get(key) is making:
                     del self._making[key]
 
-    def _make(self, key: Hashable, making: _Making, make: Callable[[], Any]) -> Any:
+    def _make(self, key: Hashable, making: _Making, make: Callable[[], Any], shelf: Shelf | None) -> Any:
         with self._lock:
             making.started = True
         now = self._state_of()
@@ -165,11 +183,23 @@ class Pages:
             made = self._made.get(key)
             if made is not None and made.state.covers(now):
                 return made.value
-        value = make()
+        value, counts = self._loaded_or_made(key, now, make, shelf)
         with self._lock:
-            self.times_made[key] += 1
+            counts[key] += 1
             self._keep(key, now, value)
         return value
+
+    def _loaded_or_made(self, key: Hashable, now: State, make: Callable[[], Any],
+                        shelf: Shelf | None) -> tuple[Any, Counter]:  # fmt: skip
+        """The page of `key` at `now` as kept on the shelf, else made (and shelved); with
+        the counter it counts in."""
+        loaded = None if shelf is None else shelf.load(key, now)
+        if loaded is not None:
+            return loaded, self.times_loaded
+        value = make()
+        if shelf is not None:
+            shelf.save(key, now, value)
+        return value, self.times_made
 
     def _keep(self, key: Hashable, now: State, value: Any) -> None:
         """Keep a page made at `now`, unless one made later is kept already; pages of an

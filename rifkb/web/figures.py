@@ -4,7 +4,8 @@ now (excluded records left out, corrections applied), inline in the page as SVG.
 
 Drawing is the slow part (a third of a second a forest plot), so figures and syntheses
 are kept by what they are made from (`Memo`): a write that leaves a figure's data as
-it was does not draw it again. They are made from the papers' records and extractions
+it was does not draw it again, nor does a server started again (the figures are kept on
+disk too, `rifkb.web.shelf.Drawings`). They are made from the papers' records and extractions
 only, never their screening state, so that screening a record in that counted as
 included already changes nothing drawn. matplotlib draws one figure at a time (pyplot is
 not thread-safe), so drawing is serialised. Its SVGs name their parts with ids (clip
@@ -27,6 +28,7 @@ from rifkb.kb.papers import Paper, Reviewed
 from rifkb.review.meta import METHODS
 from rifkb.review.synthesis import FAMILIES, POPULATIONS, Analysis, labels_of, synthesis_rows, synthesize
 from rifkb.web.cache import Memo, digest, digest_each
+from rifkb.web.shelf import drawings_for
 from rifkb.web.views import Page, Site, View
 
 if TYPE_CHECKING:
@@ -47,8 +49,8 @@ def evidence_map_view(site: Site) -> View:
     labels = labels_of(rules.concepts)
     papers = _drawn_from(reviewed.papers)
     read = digest_each(papers)
-    drawn = _figure(digest("map", read, labels), lambda: evidence_map_figure(papers, labels), "map")
-    rif = _figure(digest("rif", read), lambda: rif_definitions_figure(papers), "rif")
+    drawn = _figure(site, digest("map", read, labels), lambda: evidence_map_figure(papers, labels), "map")
+    rif = _figure(site, digest("rif", read), lambda: rif_definitions_figure(papers), "rif")
     context = {"title": "Evidence map", "map": drawn, "rif": rif, **_counts(reviewed)}
     return View("evidence_map.html", context)
 
@@ -74,8 +76,8 @@ def forest_view(site: Site, population: str, method: str) -> View:
         lambda: synthesize(papers, population=population, method=method),
     )
     seen = digest(labels, sorted(harms))
-    svgs = [_figure(digest("forest", a, seen), lambda a=a: forest_figure(a, labels, harms), f"forest{n}")
-            for n, a in enumerate(analyses)]  # fmt: skip
+    svgs = [_figure(site, digest("forest", a, seen), lambda a=a: forest_figure(a, labels, harms),
+                    f"forest{n}") for n, a in enumerate(analyses)]  # fmt: skip
     plots = [_plot(a, svg, n, labels) for n, (a, svg) in enumerate(zip(analyses, svgs, strict=True))]
     context = {"title": "Forest plots", "plots": plots, "population": population, "method": method,
                "populations": POPULATION_NAMES, "methods": METHOD_NAMES, **_counts(reviewed)}  # fmt: skip
@@ -108,17 +110,21 @@ def _drawn_from(papers: list[Paper]) -> list[Paper]:
     return [Paper(p.record, p.extraction) for p in papers]
 
 
-def _figure(key: bytes, draw: Callable[[], Figure], prefix: str) -> Markup:
+def _figure(site: Site, key: bytes, draw: Callable[[], Figure], prefix: str) -> Markup:
     """A figure as an SVG element of the page, its ids prefixed: drawn unless one drawn from
-    the same data (and prefixed alike) is kept."""
+    the same data (and prefixed alike) is kept, in memory or on disk."""
     from rifkb.review.drawing import svg_text
 
-    def drawn() -> Markup:
+    def drawn() -> str:
         with _DRAWING:
             svg = svg_text(draw())  # closes the figure: pyplot keeps none
         return inline_svg(svg, prefix)
 
-    return SVGS.get(key + prefix.encode(), drawn)
+    def kept() -> Markup:
+        drawings = drawings_for(site)
+        return Markup(drawn() if drawings is None else drawings.get(key + prefix.encode(), drawn))
+
+    return SVGS.get(key + prefix.encode(), kept)
 
 
 _ID = re.compile(r'\bid="([^"]+)"')

@@ -3,20 +3,47 @@
 The socket is bound here, before uvicorn starts, so that a port in use is one line the
 CLI can print (uvicorn would log it and exit), and port 0 picks a free port whose
 number is known before the first request (the browser tests use it).
+
+A server is ready when it says so: the pages it is given to prepare (the heavy ones,
+seconds of drawing each, or an instant when kept on disk) are made before it answers
+anyone, and only then is `ready` called. A visitor who comes meanwhile is not refused:
+the socket listens, so the connection waits in its backlog and is answered once the
+pages are made.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import threading
-import urllib.request
-from collections.abc import Iterator
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
 
 from rifkb.errors import RifkbError
 
 HOST = "127.0.0.1"  # loopback only: the app writes to the corpus and has no login
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A page made before the server answers: its path, the status it would be sent
+    with, and the seconds it took."""
+
+    path: str
+    status: int
+    seconds: float
+
+
+# Told of each page prepared: (path, None) as it starts, (path, Prepared) when it is made.
+Progress = Callable[[str, Prepared | None], None]
 
 
 def bind(port: int) -> socket.socket:
@@ -39,49 +66,84 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{host}:{port}/"
 
 
-def _server(app, quiet: bool = True):  # noqa: ANN001, ANN202 - (Starlette app) -> uvicorn.Server
-    import uvicorn
+class Server(uvicorn.Server):
+    """uvicorn's server, which makes the pages of `prepare` (paths) before it starts to
+    answer, telling `progress` of each, then calls `ready`. Stopped while preparing
+    (Ctrl-C), it stops after the page under way, and is never ready."""
 
-    config = uvicorn.Config(
-        app, lifespan="off", log_level="warning" if quiet else "info", access_log=not quiet
-    )
-    return uvicorn.Server(config)
+    def __init__(self, app, quiet: bool = True, prepare: tuple[str, ...] = (),  # noqa: ANN001 - a Starlette app
+                 progress: Progress | None = None, ready: Callable[[], None] | None = None):  # fmt: skip
+        config = uvicorn.Config(
+            app, lifespan="off", log_level="warning" if quiet else "info", access_log=not quiet
+        )
+        super().__init__(config)
+        self.app, self.prepare, self.progress, self.ready = app, prepare, progress, ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await prepare(self.app, self.prepare, self.progress, stop=lambda: self.should_exit)
+        if self.should_exit:
+            return
+        await super().startup(sockets=sockets)
+        if self.started and self.ready is not None:
+            self.ready()
 
 
-def serve(app, sock: socket.socket, quiet: bool = False, warm: tuple[str, ...] = ()) -> None:  # noqa: ANN001
+def serve(app, sock: socket.socket, quiet: bool = False, prepare: tuple[str, ...] = (),  # noqa: ANN001
+          progress: Progress | None = None, ready: Callable[[], None] | None = None) -> None:  # fmt: skip
     """Serve until interrupted (Ctrl-C, SIGTERM); the caller owns the socket. The pages of
-    `warm` (paths) are asked for once as soon as the server listens (see `warm_up`)."""
-    if warm:
-        warm_up(url_of(sock), warm)
-    _server(app, quiet).run(sockets=[sock])
+    `prepare` are made first, then `ready` is called (see `Server`)."""
+    Server(app, quiet, prepare, progress, ready).run(sockets=[sock])
 
 
-def warm_up(url: str, paths: tuple[str, ...]) -> threading.Thread:
-    """Ask the server at `url` for each of `paths` once, one after the other, in a thread
-    of its own; returns the thread. The heavy pages (forest plots, the evidence map) take
-    seconds to make the first time: made while nobody waits, they are kept for the
-    people who come (the page cache), and a request that comes meanwhile waits for the
-    one being made rather than making another. Failures are the pages' own business: a
-    page that cannot be made now is made, or refused, when someone asks."""
+async def prepare(app, paths: tuple[str, ...], progress: Progress | None = None,  # noqa: ANN001
+                  stop: Callable[[], bool] = lambda: False) -> list[Prepared]:  # fmt: skip
+    """Make the pages of `paths`, one after the other, as a visitor's GET would (the same
+    routes, the same page cache, which takes them from disk when kept there), until `stop()`
+    says to. A page that fails is made, or refused, again when someone asks for it."""
+    done: list[Prepared] = []
+    for path in paths:
+        if stop():
+            break
+        if progress is not None:
+            progress(path, None)
+        start = time.perf_counter()
+        done.append(Prepared(path, await _get(app, path), time.perf_counter() - start))
+        if progress is not None:
+            progress(path, done[-1])
+    return done
 
-    def ask() -> None:
-        for path in paths:
-            try:
-                with urllib.request.urlopen(url.rstrip("/") + path, timeout=600) as answer:
-                    answer.read()
-            except (OSError, ValueError):  # the server stopped, or the page failed: leave it
-                return
 
-    thread = threading.Thread(target=ask, name="rifkb-warm-up", daemon=True)
-    thread.start()
-    return thread
+async def _get(app, path: str) -> int:  # noqa: ANN001
+    """The status of a GET of `path` asked of the app in this process (ASGI, no socket);
+    500 if the app raises (logged, as uvicorn would)."""
+    url = urllib.parse.urlsplit(path)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": url.path, "raw_path": url.path.encode(), "root_path": "",
+             "query_string": url.query.encode(), "headers": [(b"host", HOST.encode())],
+             "client": (HOST, 0), "server": (HOST, 0)}  # fmt: skip
+    statuses: list[int] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    try:
+        await app(scope, receive, send)
+    except Exception:  # a bug in a page: the server starts all the same
+        _log.exception("preparing %s", path)
+        return 500
+    return statuses[0] if statuses else 500
 
 
 @contextmanager
-def serving(app, port: int = 0) -> Iterator[str]:  # noqa: ANN001
-    """The app served in a background thread for as long as the block runs; yields its URL."""
+def serving(app, port: int = 0, prepare: tuple[str, ...] = ()) -> Iterator[str]:  # noqa: ANN001
+    """The app served in a background thread for as long as the block runs, its pages of
+    `prepare` made first; yields its URL once it answers."""
     sock = bind(port)
-    server = _server(app)
+    server = Server(app, prepare=prepare)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -55,6 +55,7 @@ class Site:
     corpus_dir: Path
     name: str  # the corpus's
     reviewer: str
+    cache: Path | None = None  # where heavy pages and figures are kept on disk (rifkb.web.shelf)
 
     @contextmanager
     def open(self) -> Iterator[tuple[Corpus, Store]]:
@@ -97,6 +98,21 @@ class View:
     context: dict[str, Any] = field(default_factory=dict)
     status: int = 200
     error: str | None = None  # a message for the reviewer, in one line (status 400)
+
+
+@dataclass(frozen=True)
+class Made:
+    """A page made and rendered once for every session: its HTML, with marks where each
+    session's token and messages go (a forest page is megabytes: rendering it for every
+    request would cost more than putting two strings in), and the status and message it
+    is sent with. The marks are random, so that no text of the corpus can hold them, and
+    go with the page: one kept on disk has the marks it was made with."""
+
+    html: bytes
+    token_mark: str
+    flashes_mark: str
+    status: int = 200
+    error: str | None = None
 
 
 @dataclass(frozen=True)
