@@ -178,10 +178,10 @@ def extract_corpus(
     stamps = {uid: ExtractionStamp(version, text_hash(data)) for uid, data in texts}
     todo = [StoredRecord(uid, data) for uid, data in texts if force or state.get(uid) != stamps[uid]]
     done, failures, batch = 0, [], []
-    # the JSON the store keeps is made with each extraction (in the workers), not by the
-    # one process that stores them all: it would hold back 2 workers by a tenth
     # nothing to read, no worker started (nor a pipeline built: a second of every refresh)
     workers = workers if todo else 1
+    # the JSON the store keeps is made with each extraction (in the workers), not by the
+    # one process that stores them all: it would hold back 2 workers by a tenth
     with contextlib.closing(_results(todo, model, str(folder), workers, as_text=True)) as results:
         for result in results:
             batch.append(result)

@@ -5,8 +5,8 @@ Why not spaCy's PhraseMatcher: scispaCy's tokenizer keeps compounds such as
 matched token by token is missed inside them. Instead the text is folded to a copy of
 the *same length* (lower case, every dash a hyphen, every space a blank), names are
 folded the same way, and all names go into one Aho–Corasick automaton, so that finding
-every name in an abstract is one linear scan. Offsets in the folded
-text are offsets in the original, so every match maps back to a spaCy span.
+every name in an abstract is one linear scan. Offsets in the folded text are offsets in
+the original, so every match maps back to a spaCy span.
 """
 
 from __future__ import annotations

@@ -168,9 +168,9 @@ def code_stamp() -> str:
     versions of the libraries that draw and pool; once per process."""
     root = Path(rifkb.__file__).parent
     files = sorted(
-        (str(path.relative_to(root)), path.stat().st_size, path.stat().st_mtime_ns)
+        (str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns)
         for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and "__pycache__" not in path.parts and (stat := path.stat())
     )
     return _name(rifkb.__version__, [_version(name) for name in LIBRARIES], files)
 
