@@ -7,16 +7,20 @@ tokenizer and components run first and the rifkb components use what they provid
 parser's or senter's sentence boundaries, and any entity whose label is a concept id as
 a mention. Either way the result is an ordinary spaCy pipeline: `nlp.to_disk(DIR)` saves
 it with its rule files, and `spacy.load(DIR)` reads it back in any process where rifkb
-is installed (its factories are found through the `spacy_factories` entry point).
+is installed (its factories and tokenizer are found through the `spacy_factories` and
+`spacy_tokenizers` entry points).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 
 from rifkb.errors import RifkbError
 from rifkb.nlp.base import RuleComponent
@@ -66,15 +70,34 @@ def register_components() -> None:
     )
 
 
-def _blank() -> Language:
-    with warnings.catch_warnings():
-        # scispaCy's tokenizer regexes make Python warn about a possible set union.
-        warnings.simplefilter("ignore", FutureWarning)
+TOKENIZER = "rifkb_scispacy_tokenizer_v1"
+
+
+@spacy.registry.tokenizers(TOKENIZER)
+def scispacy_tokenizer() -> Callable[[Language], Tokenizer]:
+    """scispaCy's tokenizer (`combined_rule_tokenizer`) as a registered tokenizer, named in
+    the blank pipeline's config: spaCy builds it instead of English's own, which
+    `nlp.tokenizer = …` would build first and throw away (~0.3 s of every pipeline
+    build, its 2,700 special cases), and a saved pipeline's config names the tokenizer it
+    really has (found through the `spacy_tokenizers` entry point)."""
+
+    def make(nlp: Language) -> Tokenizer:
         from scispacy.custom_tokenizer import combined_rule_tokenizer
 
-        nlp = spacy.blank("en")
-        nlp.tokenizer = combined_rule_tokenizer(nlp)
-    return nlp
+        # It reads the default tokenizer's `token_match`, which spaCy's own factory takes
+        # from the language's defaults: given those, not a tokenizer (none is made yet).
+        default = SimpleNamespace(token_match=nlp.Defaults.token_match)
+        blank = SimpleNamespace(vocab=nlp.vocab, Defaults=nlp.Defaults, tokenizer=default)
+        with warnings.catch_warnings():
+            # scispaCy's tokenizer regexes make Python warn about a possible set union.
+            warnings.simplefilter("ignore", FutureWarning)
+            return combined_rule_tokenizer(blank)  # type: ignore[arg-type]
+
+    return make
+
+
+def _blank() -> Language:
+    return spacy.blank("en", config={"nlp": {"tokenizer": {"@tokenizers": TOKENIZER}}})
 
 
 def _load_model(model: str) -> Language:

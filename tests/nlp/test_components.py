@@ -112,6 +112,27 @@ def test_a_processed_doc_survives_docbin_with_user_data():
     assert len(restored.spans["rifkb_mentions"]) == len(doc.spans["rifkb_mentions"]) > 3
 
 
+def test_the_blank_pipeline_builds_scispacys_tokenizer_alone_and_names_it(data):
+    # spaCy used to build English's own tokenizer (~0.3 s, its special cases) only for
+    # rifkb to replace it; now the config names scispaCy's, which tokenizes as scispaCy
+    # documents its use (`nlp.tokenizer = combined_rule_tokenizer(nlp)`)
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+    from rifkb.nlp.pipeline import TOKENIZER
+
+    nlp = build_pipeline()
+    assert nlp.config["nlp"]["tokenizer"] == {"@tokenizers": TOKENIZER}
+    documented = spacy.blank("en")
+    documented.tokenizer = combined_rule_tokenizer(documented)
+    lines = (data / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [f"{r['title']}\n\n{r['abstract']}" for r in map(json.loads, lines)]
+    texts += [
+        "IVIg (0.4 g/kg) in RIF-patients; p<0.05, n=120, see https://example.org/a.b and 1.5×10^6 cells."
+    ]
+    for text in texts:
+        assert [t.text for t in nlp.tokenizer(text)] == [t.text for t in documented.tokenizer(text)]
+
+
 def test_saved_rules_travel_with_the_pipeline(tmp_path):
     rules = _copy_rules(tmp_path / "rules")
     with open(rules / "concepts.tsv", "a", encoding="utf-8") as fh:
