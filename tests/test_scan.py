@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -139,6 +140,52 @@ def test_the_process_that_scans_never_imports_spacy(files, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "kept" in done.stdout and done.stdout.rstrip().endswith("no spacy")
+
+
+def test_the_workers_fork_server_starts_first_and_dask_imports_nothing_for_it(files, tmp_path):
+    # The fork server's imports and pipeline build are most of a local cluster's start:
+    # started before this process imports Dask (0.6 s), it gains that much; and Dask, on
+    # its first use of a fork server, would import pandas and every package it knows of
+    # (~1.5 s) only to name them as a preload that ours already has
+    corpus = _init(tmp_path / "corpus")
+    code = (
+        "import sys\n"
+        "from multiprocessing import forkserver\n"
+        "seen, real = [], forkserver.ensure_running\n"
+        "def ensure_running():\n"
+        "    seen.append('distributed' in sys.modules)\n"
+        "    return real()\n"
+        "forkserver.ensure_running = ensure_running\n"
+        "from rifkb.cli import app\n"
+        f"args = ['scan', {str(files[0][0])!r}, '--workers', '1', '-c', {str(corpus)!r}]\n"
+        "app(args, standalone_mode=False)\n"
+        "print('distributed first' if seen[0] else 'fork server first')\n"
+        "print('pandas imported' if 'pandas' in sys.modules else 'no pandas')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "kept" in done.stdout
+    assert done.stdout.splitlines()[-2:] == ["fork server first", "no pandas"]
+
+
+def test_the_fork_servers_environment_is_the_one_dask_gives_its_workers(tmp_path):
+    # read from distributed's configuration file and the user's Dask configuration,
+    # without importing distributed: the same as Dask's own setting once it is imported
+    code = (
+        "import json, sys\n"
+        "from rifkb.kb.scan import _pre_spawn_environ\n"
+        "ours = _pre_spawn_environ()\n"
+        "assert 'distributed' not in sys.modules\n"
+        "import dask, distributed\n"
+        "print(json.dumps([ours, dask.config.get('distributed.nanny.pre-spawn-environ')]))\n"
+    )
+    setting = "distributed:\n  nanny:\n    pre-spawn-environ:\n      OMP_NUM_THREADS: 3\n"
+    (tmp_path / "dask.yaml").write_text(setting)
+    env = {**os.environ, "DASK_CONFIG": str(tmp_path)}  # a user's own Dask configuration
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    ours, dasks = json.loads(done.stdout)
+    assert ours == dasks and ours["OMP_NUM_THREADS"] == 3 and "MALLOC_TRIM_THRESHOLD_" in ours
 
 
 def test_an_update_file_revises_and_deletes(files, scanned, tmp_path):

@@ -137,14 +137,17 @@ def scan_corpus(
     """Scan the files into the corpus on a Dask cluster: the one at `scheduler`, else a
     local one of `workers` processes (default: one per CPU, no more than files to scan)."""
     files = scan_inputs(paths)
+    if scheduler is None and files:
+        # First the workers' fork server: its imports and pipeline build (~3.5 s) are most
+        # of a local cluster's start, and go on, on another core, while this process
+        # imports Dask and starts the scheduler
+        _start_fork_server()
     with contextlib.ExitStack() as stack:
         early = None
         if scheduler is None and files and not any(scanned_files(store, p.name) for p in files):
             # None of the files scanned before, so all are to scan: the local cluster
-            # starts now, while this process imports spaCy for the pipeline version
+            # starts now, while this process reads the rules and what the store holds
             early = stack.enter_context(_EarlyCluster(workers or min(len(files), _cpus())))
-        elif scheduler is None and files:
-            _start_fork_server()  # its imports and pipeline build meanwhile
         return _scan(corpus, store, files, scheduler, workers, progress, early)
 
 
@@ -282,18 +285,34 @@ def _start_fork_server() -> bool:
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return False
-    import dask
-
     # What Dask's nanny sets in its own environment before it starts a worker process,
-    # for libraries that read it once, at start (distributed.nanny.pre-spawn-environ:
-    # one BLAS thread, glibc giving freed memory back): the fork server's environment is
-    # its workers'.
-    for name, value in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items():
+    # for libraries that read it once, at start (one BLAS thread, glibc giving freed
+    # memory back): the fork server's environment is its workers'.
+    for name, value in _pre_spawn_environ().items():
         if value is not None:
             os.environ.setdefault(name, str(value))
     forkserver.set_forkserver_preload(_PRELOAD)
     forkserver.ensure_running()
     return True
+
+
+def _pre_spawn_environ() -> dict[str, Any]:
+    """Dask's setting distributed.nanny.pre-spawn-environ, without importing distributed
+    (0.6 s, which the fork server is started before): its default from distributed's own
+    configuration file, what the user's Dask configuration sets over it."""
+    import importlib.util
+
+    import dask.config
+    import yaml
+
+    spec = importlib.util.find_spec("distributed")
+    defaults: dict[str, Any] = {}
+    if spec is not None and spec.origin is not None:
+        file = Path(spec.origin).with_name("distributed.yaml")
+        unreadable = (OSError, yaml.YAMLError, KeyError, TypeError)  # workers then start without them
+        with contextlib.suppress(*unreadable), open(file, encoding="utf-8") as f:
+            defaults = dict(yaml.safe_load(f)["distributed"]["nanny"]["pre-spawn-environ"])
+    return {**defaults, **(dask.config.get("distributed.nanny.pre-spawn-environ", None) or {})}
 
 
 @contextlib.contextmanager
@@ -302,15 +321,18 @@ def _forked_workers() -> Iterator[None]:
     distributed.worker.multiprocessing-method) from the fork server `_start_fork_server`
     started, instead of spawned afresh (Dask's default)."""
     import dask
-    from distributed.utils import get_mp_context
+    from distributed import utils
 
     if not _start_fork_server():  # started already: this only checks it runs
         yield
         return
     with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-        # Dask sets the fork server's preload on its first use of the context; the server
-        # runs already, with ours
-        get_mp_context()
+        # On its first use of the fork server Dask imports every package it knows of
+        # (pandas, numpy, lz4…: ~1.5 s of this process's time while the cluster starts)
+        # only to name them as the server's preload; ours runs already, with its own
+        if hasattr(utils, "_forkserver_preload_set"):
+            utils._forkserver_preload_set = True
+        utils.get_mp_context()
         yield
 
 
