@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -35,6 +36,7 @@ from rifkb.corpus.store import Store
 from rifkb.errors import BadInputError
 from rifkb.kb.prefilter import Prefilter
 from rifkb.nlp.text import name_variants
+from rifkb.records import AbstractSection
 from rifkb.records.bibliographic import document_text
 from rifkb.rules import load_rules
 from tests.pubmed_files import (
@@ -219,6 +221,46 @@ def test_an_update_file_revises_and_deletes(files, scanned, tmp_path):
     assert (status["records"], status["deleted"], status["duplicates_removed"]) == (108, 2, 2)
     assert "deleted by PubMed 2" in runner.invoke(app, ["status", "-c", str(corpus)]).stdout
     assert runner.invoke(app, ["extract", "-c", str(corpus)]).stdout.startswith("extracted 0, unchanged 108")
+
+
+@pytest.mark.parametrize("twice", ["same key", "matched by title"])
+def test_a_record_a_later_one_of_its_file_merges_into_is_stamped_as_stored(tmp_path, twice):
+    # The writer takes the hash of a record stored new from the record itself, not read
+    # back: right only while no later record of the file merges into it (by the same key,
+    # or by title and year, when the merged record is re-keyed by the PMID it brings).
+    # Stamped with the first version's hash, `extract` would read it again.
+    from rifkb.corpus.folder import load_corpus
+    from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
+    from rifkb.kb.scan import _Writer
+    from rifkb.kb.scan_worker import FileScan, RulesPayload
+    from rifkb.nlp import build_pipeline
+    from rifkb.nlp.reading import extract_record
+    from rifkb.nlp.version import pipeline_fingerprint
+    from rifkb.records import ExtractionText, Record
+
+    corpus_dir = _init(tmp_path / "corpus")
+    title = "Intravenous immunoglobulin in recurrent implantation failure"
+    first = Record(source_id="src:first", title=title, year=2020, abstract=(AbstractSection("IVIg in RIF."),),
+                   revision_date="2024-01-01")  # fmt: skip
+    later = replace(first, revision_date="2025-01-01",
+                    abstract=(AbstractSection("IVIg in RIF: live birth 30% versus 20%."),))  # fmt: skip
+    if twice == "matched by title":  # PubMed's record of it: merged in, the record is re-keyed pmid:N
+        later = replace(later, source_id="src:later", pmid="39999991")
+    nlp = build_pipeline()
+    results = tuple(ExtractionText.of(extract_record(nlp, r)) for r in (first, later))
+    corpus = load_corpus(corpus_dir)
+    folder = rules_to_extract_with(corpus)
+    rules = load_rules(folder)
+    payload = RulesPayload(dict(rules.texts), rules.fingerprint, pipeline_fingerprint(None, str(folder)))
+    path = write_pubmed_file(tmp_path / "pubmed26n0001.xml", [])
+    with corpus.open_store() as store:
+        writer = _Writer(store, payload, rule_set_ref(corpus, folder), folder)
+        scan = FileScan(str(path), "0" * 64, 2, (first, later), results, (), 0.0)
+        assert writer.commit(path, store.now(), scan).status == "scanned"
+        assert len(list(store.records())) == 1
+    assert set(_extractions(corpus_dir)) == set(_records(corpus_dir))  # none of a key merged away
+    extract = runner.invoke(app, ["extract", "-c", str(corpus_dir)])
+    assert extract.stdout.startswith("extracted 0, unchanged 1"), extract.stdout
 
 
 def test_a_killed_scan_resumes_without_duplicates(files, scanned, tmp_path):
