@@ -15,18 +15,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice, repeat
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from spacy.language import Language
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rifkb.corpus.folder import Corpus
 from rifkb.corpus.store import ExtractionStamp, RuleSetRef, Store, text_hash
 from rifkb.errors import DiskFullError
 from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
-from rifkb.nlp import build_pipeline, pipeline_fingerprint
-from rifkb.nlp.reading import extract_record
+from rifkb.nlp.version import pipeline_fingerprint
 from rifkb.records import Extraction, ExtractionFailure, ExtractionText, Record
 from rifkb.rules import load_rules
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 # Records sent to a worker at a time: enough that sending them costs nothing next to
 # reading them, few enough that the worker given the last chunk does not work on alone
@@ -53,7 +53,7 @@ def _results(records: Iterable[Record | StoredRecord], model: str | None, rules_
         nlp = None  # built for the first record: a run with nothing to read builds none
         for record in records:
             if nlp is None:
-                nlp = build_pipeline(model, rules_dir)
+                nlp = _pipeline(model, rules_dir)
             yield extraction_or_failure(nlp, record, as_text)
         return
     # Fail here, with one clear error, rather than in every worker. Where workers are
@@ -62,7 +62,7 @@ def _results(records: Iterable[Record | StoredRecord], model: str | None, rules_
     # in milliseconds are only checked here, while a model has to be loaded to know it loads.
     global _worker_nlp
     fork = multiprocessing.get_start_method() == "fork"
-    nlp = build_pipeline(model, rules_dir) if model or fork else None
+    nlp = _pipeline(model, rules_dir) if model or fork else None
     if nlp is None:
         load_rules(Path(rules_dir) if rules_dir else None)
     pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(model, rules_dir))
@@ -92,9 +92,19 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
+def _pipeline(model: str | None, rules_dir: str | None) -> Language:
+    # spaCy imported only here and in extraction_or_failure: an extract that finds every
+    # record extracted already (a refresh with nothing new) does not import it (~1.3 s)
+    from rifkb.nlp import build_pipeline
+
+    return build_pipeline(model, rules_dir)
+
+
 def extraction_or_failure(nlp: Language, record: Record | StoredRecord, as_text: bool = False) -> Any:
     """The extraction of a record (or of a record as the store keeps it, decoded here: in
     a worker, not in the process that feeds them all), or the failure in its place."""
+    from rifkb.nlp.reading import extract_record
+
     uid = record.uid
     try:
         if isinstance(record, StoredRecord):
@@ -124,7 +134,7 @@ def _init_worker(model: str | None, rules_dir: str | None) -> None:
     parent = os.getppid()
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="rifkb-watchdog").start()
     if _worker_nlp is None:  # not forked from a parent that built it
-        _worker_nlp = build_pipeline(model, rules_dir)
+        _worker_nlp = _pipeline(model, rules_dir)
 
 
 def _watch_parent(parent: int) -> None:
