@@ -77,7 +77,7 @@ TOKENIZER = "rifkb_scispacy_tokenizer_v1"
 def scispacy_tokenizer() -> Callable[[Language], Tokenizer]:
     """scispaCy's tokenizer (`combined_rule_tokenizer`) as a registered tokenizer, named in
     the blank pipeline's config: spaCy builds it instead of English's own, which
-    `nlp.tokenizer = …` would build first and throw away (~0.3 s of every pipeline
+    `nlp.tokenizer = …` would build first and throw away (~0.1 s of every pipeline
     build, its 2,700 special cases), and a saved pipeline's config names the tokenizer it
     really has (found through the `spacy_tokenizers` entry point)."""
 

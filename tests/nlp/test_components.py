@@ -113,7 +113,7 @@ def test_a_processed_doc_survives_docbin_with_user_data():
 
 
 def test_the_blank_pipeline_builds_scispacys_tokenizer_alone_and_names_it(data):
-    # spaCy used to build English's own tokenizer (~0.3 s, its special cases) only for
+    # spaCy used to build English's own tokenizer (~0.1 s, its special cases) only for
     # rifkb to replace it; now the config names scispaCy's, which tokenizes as scispaCy
     # documents its use (`nlp.tokenizer = combined_rule_tokenizer(nlp)`)
     from scispacy.custom_tokenizer import combined_rule_tokenizer
