@@ -1,6 +1,6 @@
-"""The texts a figure is cleaned of control characters in: found without asking every axis
-for its ticks (which makes them: a third of a forest plot's time), yet none missed, in
-every kind of figure rifkb draws."""
+"""The texts a figure is cleaned of control characters in: found without asking an axes
+switched off for its ticks (which makes them), yet none missed, in every kind of figure
+rifkb draws."""
 
 from __future__ import annotations
 

@@ -259,10 +259,10 @@ def test_many_requests_for_one_page_at_once_make_it_once(corpus, monkeypatch):
 
 @pytest.mark.parametrize("heavy", [1, 2])
 def test_heavy_pages_are_made_at_most_heavy_at_once_while_light_ones_are_answered(corpus, monkeypatch, heavy):
-    # No analyses: two syntheses at once would race on `warnings.catch_warnings` (not thread-safe),
-    # and a warning let through is an error under pytest: why the app makes one heavy page at a time.
-    probe = Probe(lambda papers, **options: [], delay=0.3)
-    monkeypatch.setattr(figures, "synthesize", probe)
+    # No analyses, and the pooling (one at a time, whatever the lanes) stood in for: the
+    # probe counts the forest pages being made at once.
+    probe = Probe(lambda papers, population, method: [], delay=0.3)
+    monkeypatch.setattr(figures, "_pooled", probe)
     with _served(corpus, heavy=heavy) as url, ThreadPoolExecutor(1) as pool:
         burst = pool.submit(_at_once, FOREST_QUERIES, url)
         while probe.calls == 0:
@@ -436,3 +436,15 @@ def test_a_full_figure_backlog_is_told_to_come_back_later(corpus, monkeypatch):
     assert set(codes) == {200, 503} and codes[200] >= 2
     busy = next(a for a in answers if a.status_code == 503)
     assert busy.headers["retry-after"] == "5" and "try again" in busy.text
+
+
+def test_a_page_and_a_figure_asking_for_one_synthesis_at_once_pool_once(corpus, monkeypatch):
+    """The forest page (heavy lane) and its figures (their lane) may ask at once; pooling
+    is one at a time (statsmodels' warnings are silenced in a way that is not
+    thread-safe), and the second takes the first's."""
+    probe = probe_of_synthesize(monkeypatch, delay=0.5)
+    with _served(corpus) as url:
+        asked = ["/forest?population=all&method=reml", "/forest/figure?population=all&method=reml&n=0"]
+        answers = _at_once(asked, url)
+    assert [a.status_code for a in answers] == [200, 200]
+    assert probe.calls == 1 and probe.most == 1

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 _DRAWING = threading.Lock()
+_POOLING = threading.Lock()
 # Bounded: every forest plot of every population and method is ~25 MB of SVG on the bundled corpus.
 SVGS = Memo(64_000_000, weight=len)
 SYNTHESES = Memo(16)
@@ -112,15 +113,26 @@ def forest_of(site: Site, population: str, method: str) -> Forest:
         reviewed, rules = site.reviewed()
         labels, harms = labels_of(rules.concepts), frozenset(rules.with_role("harm"))
         papers = _drawn_from(reviewed.papers)
-        analyses = SYNTHESES.get(
-            digest(digest_each(papers), population, method),
-            lambda: synthesize(papers, population=population, method=method),
-        )
+        analyses = _pooled(papers, population, method)
         seen = digest(labels, sorted(harms))
         keys = [digest("forest", a, seen) for a in analyses]
         return Forest(analyses, keys, labels, harms, _counts(reviewed))
 
     return FORESTS.get(digest(str(site.corpus_dir), state, population, method), made)
+
+
+def _pooled(papers: list[Paper], population: str, method: str) -> list[Analysis]:
+    """The synthesis of `papers`, kept by what it is made from, one at a time: the page (in
+    the heavy lane) and its figures (in theirs) may ask at once, and synthesize silences
+    statsmodels' warnings with `warnings.catch_warnings`, which is not thread-safe. The
+    second to ask takes the first's."""
+    key = digest(digest_each(papers), population, method)
+
+    def pooled() -> list[Analysis]:
+        with _POOLING:
+            return SYNTHESES.get(key, lambda: synthesize(papers, population=population, method=method))
+
+    return SYNTHESES.get(key, pooled)
 
 
 def forest_figure_query(request: Request) -> tuple[str, str, int]:
