@@ -2,7 +2,8 @@
 asked many requests at once; the latency of each (median, 95th percentile, longest),
 the statuses answered, and the server's memory.
 
-    python benchmarks/web_load.py [--requests 50] [--forest 40] [--code DIR] [--phases mix,restart,forest]
+    python benchmarks/web_load.py [--requests 50] [--forest 40] [--code DIR]
+                                  [--phases mix,restart,forest,visit]
 
 Setup: corpora/rif-ivig is copied (without any store) to a temporary folder and extracted
 there (`rifkb extract`), so nothing is written into the checkout. The server runs the
@@ -18,19 +19,28 @@ during setup, and each includes a different unscreened record (POST /decide, ans
 303); the screening rows stored are counted afterwards.
 
 Phases, each on a server of its own that is started for it: a fresh server, started on a
-copy that has no pages on disk yet. `rifkb serve` makes its heavy pages (the forest plots
-of its first query, the evidence map, the links form) before it prints its URL; a server's
-start-up is timed from the process's start to that line, and its rounds start after it.
+copy that has no pages on disk yet. `rifkb serve` makes its heavy pages (the forest page
+of its first query and that page's plots, the evidence map, the links form) before it
+prints its URL; a server's start-up is timed from the process's start to that line, and
+its rounds start after it.
+
+The forest page shows its pooled estimates and, for each plot, an image of its own
+(`<img src="/forest/figure?...">`, drawn when asked for); the mixed rounds ask for pages
+only, as the requests of other visitors would be, and `visit` for a page and its images.
+(A rifkb before that drew every plot inline, in the page: its `visit` has no images.)
 - mix: `--requests` requests in these proportions: 8/50 the queue (`/`, some its second
-  page), 8/50 `/forest` (2 of them all populations with REML), 6/50 `/evidence-map`,
-  6/50 `/links` (half with a query), 14/50 record pages (all different), 8/50 posts,
-  in a shuffled (seeded) order. Asked twice: `cold`, on the fresh server, then `warm`,
-  with the same kinds of requests (other records), after the first round's posts.
+  page), 8/50 `/forest` (2 of them all populations with REML, a query not prepared), 6/50
+  `/evidence-map`, 6/50 `/links` (half with a query), 14/50 record pages (all different),
+  8/50 posts, in a shuffled (seeded) order. Asked twice: `cold`, on the fresh server, then
+  `warm`, with the same kinds of requests (other records), after the first round's posts.
 - restart: a server started and stopped on a copy (its pages are kept on disk, in the
   copy's .cache folder), then started again on the unchanged copy: both start-ups are
   timed, and one mixed round is asked of the restarted server (`restarted`).
 - forest: `--forest` requests for `/forest` at once on the fresh server (`cold`); then,
   after one post has changed the corpus, again (`after a post`).
+- visit: what one browser's visit of `/forest?population=all&method=reml` costs on the
+  fresh server: the time to the page, then to the last of its images, asked for 6 at a
+  time (as a browser asks one host), from the page's request.
 
 The server's memory is read from /proc/PID/status after each round: VmHWM (its peak
 resident set since it started) and VmRSS (now). The load average is printed before and
@@ -40,6 +50,7 @@ after: the machine's other work slows every figure.
 from __future__ import annotations
 
 import argparse
+import html
 import http.client
 import os
 import random
@@ -280,12 +291,50 @@ def forest_phase(code: Path, folder: Path, n: int, timeout: float) -> None:
         server.stop()
 
 
+VISIT = "/forest?population=all&method=reml"
+BROWSER_CONNECTIONS = 6  # what a browser opens to one host
+
+
+def visit_phase(code: Path, folder: Path, timeout: float) -> None:
+    corpus = prepare_corpus(code, folder / "visit")
+    server = Server(code, corpus)
+    started("visit, first start", server)
+    try:
+        start = time.perf_counter()
+        page = server.get(VISIT)
+        to_page = time.perf_counter() - start
+        images = [html.unescape(src) for src in re.findall(r'<img\b[^>]*?\bsrc="(/[^"]+)"', page)]
+        with ThreadPoolExecutor(BROWSER_CONNECTIONS) as pool:
+            statuses = Counter(pool.map(lambda path: _status(server, path, timeout), images))
+        to_images = time.perf_counter() - start
+        told = ", ".join(f"{s}×{n}" for s, n in sorted(statuses.items())) or "none"
+        print(f"  {'visit, ' + VISIT}: the page {to_page:.2f} s; its {len(images)} images, "
+              f"{BROWSER_CONNECTIONS} at a time, all answered {to_images:.2f} s; {told}")  # fmt: skip
+        peak, now = server.memory()
+        print(f"  {'':26s} server memory: peak (VmHWM) {peak:.0f} MiB, now (VmRSS) {now:.0f} MiB")
+    finally:
+        server.stop()
+
+
+def _status(server: Server, path: str, timeout: float) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Cookie": server.cookie})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=50, help="requests at once in the mixed rounds")
     parser.add_argument("--forest", type=int, default=40, help="/forest requests at once")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout whose rifkb serves")
-    parser.add_argument("--phases", default="mix,restart,forest", help="the phases, comma-separated")
+    parser.add_argument("--phases", default="mix,restart,forest,visit", help="the phases, comma-separated")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds a request may take")
     args = parser.parse_args()
     load = os.getloadavg()
@@ -299,6 +348,8 @@ def main() -> None:
             restart_phase(args.code.resolve(), Path(tmp), args.requests, args.timeout)
         if "forest" in phases:
             forest_phase(args.code.resolve(), Path(tmp), args.forest, args.timeout)
+        if "visit" in phases:
+            visit_phase(args.code.resolve(), Path(tmp), args.timeout)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

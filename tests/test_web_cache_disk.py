@@ -35,7 +35,7 @@ from rifkb.web.cache import Memo
 from rifkb.web.security import Sessions
 from rifkb.web.server import Server, bind, serving, url_of
 from rifkb.web.shelf import FOLDER
-from tests.test_web_load import PMID, Probe, probe_of_synthesize, stand_ins
+from tests.test_web_load import PMID, Probe, figure_urls, probe_of_synthesize, stand_ins
 
 FOREST = ("forest", ("rif", "dl"))
 PREPARED = {FOREST: 1, ("evidence_map", ()): 1, ("links", ("", "", 3, False)): 1}
@@ -61,6 +61,7 @@ def _restart(monkeypatch) -> None:
     """What a new process starts with: no figure, synthesis or read of the corpus kept."""
     monkeypatch.setattr(figures, "SVGS", Memo(10**7, weight=len))
     monkeypatch.setattr(figures, "SYNTHESES", Memo(16))
+    monkeypatch.setattr(figures, "FORESTS", Memo(16))
     monkeypatch.setattr(views, "READ", Memo(2))
 
 
@@ -85,15 +86,27 @@ def test_a_restarted_server_on_an_unchanged_corpus_prepares_its_pages_from_disk_
     first = create_app(corpus, reviewer="tester")
     with serving(first, prepare=WARM_PAGES) as url:
         made = httpx.get(url + "forest").content
-    assert dict(first.state.pages.times_made) == PREPARED and probe.calls == 1 and drawn["forest"] > 5
+        shown = [httpx.get(url + src.lstrip("/")).content for src in figure_urls(made.decode())]
+    prepared = _figures_apart(first.state.pages.times_made)
+    assert prepared == (PREPARED, len(shown)) and probe.calls == 1 and drawn["forest"] == len(shown) > 5
     assert len(_kept(corpus)) == len(PREPARED)
     _restart(monkeypatch)
     drawings = dict(drawn)
     again = create_app(corpus, reviewer="tester")
     with serving(again, prepare=WARM_PAGES) as url:
         assert httpx.get(url + "forest").content == made
-    assert dict(again.state.pages.times_loaded) == PREPARED and not again.state.pages.times_made
-    assert probe.calls == 1 and dict(drawn) == drawings  # nothing pooled or drawn
+        assert [httpx.get(url + src.lstrip("/")).content for src in figure_urls(made.decode())] == shown
+    assert dict(again.state.pages.times_loaded) == PREPARED
+    assert _figures_apart(again.state.pages.times_made) == ({}, len(shown))  # of the figures kept on disk
+    assert dict(drawn) == drawings and probe.calls == 2  # nothing drawn; pooled once, for the figures'
+    # addresses (what each is drawn from), which the page kept on disk does not keep
+
+
+def _figures_apart(made: Counter) -> tuple[dict, int]:
+    """The pages made, and how many figures were (each once)."""
+    figures_made = [n for key, n in made.items() if key[0] == "forest_figure"]
+    assert set(figures_made) <= {1}
+    return {key: n for key, n in made.items() if key[0] != "forest_figure"}, len(figures_made)
 
 
 def _decided(corpus: Path) -> None:
@@ -158,7 +171,9 @@ def test_after_a_restart_a_write_that_changes_no_figure_redraws_none(corpus, mon
 
 def test_the_figures_kept_on_disk_are_the_last_used_within_their_bound(corpus, monkeypatch):
     monkeypatch.setattr(shelf, "FIGURES_KEPT", 2000)
-    _client(corpus).get("/forest")
+    client = _client(corpus)
+    for url in figure_urls(client.get("/forest").text):
+        assert client.get(url).status_code == 200
     kept = list((corpus / FOLDER / "figures").iterdir())
     assert kept and sum(p.stat().st_size for p in kept) <= 2000
 
@@ -258,5 +273,6 @@ def test_the_server_answers_no_one_before_its_heavy_pages_are_made(corpus, monke
         thread.join(timeout=10)
         sock.close()
     assert early.status_code == 200 and answered_after_ready
-    assert made_when_ready == PREPARED and forest.status_code == 200
+    assert _figures_apart(made_when_ready) == (PREPARED, len(figure_urls(forest.text)))
+    assert forest.status_code == 200
     assert app.state.pages.times_made[FOREST] == 1 and probe.calls == 1  # not made again

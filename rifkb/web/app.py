@@ -4,7 +4,9 @@ plots and the links query of one corpus, in a browser on 127.0.0.1.
 Pages are GET and read only, each made once per state of the corpus and the heavy ones
 one at a time (`rifkb.web.cache`): many requests at once wait for one page, not for as
 many. The heavy ones are kept on disk too, in the corpus's .cache folder, so that a
-server started again on an unchanged corpus has them at once (`rifkb.web.shelf`).
+server started again on an unchanged corpus has them at once (`rifkb.web.shelf`). The
+forest plots are images of their own (`/forest/figure`), drawn one at a time in a lane of
+their own when the browser asks for them, so that no page waits for their drawing.
 
 Every write is a POST of a form carrying the session's CSRF token (refused with 403
 without it), made by the same library calls as the CLI (`rifkb.corpus.reviews.decide`,
@@ -72,6 +74,7 @@ def create_app(corpus_dir: Path, reviewer: str | None = None, allowed_hosts: Ite
             Route("/record/{uid:path}", page(record.RECORD), name="record"),
             Route("/evidence-map", page(figures.EVIDENCE_MAP), name="evidence_map"),
             Route("/forest", page(figures.FOREST), name="forest"),
+            Route("/forest/figure", forest_figure, name="forest_figure"),
             Route("/links", page(links.LINKS), name="links"),
             Route("/decide", action(queue.decide, queue.decide_again), methods=["POST"]),
             *(
@@ -151,21 +154,51 @@ def page(shown: Page) -> Callable[[Request], Awaitable[Response]]:
         try:
             query = shown.query(request)
             made = await app.state.pages.get(
-                (shown.name, query), lambda: _made(app, path, shown.make(app.state.site, *query)), shown.heavy
-            )
+                (shown.name, query), lambda: _made(app, path, shown.make(app.state.site, *query)),
+                "heavy" if shown.heavy else "light",
+            )  # fmt: skip
         except RifkbError as exc:
-            return await run_in_threadpool(
-                render, request, View("message.html", {"title": "Cannot show this page"}, 400), str(exc)
-            )
+            return await _message(request, "Cannot show this page", 400, str(exc))
         except Busy as exc:
-            busy = await run_in_threadpool(
-                render, request, View("message.html", {"title": "Busy"}, 503), str(exc)
-            )
-            busy.headers["retry-after"] = "5"
-            return busy
+            return await _busy(request, exc)
         return _sent(request, made)
 
     return endpoint
+
+
+# Kept by the browser for good: the address names what the figure is drawn from.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+async def forest_figure(request: Request) -> Response:
+    """A forest plot as an image of its own (GET /forest/figure?population=&method=&n=&v=):
+    of the corpus as it is now, drawn in the figures' lane (pages never wait for it). When
+    `v` names the figure drawn, the browser keeps it for good; else (a page older than the
+    corpus) it is the figure of now, asked again next time."""
+    app = request.app
+    try:
+        query = figures.forest_figure_query(request)
+        drawing = await app.state.pages.get(
+            ("forest_figure", query), lambda: figures.forest_drawing(app.state.site, *query), "figures"
+        )
+    except RifkbError as exc:
+        return await _message(request, "Cannot show this figure", 400, str(exc))
+    except figures.NotFound as exc:
+        return await _message(request, "Not found", 404, str(exc))
+    except Busy as exc:
+        return await _busy(request, exc)
+    cache = IMMUTABLE if request.query_params.get("v") == drawing.version else "no-cache"
+    return Response(drawing.svg, media_type="image/svg+xml", headers={"cache-control": cache})
+
+
+async def _message(request: Request, title: str, status: int, text: str) -> Response:
+    return await run_in_threadpool(render, request, View("message.html", {"title": title}, status), text)
+
+
+async def _busy(request: Request, exc: Busy) -> Response:
+    busy = await _message(request, "Busy", 503, str(exc))
+    busy.headers["retry-after"] = "5"
+    return busy
 
 
 def _made(app: Starlette, path: str, view: View) -> Made:

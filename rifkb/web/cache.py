@@ -8,15 +8,17 @@ and the stamp of corpus.toml. A page made at a state at least as new as the one 
 request read is as good as one made for it, never older: a GET after a POST shows what
 was posted.
 
-Pages are made off the event loop, in two lanes of threads: heavy ones (figures,
-syntheses, the graph) one at a time by default (see HEAVY_THREADS); light ones (the
-queue, a record) a few at a time. A request for a page already asked for waits for it
-(single flight), so forty requests for `/forest` make it once; a page that has not
-started yet serves every request, since it reads the state when it starts. One page of a
-key is made at a time: a request that comes after one has started, and the corpus has
-changed since, has the next made when it ends. A lane with `backlog` pages to make
-refuses more (`Busy`, a 503) rather than queuing without end. Waiting holds no thread:
-requests await the page's future on the event loop.
+Pages are made off the event loop, in lanes of threads: heavy ones (syntheses, the
+evidence map, the graph) one at a time by default (see HEAVY_THREADS); light ones (the
+queue, a record) a few at a time; the forest plots, images of their own, one at a time in
+a lane of their own, so that a page never waits behind a browser's dozens of figures. A
+request for a page already asked for waits for it (single flight), so forty requests for
+`/forest` make it once; a page that has not started yet serves every request, since it
+reads the state when it starts. One page of a key is made at a time: a request that
+comes after one has started, and the corpus has changed since, has the next made when it
+ends. A lane with `backlog` pages to make refuses more (`Busy`, a 503) rather than
+queuing without end. Waiting holds no thread: requests await the page's future on the
+event loop.
 
 A heavy page takes seconds to make: given a `Shelf`, Pages keeps those on disk too, and a
 page not kept in memory is looked for there (at the state it would be made at) before it
@@ -45,7 +47,12 @@ SIZE = 128  # pages kept (a forest page is ~3 MB, a record's ~40 kB; old states 
 # thread-safe (two at once let warnings through to the server's log).
 HEAVY_THREADS = 1
 LIGHT_THREADS = 4
+FIGURE_THREADS = 1  # matplotlib draws one figure at a time anyway (pyplot is not thread-safe)
 BACKLOG = 32  # pages waiting to be made in one lane before more are refused
+# Figures waiting to be drawn before more are refused: every forest plot of one page (39
+# on the bundled corpus, all populations), which a browser asks for as they scroll in.
+FIGURE_BACKLOG = 64
+LANES = ("light", "heavy", "figures")
 
 
 @dataclass(frozen=True)
@@ -110,26 +117,30 @@ class Pages:
     `shelf` too, if given."""
 
     def __init__(self, state_of: Callable[[], State], size: int = SIZE, heavy: int = HEAVY_THREADS,
-                 light: int = LIGHT_THREADS, backlog: int = BACKLOG, shelf: Shelf | None = None):  # fmt: skip
+                 light: int = LIGHT_THREADS, backlog: int = BACKLOG, shelf: Shelf | None = None,
+                 figures: int = FIGURE_THREADS, figure_backlog: int = FIGURE_BACKLOG):  # fmt: skip
         self._state_of = state_of
         self._size = size
         self._made: OrderedDict[Hashable, _Made] = OrderedDict()
         self._making: dict[Hashable, _Making] = {}  # the last page of each key asked for
-        self._lanes = {True: _Lane("heavy", heavy, backlog, shelf), False: _Lane("light", light, backlog)}
+        self._lanes = {"light": _Lane("light", light, backlog),
+                       "heavy": _Lane("heavy", heavy, backlog, shelf),
+                       "figures": _Lane("figures", figures, figure_backlog)}  # fmt: skip
         self._lock = threading.Lock()  # the event loop and the lanes' threads share the tables
         self.times_made: Counter[Hashable] = Counter()  # by key: what the tests count
         self.times_loaded: Counter[Hashable] = Counter()  # taken from the shelf instead
 
-    async def get(self, key: Hashable, make: Callable[[], Any], heavy: bool = False) -> Any:
-        """The page of `key` as of now: kept, being made, or made now by `make()` in its lane.
-        Raises Busy when the lane is full, and whatever `make` raises (nothing is kept then)."""
+    async def get(self, key: Hashable, make: Callable[[], Any], lane: str = "light") -> Any:
+        """The page of `key` as of now: kept, being made, or made now by `make()` in `lane`
+        (one of LANES). Raises Busy when the lane is full, and whatever `make` raises (nothing
+        is kept then)."""
         asked = self._state_of()  # quick (a stat and a query): no thread for it
         with self._lock:
             made = self._made.get(key)
             if made is not None and made.state.covers(asked):
                 self._made.move_to_end(key)
                 return made.value
-            future = self._join_or_ask(key, asked, make, self._lanes[heavy])
+            future = self._join_or_ask(key, asked, make, self._lanes[lane])
         # shielded: a client that leaves must not cancel a page others are waiting for
         return await asyncio.shield(asyncio.wrap_future(future))
 

@@ -5,16 +5,20 @@ CLI can print (uvicorn would log it and exit), and port 0 picks a free port whos
 number is known before the first request (the browser tests use it).
 
 A server is ready when it says so: the pages it is given to prepare (the heavy ones,
-seconds of drawing each, or an instant when kept on disk) are made before it answers
-anyone, and only then is `ready` called. A visitor who comes meanwhile is not refused:
+seconds of drawing each, or an instant when kept on disk), and the images they show (the
+forest plots of the first forest page), are made before it answers anyone, and only then
+is `ready` called. A visitor who comes meanwhile is not refused:
 the socket listens, so the connection waits in its backlog and is answered once the
 pages are made.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
+import html as html_lib
 import logging
+import re
 import socket
 import threading
 import time
@@ -28,6 +32,7 @@ import uvicorn
 from rifkb.errors import RifkbError
 
 HOST = "127.0.0.1"  # loopback only: the app writes to the corpus and has no login
+_IMAGE = re.compile(r'<img\b[^>]*?\bsrc="([^"]+)"')
 
 _log = logging.getLogger(__name__)
 
@@ -97,9 +102,10 @@ def serve(app, sock: socket.socket, quiet: bool = False, prepare: tuple[str, ...
 
 async def prepare(app, paths: tuple[str, ...], progress: Progress | None = None,  # noqa: ANN001
                   stop: Callable[[], bool] = lambda: False) -> list[Prepared]:  # fmt: skip
-    """Make the pages of `paths`, one after the other, as a visitor's GET would (the same
-    routes, the same page cache, which takes them from disk when kept there), until `stop()`
-    says to. A page that fails is made, or refused, again when someone asks for it."""
+    """Make the pages of `paths`, one after the other, and the images each shows, as a
+    visitor's GETs would (the same routes, the same page cache, which takes them from disk
+    when kept there), until `stop()` says to. A page that fails is made, or refused, again
+    when someone asks for it."""
     done: list[Prepared] = []
     for path in paths:
         if stop():
@@ -107,21 +113,30 @@ async def prepare(app, paths: tuple[str, ...], progress: Progress | None = None,
         if progress is not None:
             progress(path, None)
         start = time.perf_counter()
-        done.append(Prepared(path, await _get(app, path), time.perf_counter() - start))
+        status, html = await _get(app, path)
+        await asyncio.gather(*(_get(app, image) for image in images_of(html)))  # in their lane, one at a time
+        done.append(Prepared(path, status, time.perf_counter() - start))
         if progress is not None:
             progress(path, done[-1])
     return done
 
 
-async def _get(app, path: str) -> int:  # noqa: ANN001
-    """The status of a GET of `path` asked of the app in this process (ASGI, no socket);
-    500 if the app raises (logged, as uvicorn would)."""
+def images_of(html: bytes) -> list[str]:
+    """The addresses of the images of this app a page shows, in its order."""
+    found = (html_lib.unescape(src) for src in _IMAGE.findall(html.decode(errors="replace")))
+    return list(dict.fromkeys(src for src in found if src.startswith("/") and not src.startswith("//")))
+
+
+async def _get(app, path: str) -> tuple[int, bytes]:  # noqa: ANN001
+    """The status and body of a GET of `path` asked of the app in this process (ASGI, no
+    socket); 500 if the app raises (logged, as uvicorn would)."""
     url = urllib.parse.urlsplit(path)
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
              "scheme": "http", "path": url.path, "raw_path": url.path.encode(), "root_path": "",
              "query_string": url.query.encode(), "headers": [(b"host", HOST.encode())],
              "client": (HOST, 0), "server": (HOST, 0)}  # fmt: skip
     statuses: list[int] = []
+    body: list[bytes] = []
 
     async def receive() -> dict:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -129,13 +144,15 @@ async def _get(app, path: str) -> int:  # noqa: ANN001
     async def send(message: dict) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
 
     try:
         await app(scope, receive, send)
     except Exception:  # a bug in a page: the server starts all the same
         _log.exception("preparing %s", path)
-        return 500
-    return statuses[0] if statuses else 500
+        return 500, b""
+    return (statuses[0] if statuses else 500), b"".join(body)
 
 
 @contextmanager
