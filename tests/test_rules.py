@@ -210,3 +210,23 @@ def test_an_unknown_concept_says_where_concepts_are_defined(rules_copy):
     append(rules_copy / "lexicon.tsv", "zz_drug\tzedomab\ti")
     with pytest.raises(RuleFileError, match=r"unknown concept 'zz_drug' \(not in concepts.tsv"):
         load_rules(rules_copy)
+
+
+def test_a_folder_read_again_unchanged_is_not_parsed_again(rules_copy, tmp_path, monkeypatch):
+    # `rifkb serve` reads the corpus's rules for every page: parsed once while no file
+    # changes, parsed again (and refused, if broken) as soon as one does
+    import rifkb.rules.loader as loader
+
+    parsed = []
+    real = loader._parsed
+    monkeypatch.setattr(loader, "_parsed", lambda *args: parsed.append(args[0]) or real(*args))
+    first = load_rules(rules_copy)
+    assert load_rules(rules_copy) is first and len(parsed) == 1
+    twin = shutil.copytree(rules_copy, tmp_path / "twin")
+    assert load_rules(twin).directory == twin and len(parsed) == 2  # same files, its own folder
+    append(rules_copy / "lexicon.tsv", "ivig\tPrivigen\ti")
+    changed = load_rules(rules_copy)
+    assert changed is not first and any(t.text == "Privigen" for t in changed.terms)
+    append(rules_copy / "lexicon.tsv", "ivigg\tsome name\ti")
+    with pytest.raises(RuleFileError, match="unknown concept 'ivigg'"):
+        load_rules(rules_copy)

@@ -27,6 +27,7 @@ import warnings
 from dataclasses import dataclass
 
 from rifkb.records import Extraction, StudyData
+from rifkb.review.reading import read_once
 
 REFERENCES = ("control", "fertile_controls")
 COUNT_MEASURES = {"OR": "odds-ratio", "RR": "risk-ratio"}
@@ -59,6 +60,7 @@ class Comparison:
         return self.treated.derived or self.control.derived
 
 
+@read_once  # a synthesis asks it of every study for every question
 def comparisons(x: Extraction) -> list[Comparison]:
     """Every pair of rows of one study that compares a group with its reference group."""
     interventions = set(x.concepts()["intervention"])

@@ -36,9 +36,10 @@ from typing import Any
 
 from rifkb.kb.audit import audit
 from rifkb.kb.papers import Paper
-from rifkb.records import DIFFERENCE_MEASURES
+from rifkb.records import DIFFERENCE_MEASURES, Extraction
 from rifkb.review.labels import study_label
 from rifkb.review.meta import Pooled, SubgroupTest, pool, subgroup_test
+from rifkb.review.reading import once_per_synthesis, read_once
 from rifkb.review.study_data import comparisons, unpaired_reason
 from rifkb.review.study_inputs import Question, StudyInput, choose, readings, with_flags
 
@@ -138,7 +139,14 @@ def synthesize(papers: Iterable[Paper], *, intervention: str | None = None, outc
     outcome: one per design family unless `combine_designs`."""
     if population not in POPULATIONS or by not in STRATIFY_BY or continuous not in CONTINUOUS:
         raise ValueError(f"population {population!r}, by {by!r} or continuous {continuous!r} unknown")
-    papers = list(papers)
+    with once_per_synthesis():
+        return _synthesize(list(papers), intervention, outcome, population, by, method, hartung_knapp,
+                           continuous, combine_designs)  # fmt: skip
+
+
+def _synthesize(papers: list[Paper], intervention: str | None, outcome: str | None, population: str,
+                by: str, method: str, hartung_knapp: bool, continuous: str,
+                combine_designs: bool) -> list[Analysis]:  # fmt: skip
     every = [p for p in papers if p.extraction.study_design in PRIMARY]
     primary = [p for p in every if _in(p, population)]
     published = [p for p in papers if p.extraction.study_design in PUBLISHED]
@@ -168,8 +176,10 @@ def _question(q: Question, every: list[Paper], primary: list[Paper], published: 
         left_out += [(name, doc, why) for doc, why in out]
         if studies or subgroups:
             analyses.append(_analysis(q, name, studies, subgroups, published, settings))
+    # by identity: `in` would compare papers field by field, every paper with every other
+    chosen = {id(p) for p in primary}
     left_out += [(family(p.extraction.study_design), p.extraction.doc_id, _elsewhere(p, settings.population))
-                 for p in every if p not in primary and _touches(p, q)]  # fmt: skip
+                 for p in every if id(p) not in chosen and _touches(p, q)]  # fmt: skip
     return [_with_left_out(a, left_out, combine, len(analyses)) for a in analyses]
 
 
@@ -191,10 +201,14 @@ def _in(paper: Paper, population: str) -> bool:
     return population == "all" or population in found
 
 
-def _pairs(paper: Paper) -> set[tuple[str, str, str, str]]:
+def _pairs(paper: Paper) -> frozenset[tuple[str, str, str, str]]:
     """(kind, intervention or exposure, reference, outcome): the comparisons a study
     reports an estimate, per-arm counts or means for."""
-    x = paper.extraction
+    return _pairs_of(paper.extraction)
+
+
+@read_once
+def _pairs_of(x: Extraction) -> frozenset[tuple[str, str, str, str]]:
     only = x.concepts()["intervention"]
     found = set()
     for e in x.effects:
@@ -212,7 +226,7 @@ def _pairs(paper: Paper) -> set[tuple[str, str, str, str]]:
     }
     # (an exposure measured as its own outcome, "the incidence of thrombophilia in group A
     # ... (odds ratio 2.9)", compares groups the estimate does not name: no analysis)
-    return {k for k in found if k[1] and k[3] and k[1] != k[3]}
+    return frozenset(k for k in found if k[1] and k[3] and k[1] != k[3])
 
 
 def _touches(paper: Paper, q: Question) -> bool:
@@ -299,13 +313,16 @@ def _measure(
     return max(counts, key=lambda m: (counts[m], -_MEASURE_ORDER.index(m)))
 
 
+_audit = read_once(audit)  # a study's flags, asked for every question it answers
+
+
 def _studies(
     members: list[Paper], q: Question
 ) -> tuple[list[StudyInput], list[StudyInput], list[tuple[str, str]]]:
     studies, subgroups, left_out = [], [], []
     for paper in sorted(members, key=lambda p: (p.record.year or 0, study_label(p))):
         found, problems = readings(paper, study_label(paper), q)
-        flags = audit(paper.extraction)
+        flags = _audit(paper.extraction)
         found = [with_flags(r, flags) for r in found]
         chosen, kept_apart = choose(found, paper.extraction.study_design)
         if chosen is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,12 +184,35 @@ class RuleSet:
         return frozenset(c.id for c in self.concepts.values() if role in c.roles)
 
 
+# Rule sets read, by folder and the bytes of every file: `rifkb serve` reads the corpus's
+# rules for every page and a command reads them several times; parsing them again (~70 ms)
+# is for a folder whose files changed. A RuleSet is frozen, and shared.
+_READ: OrderedDict[tuple[str, str], RuleSet] = OrderedDict()
+_READ_KEPT = 8
+_READ_LOCK = threading.Lock()
+
+
 def load_rules(directory: Path | None = None) -> RuleSet:
     """Read every rule file of the folder, validated; raises RuleFileError(file:line)."""
     directory = Path(directory or RULES_DIR)
     if not directory.is_dir():
         raise RuleFileError(f"{directory}: no rules folder")
     texts = {name: (directory / name).read_bytes() for name in FILES if (directory / name).is_file()}
+    key = (str(directory), _digest_all(texts))
+    with _READ_LOCK:
+        read = _READ.get(key)
+        if read is not None:
+            _READ.move_to_end(key)
+            return read
+    rules = _parsed(directory, texts)
+    with _READ_LOCK:
+        _READ[key] = rules
+        while len(_READ) > _READ_KEPT:
+            _READ.popitem(last=False)
+    return rules
+
+
+def _parsed(directory: Path, texts: dict[str, bytes]) -> RuleSet:
     concepts = _load_concepts(directory / "concepts.tsv")
     return RuleSet(
         directory=directory,
@@ -222,6 +247,14 @@ def write_rules(rules: RuleSet, directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, data in rules.texts.items():
         (directory / name).write_bytes(data)
+
+
+def _digest_all(texts: dict[str, bytes]) -> str:
+    """Of every file read (the fingerprint leaves out the graph's files)."""
+    digest = hashlib.sha256()
+    for name, data in sorted(texts.items()):
+        digest.update(name.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
 
 
 def _digest(texts: dict[str, bytes]) -> str:
