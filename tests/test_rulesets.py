@@ -24,7 +24,7 @@ from rifkb.errors import CorpusError, RifkbError
 from rifkb.kb.rulesets import PACKAGED_RULES, rule_set_ref, rules_of_extraction
 from rifkb.kb.runs import extract_corpus
 from rifkb.records import Extraction
-from rifkb.rules import RULES_DIR, fingerprint
+from rifkb.rules import RULES_DIR, fingerprint, load_rules
 from tests.conftest import copy_rules
 
 runner = CliRunner()
@@ -251,3 +251,36 @@ def test_extracting_again_names_the_rules_of_older_extractions(corpus, data):
         assert (report.extracted, report.unchanged) == (0, 3)
         assert store.extraction_rules() == [RuleSetRef(PACKAGED_RULES, fingerprint(RULES_DIR))]
         assert rules_of_extraction(corpus, store).directory == RULES_DIR
+
+
+def test_the_rules_of_an_extraction_are_read_again_only_when_a_file_changed(tmp_path, monkeypatch):
+    # `rifkb serve` asks for them at every page: a dozen files read twice, each time, were
+    # most of a record page. Files written in the last seconds are read whatever their
+    # stats say (a write within the clock's granularity leaves them alike)
+    import os
+
+    import rifkb.kb.rulesets as rulesets
+
+    rules = with_test_drug(copy_rules(tmp_path / "myrules"))
+    corpus_dir = new_corpus(tmp_path)
+    assert cli("extract", "-c", corpus_dir, "--rules", rules).exit_code == 0
+    corpus = load_corpus(corpus_dir)
+    reads = []
+    monkeypatch.setattr(rulesets, "load_rules", lambda folder: reads.append(folder) or load_rules(folder))
+    past = 1_600_000_000_000_000_000
+    for path in rules.iterdir():
+        os.utime(path, ns=(past, past))
+    lexicon = rules / "lexicon.tsv"
+    with corpus.open_store() as store:
+        first = rules_of_extraction(corpus, store)
+        assert rules_of_extraction(corpus, store) is first and len(reads) == 1
+        os.utime(lexicon)  # written just now: not trusted to its stats
+        rules_of_extraction(corpus, store)
+        rules_of_extraction(corpus, store)
+        assert len(reads) == 3
+        lexicon.write_text(
+            lexicon.read_text(encoding="utf-8").replace("zetazumab", "zetazumaB"), encoding="utf-8"
+        )
+        os.utime(lexicon, ns=(past + 10**9, past + 10**9))  # the same size, another time
+        with pytest.raises(RifkbError, match="changed since the extraction"):
+            rules_of_extraction(corpus, store)

@@ -12,6 +12,7 @@ packaged with rifkb.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from rifkb.corpus.folder import Corpus, corpus_relative
@@ -65,9 +66,38 @@ def rules_of_extraction(corpus: Corpus, store: Store) -> RuleSet:
     again = _extract_again(corpus, ref.location, folder)
     if not folder.is_dir():
         raise RifkbError(f"the rules the extractions were made with, {folder}, are gone; run `rifkb extract`")
+    seen = _stats(folder)
+    kept = _KEPT.get(folder)
+    if kept is not None and kept[0] == seen and kept[1].fingerprint == ref.fingerprint:
+        return kept[1]
     if fingerprint(folder) != ref.fingerprint:
         raise RifkbError(f"rules at {folder} changed since the extraction; run {again}")
-    return load_rules(folder)
+    rules = load_rules(folder)
+    if seen is not None and seen == _stats(folder):  # not written to while it was read
+        _KEPT[folder] = (seen, rules)
+    return rules
+
+
+# The rule sets read, by folder, with what their files' stats were: `rifkb serve` reads
+# the corpus's rules for every page, and reading a dozen files twice (their fingerprint,
+# then the rules) was most of a record page. A file changed has another modification
+# time or size; one written in the last seconds is read again whatever its stats say, as
+# git does with a "racily clean" file (a write within the clock's granularity).
+_KEPT: dict[Path, tuple[tuple, RuleSet]] = {}
+_RECENT_NS = 2_000_000_000
+
+
+def _stats(folder: Path) -> tuple | None:
+    """Each rule file's name, size, modification time and inode; None if one was written
+    in the last seconds (or cannot be read)."""
+    try:
+        stats = [(p.name, p.stat()) for p in sorted(folder.iterdir()) if p.suffix == ".tsv"]
+    except OSError:
+        return None
+    now = time.time_ns()
+    if any(now - st.st_mtime_ns < _RECENT_NS for _, st in stats):
+        return None
+    return tuple((name, st.st_size, st.st_mtime_ns, st.st_ino) for name, st in stats)
 
 
 def _extract_again(corpus: Corpus, location: str, folder: Path) -> str:
