@@ -34,6 +34,7 @@ import rifkb.review.figures
 import rifkb.review.forest
 from rifkb.corpus.folder import load_corpus
 from rifkb.corpus.reviews import decide
+from rifkb.kb.graph import build_graph
 from rifkb.records import ScreeningDecision
 from rifkb.web import figures, views
 from rifkb.web.app import create_app
@@ -198,6 +199,30 @@ def test_screening_in_a_record_counted_as_included_already_redraws_nothing(clien
     assert probe.calls == 1 and dict(drawn) == drawings  # neither synthesised nor drawn again
 
 
+def test_the_links_graph_is_built_again_only_when_the_papers_change(client, monkeypatch):
+    # building it was most of a links query; screening in a record counted as included
+    # already changes nothing the graph reads, excluding one does
+    from rifkb.web import links
+
+    built = []
+    monkeypatch.setattr(links, "GRAPHS", Memo(4))
+    monkeypatch.setattr(
+        links, "build_graph", lambda papers, rules: built.append(len(papers)) or build_graph(papers, rules)
+    )
+    asked = ["/links?from=nk_uterine&to=live+birth", "/links?from=chronic+endometritis&to=clinical+pregnancy"]
+    pages = [client.get(url).text for url in asked]
+    assert len(built) == 1 and all("paper" in page for page in pages)
+    assert _post(client, "/decide", uid=PMID, decision="include", back="/").status_code == 303
+    assert [client.get(url).status_code for url in asked] == [200, 200] and len(built) == 1
+    assert (
+        _post(
+            client, "/decide", uid=PMID, decision="exclude", reason_choice="duplicate", back="/"
+        ).status_code
+        == 303
+    )
+    assert client.get(asked[0]).status_code == 200 and built == [built[0], built[0] - 1]
+
+
 def test_a_write_by_another_command_shows_at_the_next_page(client, corpus):
     assert PMID not in client.get("/?status=exclude").text
     with load_corpus(corpus).open_store() as store:
@@ -261,7 +286,7 @@ def test_many_requests_for_one_page_at_once_make_it_once(corpus, monkeypatch):
 def test_heavy_pages_are_made_at_most_heavy_at_once_while_light_ones_are_answered(corpus, monkeypatch, heavy):
     # No analyses, and the pooling (one at a time, whatever the lanes) stood in for: the
     # probe counts the forest pages being made at once.
-    probe = Probe(lambda papers, population, method: [], delay=0.3)
+    probe = Probe(lambda papers, read, population, method: [], delay=0.3)
     monkeypatch.setattr(figures, "_pooled", probe)
     with _served(corpus, heavy=heavy) as url, ThreadPoolExecutor(1) as pool:
         burst = pool.submit(_at_once, FOREST_QUERIES, url)

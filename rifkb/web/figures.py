@@ -58,8 +58,7 @@ def evidence_map_view(site: Site) -> View:
 
     reviewed, rules = site.reviewed()
     labels = labels_of(rules.concepts)
-    papers = _drawn_from(reviewed.papers)
-    read = digest_each(papers)
+    papers, read = drawn_from(reviewed.papers)
     drawn = _figure(site, digest("map", read, labels), lambda: evidence_map_figure(papers, labels), "map")
     rif = _figure(site, digest("rif", read), lambda: rif_definitions_figure(papers), "rif")
     context = {"title": "Evidence map", "map": drawn, "rif": rif, **_counts(reviewed)}
@@ -112,8 +111,8 @@ def forest_of(site: Site, population: str, method: str) -> Forest:
     def made() -> Forest:
         reviewed, rules = site.reviewed()
         labels, harms = labels_of(rules.concepts), frozenset(rules.with_role("harm"))
-        papers = _drawn_from(reviewed.papers)
-        analyses = _pooled(papers, population, method)
+        papers, read = drawn_from(reviewed.papers)
+        analyses = _pooled(papers, read, population, method)
         seen = digest(labels, sorted(harms))
         keys = [digest("forest", a, seen) for a in analyses]
         return Forest(analyses, keys, labels, harms, _counts(reviewed))
@@ -121,12 +120,12 @@ def forest_of(site: Site, population: str, method: str) -> Forest:
     return FORESTS.get(digest(str(site.corpus_dir), state, population, method), made)
 
 
-def _pooled(papers: list[Paper], population: str, method: str) -> list[Analysis]:
+def _pooled(papers: list[Paper], read: bytes, population: str, method: str) -> list[Analysis]:
     """The synthesis of `papers`, kept by what it is made from, one at a time: the page (in
     the heavy lane) and its figures (in theirs) may ask at once, and synthesize silences
     statsmodels' warnings with `warnings.catch_warnings`, which is not thread-safe. The
     second to ask takes the first's."""
-    key = digest(digest_each(papers), population, method)
+    key = digest(read, population, method)
 
     def pooled() -> list[Analysis]:
         with _POOLING:
@@ -198,6 +197,28 @@ def _drawn_from(papers: list[Paper]) -> list[Paper]:
     """The papers as the figures and syntheses see them: records and extractions, without
     the screening state that no figure shows (what they are kept by is what they read)."""
     return [Paper(p.record, p.extraction) for p in papers]
+
+
+# The papers as drawn from, and their digest, by the papers read at one state (the same
+# list for every page of that state, Site.reviewed): digested once, not by every page.
+_READ_AS_DRAWN: dict[int, tuple[list[Paper], list[Paper], bytes]] = {}
+_READ_AS_DRAWN_KEPT = 4
+_READ_AS_DRAWN_LOCK = threading.Lock()
+
+
+def drawn_from(papers: list[Paper]) -> tuple[list[Paper], bytes]:
+    """`_drawn_from(papers)` and its digest, made once for one list of papers read."""
+    with _READ_AS_DRAWN_LOCK:
+        kept = _READ_AS_DRAWN.get(id(papers))
+    if kept is not None and kept[0] is papers:
+        return kept[1], kept[2]
+    drawn = _drawn_from(papers)
+    read = digest_each(drawn)
+    with _READ_AS_DRAWN_LOCK:
+        _READ_AS_DRAWN[id(papers)] = (papers, drawn, read)
+        while len(_READ_AS_DRAWN) > _READ_AS_DRAWN_KEPT:
+            del _READ_AS_DRAWN[next(iter(_READ_AS_DRAWN))]
+    return drawn, read
 
 
 def _figure(site: Site, key: bytes, draw: Callable[[], Figure], prefix: str) -> Markup:

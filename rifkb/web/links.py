@@ -6,12 +6,21 @@ of the lexicon, resolved as the CLI resolves them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from starlette.requests import Request
 
 from rifkb.errors import RifkbError
 from rifkb.kb.graph import build_graph
+from rifkb.kb.papers import Paper
 from rifkb.kb.query import Step, query_links, resolve_concept
+from rifkb.rules import RuleSet
+from rifkb.web.cache import Memo, digest
+from rifkb.web.figures import drawn_from
 from rifkb.web.views import Page, Site, View
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EXAMPLES = (("nk_uterine", "live birth"), ("chronic endometritis", "clinical pregnancy"), ("th1_th2", "ivig"))
 MAX_PATHS = 25
@@ -37,13 +46,21 @@ def links_view(site: Site, source: str, target: str, steps: int, populations: bo
         return View("links.html", context)
     try:
         source, target = resolve_concept(asked["from"], rules), resolve_concept(asked["to"], rules)
-        found = query_links(build_graph(papers, rules), source, target, steps, populations)
+        found = query_links(_graph(papers, rules), source, target, steps, populations)
     except RifkbError as exc:
         return View("links.html", context, 400, str(exc))
     return View("links.html", {**context, "links": found})
 
 
 LINKS = Page("links", links_query, links_view, heavy=True)
+# The graph by what it is built from: the papers' records and extractions (not their
+# screening state, which it does not read) and every rule file (contexts.tsv too)
+GRAPHS = Memo(4)
+
+
+def _graph(papers: list[Paper], rules: RuleSet) -> nx.MultiDiGraph:
+    _, read = drawn_from(papers)
+    return GRAPHS.get(digest(read, sorted(rules.texts.items())), lambda: build_graph(papers, rules))
 
 
 def arrow(step: Step) -> str:
