@@ -238,3 +238,23 @@ def test_a_stored_text_hashes_as_the_record_read_back_from_it(store, data):
     texts = store.record_texts()
     assert len(texts) == 110
     assert all(text_hash(text) == record_hash(store.get(uid)) for uid, text in texts)
+
+
+def test_a_stored_text_is_decoded_once_and_a_new_one_anew(store, monkeypatch):
+    # `rifkb serve` reads every record again at each state of the corpus; records are
+    # frozen, so one decoded object serves every reader of the same text
+    import rifkb.corpus.store as module
+
+    decoded = []
+    real = Record.from_json
+    module._record.cache_clear()
+    counted = staticmethod(lambda data: decoded.append(1) or real(data))
+    monkeypatch.setattr(module.Record, "from_json", counted)
+    first = Record(source_id="t:1", title="IVIg in RIF", year=2020, revision_date="2024-01-01")
+    store.add_records([first], Provenance("import", "a"))
+    assert store.get("t:1") is store.get("t:1") and list(store.records()) == [store.get("t:1")]
+    assert len(decoded) == 1
+    newer = replace(first, title="IVIg in RIF: revised", revision_date="2025-01-01")
+    store.add_records([newer], Provenance("import", "b"))
+    assert store.get("t:1").title == "IVIg in RIF: revised" and len(decoded) == 2
+    assert all(cls.__dataclass_params__.frozen for cls in (Record, module.Extraction))  # shared

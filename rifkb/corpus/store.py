@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from rifkb.corpus.rows import (
@@ -413,7 +414,7 @@ class Store:
         if resolved is None:
             raise CorpusError(f"no record {uid!r} in this corpus")
         (data,) = self._conn.execute("SELECT data FROM records WHERE uid = ?", (resolved,)).fetchone()
-        return Record.from_json(json.loads(data))
+        return _record(data)
 
     def versions(self, uid: str) -> list[RecordVersion]:
         """Earlier versions of a record, oldest first."""
@@ -434,7 +435,7 @@ class Store:
     def records(self) -> Iterator[Record]:
         """Every record, in key order (deterministic exports)."""
         for (data,) in self._conn.execute("SELECT data FROM records ORDER BY uid"):
-            yield Record.from_json(json.loads(data))
+            yield _record(data)
 
     def count(self) -> int:
         return self._conn.execute("SELECT count(*) FROM records").fetchone()[0]
@@ -572,13 +573,13 @@ class Store:
     def extractions(self) -> Iterator[Extraction]:
         """Every stored extraction, in key order."""
         for (data,) in self._conn.execute("SELECT data FROM extractions ORDER BY uid"):
-            yield Extraction.from_json(json.loads(data))
+            yield _extraction(data)
 
     def extraction(self, uid: str) -> Extraction | None:
         """The stored extraction of one record (any of its ids), None if it has none yet."""
         key = self.get(uid).uid
         row = self._conn.execute("SELECT data FROM extractions WHERE uid = ?", (key,)).fetchone()
-        return Extraction.from_json(json.loads(row[0])) if row else None
+        return _extraction(row[0]) if row else None
 
     def extraction_failures(self) -> list[ExtractionFailure]:
         rows = self._conn.execute("SELECT uid, message FROM extraction_failures ORDER BY uid")
@@ -645,6 +646,23 @@ def _disk_problem(exc: BaseException, path: Path, what: str = "") -> DiskFullErr
         return None
     where = f"{path} {what}" if what else f"the write to {path} was undone"
     return DiskFullError(f"the disk is full: nothing stored changed ({where}); free some space and run again")
+
+
+# Records and extractions decoded, by the very text the store keeps: `rifkb serve` reads
+# every record and extraction again at each state of the corpus (the queue, the papers of
+# its heavy pages), and decoding them was most of that. Both are frozen, so one decoded
+# object is shared by all who read that text; the least used go past DECODED of each.
+DECODED = 2048
+
+
+@lru_cache(maxsize=DECODED)
+def _record(data: str) -> Record:
+    return Record.from_json(json.loads(data))
+
+
+@lru_cache(maxsize=DECODED)
+def _extraction(data: str) -> Extraction:
+    return Extraction.from_json(json.loads(data))
 
 
 def record_hash(record: Record) -> str:
