@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sqlite3
 import threading
 import time
@@ -35,26 +34,14 @@ from rifkb.web.cache import Memo
 from rifkb.web.security import Sessions
 from rifkb.web.server import Server, bind, serving, url_of
 from rifkb.web.shelf import FOLDER
-from tests.test_web_load import PMID, Probe, figure_urls, probe_of_synthesize, stand_ins
+
+# the fixtures of test_web_load too: the same stand-ins for drawing (autouse), probe of the
+# pooling and copy of the bundled corpus
+from tests.test_web_load import PMID, Probe, corpus, drawn, figure_urls, probe, probe_of_synthesize, stand_ins
 
 FOREST = ("forest", ("rif", "dl"))
 PREPARED = {FOREST: 1, ("evidence_map", ()): 1, ("links", ("", "", 3, False)): 1}
 SECRET = b"s" * 32
-
-
-@pytest.fixture(autouse=True)
-def drawn(monkeypatch) -> Counter:
-    return stand_ins(monkeypatch)
-
-
-@pytest.fixture
-def probe(monkeypatch) -> Probe:
-    return probe_of_synthesize(monkeypatch)
-
-
-@pytest.fixture
-def corpus(extracted_bundle, tmp_path) -> Path:
-    return Path(shutil.copytree(extracted_bundle, tmp_path / "rif-ivig"))
 
 
 def _restart(monkeypatch) -> None:

@@ -333,7 +333,6 @@ def _forked_workers() -> Iterator[None]:
         # only to name them as the server's preload; ours runs already, with its own
         if hasattr(utils, "_forkserver_preload_set"):
             utils._forkserver_preload_set = True
-        utils.get_mp_context()
         yield
 
 
