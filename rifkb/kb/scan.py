@@ -241,12 +241,16 @@ def _local_cluster(workers: int) -> Any:
     from distributed import LocalCluster
 
     # No dashboard: nobody looks at it during a scan, and its server (Bokeh, imported and
-    # started in this process, which also writes) costs start-up. The workers are forked
-    # from a fork server that has imported rifkb and spaCy and built the pipeline once
+    # started in this process, which also writes) costs start-up. The scheduler's HTTP
+    # server (health, metrics) starts all the same, on port 8787 unless told otherwise,
+    # and warns "Port 8787 is already in use" when a Jupyter dashboard or another scan
+    # holds it: a port of the system's choosing. The workers are forked from a fork
+    # server that has imported rifkb and spaCy and built the pipeline once
     # (rifkb.kb.scan_preload), not spawned afresh.
     with _forked_workers():
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=logging.CRITICAL)  # fmt: skip
+                            dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                            silence_logs=logging.CRITICAL)  # fmt: skip
 
 
 class _EarlyCluster:
