@@ -190,6 +190,27 @@ def test_the_fork_servers_environment_is_the_one_dask_gives_its_workers(tmp_path
     assert ours == dasks and ours["OMP_NUM_THREADS"] == 3 and "MALLOC_TRIM_THRESHOLD_" in ours
 
 
+def test_a_scan_runs_quietly_while_another_program_holds_dasks_dashboard_port(tmp_path):
+    """The scheduler's HTTP server took port 8787 even with no dashboard, and warned
+    "Port 8787 is already in use" when a notebook's Dask dashboard or a second scan held
+    it (an error in this suite: warnings are errors)."""
+    import socket
+
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+    except OSError:
+        pass  # held already: what this test needs
+    try:
+        path = write_pubmed_file(tmp_path / "pubmed26n0001.xml.gz", on_topic_articles()[:3])
+        result = _scan(str(path), "--workers", "1", "-c", str(_init(tmp_path / "corpus")))
+    finally:
+        holder.close()
+    assert result.exit_code == 0, result.output
+    assert "8787" not in result.output and "kept 3, new 3" in result.stdout
+
+
 def test_an_update_file_revises_and_deletes(files, scanned, tmp_path):
     """A newer revision replaces the record (even when it no longer names a concept: the
     corpus holds it), DeleteCitation removes records (kept as history, counted in status),
