@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import rifkb
 from rifkb.cli import app
 from rifkb.corpus.formats import read_records
 from rifkb.corpus.formats.pubmed_scan import Deletion, PubmedScanner
@@ -142,6 +143,28 @@ def test_the_process_that_scans_never_imports_spacy(files, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "kept" in done.stdout and done.stdout.rstrip().endswith("no spacy")
+
+
+def test_the_workers_import_this_rifkb_not_one_in_the_working_directory(tmp_path):
+    # Python 3.11's fork server drops the path it is given and puts the working directory
+    # first: run from a checkout of another version, the workers imported that one (the
+    # scan benchmark's "before" measured the current code in its workers)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "rifkb").mkdir(parents=True)
+    real, imported = Path(rifkb.__file__).parent, tmp_path / "imported"
+    (elsewhere / "rifkb" / "__init__.py").write_text(  # this rifkb's code, and a trace of its import
+        f"__path__ = [{str(real)!r}]\nexec(open({str(real / '__init__.py')!r}).read())\n"
+        f"open({str(imported)!r}, 'a').write('the working directory\\'s rifkb')\n"
+    )
+    path = write_pubmed_file(tmp_path / "pubmed26n0001.xml.gz", on_topic_articles()[:3])
+    corpus = _init(tmp_path / "corpus")
+    script = Path(sys.executable).with_name("rifkb")  # as a user runs it: no working directory on its path
+    if not script.exists():
+        pytest.skip("rifkb is not installed as a command beside this Python")
+    done = subprocess.run([str(script), "scan", str(path), "--workers", "1", "-c", str(corpus)],
+                          capture_output=True, text=True, timeout=300, cwd=elsewhere)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "kept 3, new 3" in done.stdout and not imported.exists()
 
 
 def test_the_workers_fork_server_starts_first_and_dask_imports_nothing_for_it(files, tmp_path):

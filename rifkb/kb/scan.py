@@ -19,6 +19,7 @@ import hashlib
 import logging
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -297,8 +298,29 @@ def _start_fork_server() -> bool:
         if value is not None:
             os.environ.setdefault(name, str(value))
     forkserver.set_forkserver_preload(_PRELOAD)
-    forkserver.ensure_running()
+    # The server is `python -c …`, which puts the working directory first on its path,
+    # and Python before 3.12.8 and 3.13.1 drops the path it is given (CPython gh-117378,
+    # whose workaround this is): run from a folder holding a `rifkb` package (a checkout,
+    # another version), the workers would import that one. It starts with this
+    # process's path, and no working directory in it.
+    with _environ(PYTHONSAFEPATH="1", PYTHONPATH=os.pathsep.join(p for p in sys.path if p)):
+        forkserver.ensure_running()
     return True
+
+
+@contextlib.contextmanager
+def _environ(**names: str) -> Iterator[None]:
+    """These environment variables set for what this process starts meanwhile."""
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _pre_spawn_environ() -> dict[str, Any]:
