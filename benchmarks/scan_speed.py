@@ -141,8 +141,10 @@ def whole_command(paths: list[Path], workers: int, corpus: Path, timings: bool) 
                    capture_output=True)  # fmt: skip
     args = [*rifkb_command(), "scan", *map(str, paths), "-c", str(corpus), "--workers", str(workers)]
     start = time.perf_counter()
+    # run from the corpus's folder: the fork server of a rifkb before 181b366 put the
+    # working directory first on its path, so a checkout there was what its workers ran
     result = subprocess.run([*args, *(["--timings"] if timings else [])], env=command_env(),
-                            capture_output=True, text=True)  # fmt: skip
+                            capture_output=True, text=True, cwd=corpus.parent)  # fmt: skip
     total = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"rifkb scan failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
@@ -169,8 +171,9 @@ def pipeline_build_seconds() -> float:
         "Prefilter(load_rules(RULES_DIR)); build_pipeline(None, str(RULES_DIR))\n"
         "print(time.perf_counter() - t)"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=command_env(), capture_output=True, text=True,
-                            check=True)  # fmt: skip
+    # -P: ROOT (PYTHONPATH), not the working directory, first on the path
+    result = subprocess.run([sys.executable, "-P", "-c", code], env=command_env(), capture_output=True,
+                            text=True, check=True)  # fmt: skip
     return float(result.stdout.strip().splitlines()[-1])
 
 
