@@ -167,6 +167,24 @@ def test_the_workers_import_this_rifkb_not_one_in_the_working_directory(tmp_path
     assert "kept 3, new 3" in done.stdout and not imported.exists()
 
 
+@pytest.mark.parametrize("fork_server", [True, False], ids=["the-fork-server", "any-other-process"])
+def test_the_fork_server_ends_without_tearing_down_and_no_other_process_does(fork_server):
+    # its teardown (~0.5 s) kept rifkb's stdout and stderr open after rifkb had ended: a
+    # pipe or a script capturing the output waited for it. An exit handler registered
+    # before the preload runs after rifkb's: skipped when the server ends at once.
+    code = (
+        "import atexit, os\n"
+        "atexit.register(print, 'torn down')\n"
+        "import rifkb.kb.scan_preload\n"
+        "print('marker left:', os.environ.get('RIFKB_FORK_SERVER'))\n"
+    )
+    env = {**os.environ, "RIFKB_FORK_SERVER": "1"} if fork_server else os.environ
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "marker left: None" in done.stdout  # the workers forked from it do not inherit it
+    assert ("torn down" in done.stdout) is not fork_server
+
+
 def test_the_workers_fork_server_starts_first_and_dask_imports_nothing_for_it(files, tmp_path):
     # The fork server's imports and pipeline build are most of a local cluster's start:
     # started before this process imports Dask (0.6 s), it gains that much; and Dask, on

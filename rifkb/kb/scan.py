@@ -303,7 +303,8 @@ def _start_fork_server() -> bool:
     # whose workaround this is): run from a folder holding a `rifkb` package (a checkout,
     # another version), the workers would import that one. It starts with this
     # process's path, and no working directory in it.
-    with _environ(PYTHONSAFEPATH="1", PYTHONPATH=os.pathsep.join(p for p in sys.path if p)):
+    path = os.pathsep.join(p for p in sys.path if p)
+    with _environ(PYTHONSAFEPATH="1", PYTHONPATH=path, RIFKB_FORK_SERVER="1"):  # scan_preload reads it
         forkserver.ensure_running()
     return True
 
