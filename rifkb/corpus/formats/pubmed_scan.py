@@ -270,7 +270,7 @@ def _plain_article(data: bytes) -> ScannedArticle | None:
     it): markup, a comment, an unusual entity or attribute, a part not where it should be.
     Only the Article is searched (the bulk of a record, its authors, MeSH terms and
     references, comes after it)."""
-    # "<!" holds a byte PubMed's text is full of: looked for where "!" is (memchr)
+    # every tag starts with "<", so "<!" is slow to look for: only where "!" is (memchr)
     if (b"!" in data and b"<!" in data) or (b"?" in data and b"<?" in data):
         return None
     pmid = _PMID_FIRST.match(data)
