@@ -33,7 +33,7 @@ from rifkb.corpus.scans import ScannedFile, already_scanned, delete_records, log
 from rifkb.corpus.store import ExtractionStamp, Provenance, RuleSetRef, Store, record_hash
 from rifkb.errors import BadInputError, RifkbError
 from rifkb.kb.rulesets import rule_set_ref, rules_to_extract_with
-from rifkb.kb.scan_worker import FileScan, RulesPayload
+from rifkb.kb.scan_worker import FORK_SERVER, FileScan, RulesPayload
 from rifkb.records import ExtractionFailure
 from rifkb.rules import load_rules
 
@@ -304,7 +304,7 @@ def _start_fork_server() -> bool:
     # another version), the workers would import that one. It starts with this
     # process's path, and no working directory in it.
     path = os.pathsep.join(p for p in sys.path if p)
-    with _environ(PYTHONSAFEPATH="1", PYTHONPATH=path, RIFKB_FORK_SERVER="1"):  # scan_preload reads it
+    with _environ(PYTHONSAFEPATH="1", PYTHONPATH=path, **{FORK_SERVER: "1"}):
         forkserver.ensure_running()
     return True
 

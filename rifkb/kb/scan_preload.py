@@ -19,8 +19,6 @@ import distributed  # noqa: F401 - what a Dask worker process imports first
 
 from rifkb.kb import scan_worker
 
-FORK_SERVER = "RIFKB_FORK_SERVER"
-
 # Any failure here is the workers' to report, with their first file: a fork server that
 # failed to start would take every worker with it.
 with contextlib.suppress(Exception):
@@ -40,5 +38,5 @@ def _end_at_once() -> None:
 # them (a pipe, `| tee`, a script capturing the output) waits. Only in the fork server
 # (rifkb.kb.scan._start_fork_server marks its environment); the workers forked from it
 # run no exit handler (multiprocessing ends them with os._exit).
-if os.environ.pop(FORK_SERVER, None) == "1":
+if os.environ.pop(scan_worker.FORK_SERVER, None) == "1":
     atexit.register(_end_at_once)

@@ -63,6 +63,10 @@ class FileScan:
 # file, reused for every file after it (a process-wide cache, as rifkb.kb.runs keeps its
 # worker's pipeline; the Doc never sees it).
 _TOOLS: dict[str, tuple[Prefilter, Language]] = {}
+# The environment variable that marks the fork server (rifkb.kb.scan_preload), set by
+# the process that starts it (rifkb.kb.scan._start_fork_server)
+FORK_SERVER = "RIFKB_FORK_SERVER"
+
 # Seconds this process spent building tools before its first task: in a fork server
 # (`prebuild`), whose children are the workers, it is each worker's share of nothing.
 PREBUILT_SECONDS: dict[str, float] = {}

@@ -185,19 +185,13 @@ class PubmedScanner:
 
     def _items(self, stream: Any) -> Iterator[ScannedArticle | Deletion]:
         self._head = stream.peek(_HEAD)[:_HEAD]  # what the XML declaration says, for an error
-        events = etree.iterparse(
-            stream, events=("end",), tag=_TAGS, remove_comments=True, remove_pis=True,
-            resolve_entities=False, no_network=True, huge_tree=True,
-        )  # fmt: skip
+        events = etree.iterparse(stream, events=("end",), tag=_TAGS, **_PARSING)
         checked = False
         for _, element in events:
             if not checked:
                 self._check_root(element.getroottree().getroot().tag)
                 checked = True
-            if element.tag == "DeleteCitation":
-                yield Deletion(tuple((p.text or "").strip() for p in element.iterfind("PMID")))
-            else:
-                yield _article(element)
+            yield _item(element)
             element.clear(keep_tail=False)
             while element.getprevious() is not None:  # what was read is let go of
                 del element.getparent()[0]
@@ -212,6 +206,11 @@ class PubmedScanner:
 
 
 _HEAD = 1024
+# how both lxml readings parse (a whole file, one article cut out of one)
+_PARSING = {
+    "remove_comments": True, "remove_pis": True, "resolve_entities": False, "no_network": True,
+    "huge_tree": True,
+}  # fmt: skip
 
 _BLOCK = 1 << 20
 # PubMed's own head: a UTF-8 declaration, a DOCTYPE with no internal subset (so no
@@ -234,9 +233,7 @@ class _KeepNothing:
         return None
 
 
-_LXML_ITEM = etree.XMLParser(
-    remove_comments=True, remove_pis=True, resolve_entities=False, no_network=True, huge_tree=True
-)
+_LXML_ITEM = etree.XMLParser(**_PARSING)
 
 
 def _lxml_item(data: bytes) -> ScannedArticle | Deletion:
@@ -245,6 +242,10 @@ def _lxml_item(data: bytes) -> ScannedArticle | Deletion:
         element = etree.fromstring(data, _LXML_ITEM)
     except etree.XMLSyntaxError:
         raise _NotPlain from None  # a CDATA holding an end tag, say: the lxml reader reads it
+    return _item(element)
+
+
+def _item(element: Any) -> ScannedArticle | Deletion:
     if element.tag == "DeleteCitation":
         return Deletion(tuple((p.text or "").strip() for p in element.iterfind("PMID")))
     return _article(element)
@@ -326,11 +327,11 @@ def _plain_text(data: bytes) -> str | None:
     _UNUSUAL for an entity other than XML's five and character references."""
     text = data.decode("utf-8")
     if "&" in text:
+        if "&" in _ENTITY.sub("", text):
+            return _UNUSUAL
         try:
             text = _ENTITY.sub(_entity, text)
         except (ValueError, OverflowError):  # beyond Unicode: libxml2 has refused it already
-            return _UNUSUAL
-        if "&" in _ENTITY.sub("", data.decode("utf-8")):
             return _UNUSUAL
     return " ".join(text.split()) or None
 
