@@ -27,6 +27,9 @@ from rifkb.nlp.arms import (
 _N_BRACKET = re.compile(r"[\(\[]\s*(n\s*=\s*\d[^()\[\]]*)[\)\]]", re.I)
 _N_EACH = re.compile(r"n\s*=\s*(\d[\d,]*)(?:\s*(?:in|among|for)\s+([^,;]+))?", re.I)
 _SIZE_OF_ALL = re.compile(r"\b(?:total|enrolled|all|overall|included|whole)\b[^()]*$", re.I)
+# what every "40 per group" holds, in the lower-cased text: searched for first (in C from
+# "p" to "e", see text.digits_not_after), it spares a search from every digit of most abstracts
+_PER_GROUP_WORDS = re.compile(r"(?:per|each)\s+(?:group|arm)")
 _PER_GROUP = re.compile(r"(?:n\s*=\s*)?(\d+)\s*(?:patients|women|subjects|couples)?\s*"
                         r"(?:per|in each|each|to each)\s+"
                         r"(?:group|arm)", re.I)  # fmt: skip
@@ -57,7 +60,7 @@ class ArmSizes:
         # a size written "(n = 97)" by a group before one counted in a clause
         # and "40 per group" before a number counted in a clause (the study's total)
         arms = sorted(self._bracketed(refs, subgroup_of), key=lambda a: a.start)
-        per = _PER_GROUP.search(self.view.cased)
+        per = _PER_GROUP.search(self.view.cased) if _PER_GROUP_WORDS.search(self.view.lower) else None
         if per:
             value = int(per.group(1))
             arms += [Arm(g, value, None, per.start()) for g in distinct(r.group for r in refs)]

@@ -44,7 +44,11 @@ _NOT_DONE = re.compile(
 _NO_BEFORE = re.compile(r"\b(?:no|without|not\s+(?:perform|conduct|undertake|do))\s+(?:a\s+|any\s+)?$")
 # ("\bp" and "\b\d" written with the character first and the word start after it: re
 # skips to the characters that can open a match)
-_STATISTICS = re.compile(r"p(?<!\wp)\s*[<>=≤]|\d\s*%|\d(?<!\w\d)\d*\s*/\s*\d+\b", re.IGNORECASE)
+# "p <", "5%", "12/40": opening with the set of its first characters, which re skips to
+# (see text.digits_not_after)
+_STATISTICS = re.compile(
+    r"[pP\d](?:(?<=[pP])(?<!\w[pP])\s*[<>=≤]|(?<=\d)\s*%|(?<=\d)(?<!\w\d)\d*\s*/\s*\d+\b)"
+)
 
 
 class DesignClassifier(RuleComponent):

@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from rifkb.nlp.text import alternation
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d.])|\d+(?:[.·]\d+)?|[.·]\d+"
+# The same, its first character read first and the rest after a look back at it: a search
+# for a dose then skips, in C, to the next digit or point, where an expression opening
+# with an alternation is tried at every character of the text (Python's re looks for a
+# first character only in a set it opens with: `_get_charset_prefix`, Lib/re/_compiler.py).
+_LEADING_NUMBER = r"[\d.·](?:(?<=\d)(?:\d{0,2}(?:,\d{3})+(?![\d.])|\d*(?:[.·]\d+)?)|(?<=[.·])\d+)"
 # "n = 40", "1/2", "10^6", "× 10" and a decimal's tail are no amounts
 _NOT_BEFORE = re.compile(r"(?:[\w.·,/^×]|n\s?=\s?|10\s?\^?\s?)$")
 
@@ -60,7 +65,7 @@ class DoseGrammar:
         self.times_words = words["times"]
         self.frequency = re.compile(rf"\b(?:{_phrases(words['frequency'])})\s+$", re.I)
         self.dose = re.compile(
-            rf"(?P<amount>{_NUMBER})(?:\s?(?:-|to)\s?(?P<high>{_NUMBER}))?\s?"
+            rf"(?P<amount>{_LEADING_NUMBER})(?:\s?(?:-|to)\s?(?P<high>{_NUMBER}))?\s?"
             rf"(?P<unit>{_phrases(self.units)})(?![\w%])",
             re.I,
         )

@@ -50,7 +50,7 @@ from rifkb.nlp.directions import (
 )
 from rifkb.nlp.objects import ObjectReader, outcome_groups
 from rifkb.nlp.subjects import ClauseSubjects, SubjectReader, clause_subjects, pairs, study_focus, subjects_of
-from rifkb.nlp.text import alternation
+from rifkb.nlp.text import alternation, words_at_start
 from rifkb.nlp.verdicts import disagreements
 from rifkb.rules import RuleSet
 
@@ -96,7 +96,8 @@ class FindingReader(RuleComponent):
         self.subject_reader = SubjectReader(rules)
         self.object_reader = ObjectReader(rules)
         contrast = "|".join(map(re.escape, rules.cues["contrast"]))
-        self.clause_break = re.compile(rf";(?!\s*{grammar.STATISTIC})|\b(?:{contrast})\b")
+        contrast_words = words_at_start(rules.cues["contrast"], after=r"\b")  # each "\bbut\b"
+        self.clause_break = re.compile(rf";(?!\s*{grammar.STATISTIC})|{contrast_words}")
         self.contrast_word = re.compile(rf"(?:{contrast})\b")
         self.conditions = rules.with_role("condition")
         self.controls = rules.with_role("control")

@@ -14,19 +14,24 @@ import re
 from typing import NamedTuple
 
 from rifkb.nlp.base import DocView
-from rifkb.nlp.text import number_words, parse_number
+from rifkb.nlp.text import digits_not_after, number_words, parse_number
 
 # --- closed-class grammar of reported numbers ---------------------------------------------
 _NUM = r"\d+(?:[.·]\d+)?"
-_PERCENT = re.compile(rf"(?<![\w.])({_NUM})\s?%")
-_BARE_BEFORE_VS = re.compile(rf"(?<![\w.%])({_NUM})(?=\s*(?:vs\.?|versus)\s*{_NUM}\s?%)")
-_MEAN_SD = re.compile(rf"(?<![\w.])({_NUM})\s*(?:±|\+/-|\+-|\u2213)\s*({_NUM})(?:\s?%)?")
+_DECIMAL = r"(?:[.·]\d+)?"
+# a number standing alone (not within a word, a decimal, a list or a ratio), led by its digit
+_ALONE = digits_not_after(r"\w.")
+_ALONE_NOT_PERCENT = digits_not_after(r"\w.%")
+_ALONE_NOT_RATIO = digits_not_after(r"\w.,/")
+_PERCENT = re.compile(rf"({_ALONE}{_DECIMAL})\s?%")
+_BARE_BEFORE_VS = re.compile(rf"({_ALONE_NOT_PERCENT}{_DECIMAL})(?=\s*(?:vs\.?|versus)\s*{_NUM}\s?%)")
+_MEAN_SD = re.compile(rf"({_ALONE}{_DECIMAL})\s*(?:±|\+/-|\+-|\u2213)\s*({_NUM})(?:\s?%)?")
 _COUNT_OF = r"(?<![\w.,])({n})\s+(?:out\s+)?of\s+(?:the\s+)?(\d+)\b(?!\s*%)"
 # "Clinical pregnancy occurred in 14 women in the G-CSF group": events, their group after them
 _EVENTS_IN = re.compile(
-    r"(?<![\w.,/])(\d+)\s+(?:women|patients|couples|subjects|participants)\s+(?=(?:in|of|from)\s)", re.I
+    rf"({_ALONE_NOT_RATIO})\s+(?:women|patients|couples|subjects|participants)\s+(?=(?:in|of|from)\s)", re.I
 )
-_EVENTS_PERCENT = re.compile(rf"(?<![\w.,/])(\d+)\s+(?:[a-z-]+\s+){{0,2}}\(\s*({_NUM})\s?%\s*\)", re.I)
+_EVENTS_PERCENT = re.compile(rf"({_ALONE_NOT_RATIO})\s+(?:[a-z-]+\s+){{0,2}}\(\s*({_NUM})\s?%\s*\)", re.I)
 # a number of women that sizes a group rather than counts its events
 _BARE_SIZE = re.compile(
     r"\b(?:of|total|enrolled|included|randomi[sz]ed|allocated|recruited|comprised)\W*$", re.I

@@ -200,6 +200,27 @@ class WholeWords:
         return found
 
 
+def digits_not_after(chars: str) -> str:
+    r"""`(?<![chars])\d+` (a number not written right after one of `chars`, a regular
+    expression class) led by its first digit, looked back at once read: searched for, it
+    is then looked for in C from digit to digit, where an expression opening with a look
+    back is tried at every character of the text. Python's re skips to a first character
+    only where the expression opens with it or with a set of them
+    (`_get_charset_prefix`, Lib/re/_compiler.py); 3 times faster on an abstract."""
+    return rf"\d(?<![{chars}]\d)\d*"
+
+
+def words_at_start(words: Iterable[str], after: str = "") -> str:
+    r"""`\b(?:w1|w2|...)`, for words opening with a word character, written as each word's
+    first character, a look back at it, and its rest (then `after`): an alternation whose
+    branches all open with a character, which re skips to as `digits_not_after` says;
+    joined to another such alternation with "|", not wrapped in a group, it keeps that."""
+    words = list(words)
+    if not all(re.match(r"\w", w) for w in words):
+        return rf"\b(?:{'|'.join(map(re.escape, words))}){after}"
+    return "|".join(rf"{re.escape(w[0])}(?<!\w{re.escape(w[0])}){re.escape(w[1:])}{after}" for w in words)
+
+
 def number_words(numbers: dict[str, int]) -> str:
     """A regular expression for numbers written in words ("Fifty-one", "one hundred and
     six"), from the words of rules/numbers.tsv."""

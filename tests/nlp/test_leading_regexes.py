@@ -1,0 +1,167 @@
+"""Regular expressions rewritten to open with the characters their matches start with
+(`text.digits_not_after`, `text.words_at_start`; Python's re skips to those in C) find
+exactly what they found as first written, with a look back or a word boundary first: the
+same spans and groups, searched from any position to any end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from rifkb.nlp import arm_sizes, arms, design, dose_grammar, reported
+from rifkb.nlp import clauses as grammar
+from rifkb.nlp.pipeline import build_pipeline
+from rifkb.nlp.text import digits_not_after, words_at_start
+
+# pieces of the writing these expressions read, so that random texts hold their matches
+_PIECES = [
+    "0", "7", "12", "400", "1,200", "2.5", "·5", ".4", "%", " %", "±", "+/-", "/", ",", ".", ";", "-",
+    " ", "  ", "(", ")", "=", "<", "p", "P", "n", "N", "a", "an", "the", "The", "group", "Groups",
+    "groups", "I", "II", "A", "b", "and", "or", "vs", "versus", "women", "Patients", "in", "of",
+    "per", "each", "Each", "arm", "mg", "mg/kg", "IU", "ml", "g", "to", "but", "however", "While",
+    "yet", "although", "whereas", "butter", "abut", "ci", "x", "é", "_", "1a",
+    # and whole pieces of it
+    ".5%", "2.5 %", "(12.5%)", "12/40", "3 women in ", "7 of 9", "p<0.05", "P = .04", "3±1.2",
+    "10 vs 20%", ". mg", "·5 g", "40 per group", "n = 20 each arm", "group I and II", "the IVIg group",
+]  # fmt: skip
+_texts = st.lists(st.sampled_from(_PIECES), max_size=25).map("".join)
+
+
+def _found(regex: re.Pattern[str], text: str, pos: int, end: int) -> list[tuple]:
+    return [(m.span(), m.groups()) for m in regex.finditer(text, pos, end)]
+
+
+def _same(old: re.Pattern[str], new: re.Pattern[str], text: str, data: st.DataObject) -> None:
+    pos = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(pos, len(text)))
+    assert _found(new, text, 0, len(text)) == _found(old, text, 0, len(text))
+    assert _found(new, text, pos, end) == _found(old, text, pos, end)
+    assert (new.search(text, pos, end) is None) == (old.search(text, pos, end) is None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([r"\w.", r"\w.%", r"\w.,/", r"\w.,/%-"]), _texts, st.data())
+@example(r"\w.", "12.5 7", None)
+def test_digits_not_after_is_the_look_back_then_the_digits(chars, text, data):
+    old = re.compile(rf"(?<![{chars}])(\d+)")
+    new = re.compile(rf"({digits_not_after(chars)})")
+    if data is None:  # the example: "12" and "7" stand alone, "5" is a decimal's
+        assert [m.group() for m in new.finditer(text)] == ["12", "7"]
+        return
+    _same(old, new, text, data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["but", "however", "while", "whereas", "yet", "a", "an", "x-ray"]),
+                min_size=1, max_size=4, unique=True), _texts, st.data())  # fmt: skip
+def test_words_at_start_is_the_word_boundary_then_the_words(words, text, data):
+    old = re.compile(rf";|\b(?:{'|'.join(map(re.escape, words))})\b")
+    new = re.compile(";|" + words_at_start(words, after=r"\b"))
+    _same(old, new, text, data)
+
+
+def test_words_at_start_keeps_the_boundary_for_a_word_opening_with_no_word_character():
+    assert words_at_start(["-fold", "but"]) == r"\b(?:\-fold|but)"
+    # as r"\b-fold": after a word, not after a space
+    assert re.search(words_at_start(["-fold"]), "a two-fold rise")
+    assert re.search(words_at_start(["-fold"]), "a -fold rise") is None
+
+
+# each as first written, before it opened with its first characters
+_NUM = r"\d+(?:[.·]\d+)?"
+_AS_WRITTEN = {
+    "percent": (reported._PERCENT, re.compile(rf"(?<![\w.])({_NUM})\s?%")),
+    "bare before vs": (
+        reported._BARE_BEFORE_VS,
+        re.compile(rf"(?<![\w.%])({_NUM})(?=\s*(?:vs\.?|versus)\s*{_NUM}\s?%)"),
+    ),
+    "mean and sd": (
+        reported._MEAN_SD,
+        re.compile(rf"(?<![\w.])({_NUM})\s*(?:±|\+/-|\+-|\u2213)\s*({_NUM})(?:\s?%)?"),
+    ),
+    "events in": (
+        reported._EVENTS_IN,
+        re.compile(
+            r"(?<![\w.,/])(\d+)\s+(?:women|patients|couples|subjects|participants)\s+(?=(?:in|of|from)\s)",
+            re.I,
+        ),
+    ),
+    "events and percent": (
+        reported._EVENTS_PERCENT,
+        re.compile(rf"(?<![\w.,/])(\d+)\s+(?:[a-z-]+\s+){{0,2}}\(\s*({_NUM})\s?%\s*\)", re.I),
+    ),
+    "statistics": (
+        design._STATISTICS,
+        re.compile(r"p(?<!\wp)\s*[<>=≤]|\d\s*%|\d(?<!\w\d)\d*\s*/\s*\d+\b", re.IGNORECASE),
+    ),
+    "group labels": (
+        arms._LABEL,
+        re.compile(
+            r"\bgroups?\s+((?:[ivx]+|[a-d]|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|[a-d]|\d)\b)*)",
+            re.I,
+        ),
+    ),
+    "named group": (
+        arms._NAMED_GROUP,
+        re.compile(
+            r"\b(?:the|a|an)\s+((?!(?:two|three|four|both|all|each|same|other|whole|study|first|second|"
+            r"control|comparison|healthy|fertile)\b)[a-z][\w-]*(?:\s+(?!group)[a-z][\w-]*)?)\s+group\b"
+        ),
+    ),
+}
+
+
+_WRITING = "Groups I and b vs the IVIg group: .5%, 2.5 % 10.5% 7 women in 3 (12.5%); p<0.05, 12/40, 3±1.2%"
+
+
+@pytest.mark.parametrize("name", sorted(_AS_WRITTEN))
+@settings(max_examples=200, deadline=None)
+@given(text=_texts, data=st.data())
+@example(text=_WRITING, data=None)
+def test_a_rewritten_expression_finds_what_it_found_as_first_written(name, text, data):
+    new, old = _AS_WRITTEN[name]
+    if data is None:
+        for written in (text, text.lower()):
+            assert _found(new, written, 0, len(written)) == _found(old, written, 0, len(written))
+        return
+    _same(old, new, text, data)
+    _same(old, new, text.lower(), data)
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_texts, data=st.data())
+@example(text="75mg/kg and 1,200 IU; .4 g, . mg", data=None)
+def test_the_dose_grammar_reads_the_amounts_it_read_before(nlp, text, data):
+    dose = nlp.get_pipe("rifkb_doses").grammar.dose
+    old = re.compile(dose.pattern.replace(dose_grammar._LEADING_NUMBER, dose_grammar._NUMBER, 1), dose.flags)
+    assert old.pattern != dose.pattern
+    text = text.lower()  # the grammar reads the folded text
+    if data is None:
+        assert [m.group("amount") for m in dose.finditer(text)] == ["75", "1,200", ".4"]
+        return
+    _same(old, dose, text, data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_texts, data=st.data())
+def test_a_clause_breaks_where_it_broke_before(nlp, text, data):
+    contrast = "|".join(map(re.escape, nlp.get_pipe("rifkb_findings").rules.cues["contrast"]))
+    old = re.compile(rf";(?!\s*{grammar.STATISTIC})|\b(?:{contrast})\b")
+    _same(old, nlp.get_pipe("rifkb_findings").clause_break, text.lower(), data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_texts)
+@example("40 Patients Each  ARM")
+def test_a_size_per_group_is_looked_for_only_where_its_words_are(text):
+    # the words looked for first, in the lower-cased text, are in every "40 per group"
+    if arm_sizes._PER_GROUP.search(text):
+        assert arm_sizes._PER_GROUP_WORDS.search(text.lower())
