@@ -42,10 +42,9 @@ _NOT_DONE = re.compile(
     r"(?:performed|possible|feasible|conducted|undertaken|done|carried out)\b"
 )
 _NO_BEFORE = re.compile(r"\b(?:no|without|not\s+(?:perform|conduct|undertake|do))\s+(?:a\s+|any\s+)?$")
-# ("\bp" and "\b\d" written with the character first and the word start after it: re
-# skips to the characters that can open a match)
-# "p <", "5%", "12/40": opening with the set of its first characters, which re skips to
-# (see text.digits_not_after)
+# "p <", "5%", "12/40": "\bp" and "\b\d" written as the set of their first characters, then
+# the word start looked back at, so that re skips to those characters (see
+# text.digits_not_after; ignoring case, a "p" opened no set it could skip to)
 _STATISTICS = re.compile(
     r"[pP\d](?:(?<=[pP])(?<!\w[pP])\s*[<>=≤]|(?<=\d)\s*%|(?<=\d)(?<!\w\d)\d*\s*/\s*\d+\b)"
 )
