@@ -34,6 +34,7 @@ from rifkb.nlp.base import (
     Hit,
     RuleComponent,
     TokenOffsets,
+    doc_text,
     factory_config,
     remember_mentions,
     token_offsets,
@@ -195,8 +196,19 @@ def _in_compounds(text: str, meaning: dict[str, Hit | None]) -> list[Hit]:
     for short, source in meaning.items():
         if source is None or not short.isalnum():
             continue
-        for m in re.finditer(rf"(?<![\w-]){re.escape(short)}(?=-\w)", text):
-            found.append(Hit(m.start(), m.end(), source.concept, source.type, "abbreviation", source.unless))
+        # what `(?<![\w-])SHORT(?=-\w)` finds, looked for with str.find: a short form is
+        # rarely written, and the expression was tried at every character of the text
+        # (\w is what str.isalnum() or "_" says, in re as in str)
+        at = text.find(short + "-")
+        while at != -1:
+            end = at + len(short)
+            before = text[at - 1] if at else " "
+            after = text[end + 1 : end + 2]
+            if not (before.isalnum() or before in "_-") and (after.isalnum() or after == "_"):
+                found.append(Hit(at, end, source.concept, source.type, "abbreviation", source.unless))
+                at = text.find(short + "-", end)
+            else:
+                at = text.find(short + "-", at + 1)
     return found
 
 
@@ -205,8 +217,14 @@ def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]
     the detector found, in scispaCy's serialisable form (dicts) or its default (Spans)."""
     if not Doc.has_extension("abbreviations"):
         return []
-    found = []
+    found, tokens, text = [], token_offsets(doc), doc_text(doc)
     for a in doc._.abbreviations or ():
+        if isinstance(a, dict) and a["long_start"] < a["long_end"] and a["short_start"] < a["short_end"]:
+            # the spans' offsets from the Doc's token arrays: two Spans per abbreviation cost more
+            long_span = (tokens.starts[a["long_start"]], tokens.ends[a["long_end"] - 1])
+            short_span = (tokens.starts[a["short_start"]], tokens.ends[a["short_end"] - 1])
+            found.append((text[short_span[0] : short_span[1]], long_span, short_span))
+            continue
         if isinstance(a, dict):
             long_form, short = doc[a["long_start"] : a["long_end"]], doc[a["short_start"] : a["short_end"]]
         else:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from rifkb.nlp.base import Hit
+from rifkb.nlp.concepts import _abbreviations, _in_compounds
 
 CASES = [
     # (sentence, concepts that must be found, concepts that must not)
@@ -161,3 +169,44 @@ def test_mentions_carry_evidence(read):
 def test_spelling_variants(read, name, concept):
     found = {c for ids in read(f"Women received {name} in this study.").concepts().values() for c in ids}
     assert concept in found
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(["APA", "CE", "IVIg", "NK", "-", "--", " ", "_", "x", "é", "1", "(", "positive"]),
+             max_size=20).map("".join),
+    st.sets(st.sampled_from(["APA", "CE", "IVIg", "NK", "C", "E-1"]), max_size=3),
+)  # fmt: skip
+@example("APA-positive, xAPA-1, -APA-x, APA--, CE-é APA-_ APA-", {"APA", "CE"})
+def test_a_short_form_heads_a_compound_where_the_expression_found_it(text, shorts):
+    """`_in_compounds` looks with str.find for what `(?<![\\w-])SHORT(?=-\\w)` found."""
+    meaning = {s: Hit(0, 1, s.lower(), "mechanism", "lexicon") for s in shorts} | {"NK": None}
+    expected = [
+        (m.start(), m.end(), source.concept)
+        for short, source in meaning.items()
+        if source is not None and short.isalnum()
+        for m in re.finditer(rf"(?<![\w-]){re.escape(short)}(?=-\w)", text)
+    ]
+    assert [(h.start, h.end, h.concept) for h in _in_compounds(text, meaning)] == expected
+
+
+def test_abbreviations_are_read_from_the_token_arrays_as_from_their_spans(nlp):
+    """The short and long forms' offsets and text, read from the Doc's token arrays, are
+    those of their Spans, on every dev abstract that defines one."""
+    from rifkb.corpus.formats import read_references
+    from rifkb.nlp.reading import record_doc
+
+    dev = Path(__file__).parents[1] / "data" / "dev.jsonl"
+    defined = 0
+    for record in (ref.record for chunk in read_references(dev, "jsonl") for ref in chunk.references):
+        doc = nlp(record_doc(nlp, record))
+        spans = [
+            (short.text, (long.start_char, long.end_char), (short.start_char, short.end_char))
+            for a in doc._.abbreviations
+            for long, short in [
+                (doc[a["long_start"] : a["long_end"]], doc[a["short_start"] : a["short_end"]])
+            ]
+        ]
+        assert _abbreviations(doc) == spans
+        defined += bool(spans)
+    assert defined > 50

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from rifkb.nlp import arm_sizes, arms, design, dose_grammar, reported
 from rifkb.nlp import clauses as grammar
-from rifkb.nlp.pipeline import build_pipeline
 from rifkb.nlp.text import digits_not_after, words_at_start
 
 # pieces of the writing these expressions read, so that random texts hold their matches
@@ -129,11 +128,6 @@ def test_a_rewritten_expression_finds_what_it_found_as_first_written(name, text,
         return
     _same(old, new, text, data)
     _same(old, new, text.lower(), data)
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return build_pipeline()
 
 
 @settings(max_examples=300, deadline=None)
