@@ -32,6 +32,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from rifkb.nlp.base import DocView, Hit
+from rifkb.nlp.text import words_at_start
 
 CONTROL = "control"
 FERTILE = "fertile_controls"
@@ -71,16 +72,18 @@ _OPTIONAL = re.compile(r"\bwith\s+or\s+without\s+(?:\S+\s+){0,4}$", re.I)
 _OPTIONAL_SHORT = re.compile(r"\bwith\s+or\s+without\s+(?:\S+\s+){0,6}?\S+\s*\(\s*$", re.I)
 _BOTH = re.compile(r"\bwith\s+(?:and|or)\s+without\s+$", re.I)
 _WITH = re.compile(r"\b(?:with|had|having|carr(?:y|ying|ied))\s+(?:\w+\s+){0,2}$", re.I)
-# "\bgroups? ..." and "\b(?:the|a|an) ..." written from their first letters, which re skips
-# to (see text.digits_not_after; ignoring case, a letter opens no set it can skip to)
+# "\bgroups? ...", written from its first letter, which re skips to (see
+# text.digits_not_after; ignoring case, a letter opens no set it can skip to); "\b(?:the|a|an)
+# ..." the same way, by text.words_at_start
 _LABEL = re.compile(
     r"(?-i:[gG])(?<!\w[gG])roups?\s+((?:[ivx]+|[a-d]|\d)\b(?:\s*(?:,|,?\s*and|,?\s*or|&)\s*(?:[ivx]+|[a-d]|\d)\b)*)",
     re.I,
 )
 _LABEL_PART = re.compile(r"\b(?:[ivx]+|[a-d]|\d)\b", re.I)
 _DESIGN_WORD = re.compile(r"(?:case-?\s?control|case-)", re.I)
+_ARTICLE = words_at_start(("the", "a", "an"))
 _NAMED_GROUP = re.compile(
-    r"(?:t(?<!\wt)he|a(?<!\wa)n?)\s+((?!(?:two|three|four|both|all|each|same|other|whole|study|first|second|control|"
+    rf"(?:{_ARTICLE})\s+((?!(?:two|three|four|both|all|each|same|other|whole|study|first|second|control|"
     r"comparison|healthy|fertile)\b)[a-z][\w-]*(?:\s+(?!group)[a-z][\w-]*)?)\s+group\b"
 )
 # "group 1, including patients diagnosed with CE": a definition after the label

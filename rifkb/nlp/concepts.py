@@ -199,16 +199,17 @@ def _in_compounds(text: str, meaning: dict[str, Hit | None]) -> list[Hit]:
         # what `(?<![\w-])SHORT(?=-\w)` finds, looked for with str.find: a short form is
         # rarely written, and the expression was tried at every character of the text
         # (\w is what str.isalnum() or "_" says, in re as in str)
-        at = text.find(short + "-")
+        needle = short + "-"
+        at = text.find(needle)
         while at != -1:
             end = at + len(short)
             before = text[at - 1] if at else " "
             after = text[end + 1 : end + 2]
             if not (before.isalnum() or before in "_-") and (after.isalnum() or after == "_"):
                 found.append(Hit(at, end, source.concept, source.type, "abbreviation", source.unless))
-                at = text.find(short + "-", end)
+                at = text.find(needle, end)
             else:
-                at = text.find(short + "-", at + 1)
+                at = text.find(needle, at + 1)
     return found
 
 
@@ -219,20 +220,22 @@ def _abbreviations(doc: Doc) -> list[tuple[str, tuple[int, int], tuple[int, int]
         return []
     found, tokens, text = [], token_offsets(doc), doc_text(doc)
     for a in doc._.abbreviations or ():
-        if isinstance(a, dict) and a["long_start"] < a["long_end"] and a["short_start"] < a["short_end"]:
-            # the spans' offsets from the Doc's token arrays: two Spans per abbreviation cost more
-            long_span = (tokens.starts[a["long_start"]], tokens.ends[a["long_end"] - 1])
-            short_span = (tokens.starts[a["short_start"]], tokens.ends[a["short_end"] - 1])
-            found.append((text[short_span[0] : short_span[1]], long_span, short_span))
-            continue
-        if isinstance(a, dict):
-            long_form, short = doc[a["long_start"] : a["long_end"]], doc[a["short_start"] : a["short_end"]]
+        if isinstance(a, dict):  # offsets from the token arrays: two Spans each cost more
+            long_span = _char_span(doc, tokens, a["long_start"], a["long_end"])
+            short_span = _char_span(doc, tokens, a["short_start"], a["short_end"])
         else:
-            long_form, short = a._.long_form, a
-        found.append(
-            (short.text, (long_form.start_char, long_form.end_char), (short.start_char, short.end_char))
-        )
+            long_span = (a._.long_form.start_char, a._.long_form.end_char)
+            short_span = (a.start_char, a.end_char)
+        found.append((text[short_span[0] : short_span[1]], long_span, short_span))
     return found
+
+
+def _char_span(doc: Doc, tokens: TokenOffsets, start: int, end: int) -> tuple[int, int]:
+    """`doc[start:end]`'s (start_char, end_char)."""
+    if start < end:
+        return tokens.starts[start], tokens.ends[end - 1]
+    empty = doc[start:end]
+    return empty.start_char, empty.end_char
 
 
 def _named_by(hits: list[Hit], start: int, end: int) -> Hit | None:
