@@ -11,10 +11,11 @@ Closed-class grammar, not vocabulary: the number words come from rules/numbers.t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from rifkb.nlp.base import DocView
-from rifkb.nlp.text import digits_not_after, number_words, parse_number
+from rifkb.nlp.text import digits_not_after, number_at_start, number_words, parse_number
 
 # --- closed-class grammar of reported numbers ---------------------------------------------
 _NUM = r"\d+(?:[.·]\d+)?"
@@ -26,7 +27,7 @@ _ALONE_NOT_RATIO = digits_not_after(r"\w.,/")
 _PERCENT = re.compile(rf"({_ALONE}{_DECIMAL})\s?%")
 _BARE_BEFORE_VS = re.compile(rf"({_ALONE_NOT_PERCENT}{_DECIMAL})(?=\s*(?:vs\.?|versus)\s*{_NUM}\s?%)")
 _MEAN_SD = re.compile(rf"({_ALONE}{_DECIMAL})\s*(?:±|\+/-|\+-|\u2213)\s*({_NUM})(?:\s?%)?")
-_COUNT_OF = r"(?<![\w.,])({n})\s+(?:out\s+)?of\s+(?:the\s+)?(\d+)\b(?!\s*%)"
+_COUNT_OF = r"({n})\s+(?:out\s+)?of\s+(?:the\s+)?(\d+)\b(?!\s*%)"
 # "Clinical pregnancy occurred in 14 women in the G-CSF group": events, their group after them
 _EVENTS_IN = re.compile(
     rf"({_ALONE_NOT_RATIO})\s+(?:women|patients|couples|subjects|participants)\s+(?=(?:in|of|from)\s)", re.I
@@ -55,20 +56,41 @@ class Value(NamedTuple):
     count_at: int = -1  # where its n/N starts (an event rate's start), when it is a count
 
 
+class _Either(NamedTuple):
+    """An expression as first written, ignoring case on the text as written, and the same
+    led by the characters a number opens with (`text.number_at_start`), on the text in
+    lower case (see `DocView.plain`): what both find is the same."""
+
+    cased: re.Pattern[str]
+    lower: re.Pattern[str] | None
+
+    def finditer(self, view: DocView) -> Iterator[re.Match[str]]:
+        if view.plain and self.lower is not None:
+            return self.lower.finditer(view.lower)
+        return self.cased.finditer(view.cased)
+
+
+def _either(numbers: dict[str, int], not_after: str, written: str) -> _Either:
+    """`written`, a {n} in it for a number (digits or words) not after `not_after`."""
+    word, lead = number_words(numbers), number_at_start(numbers, not_after)
+    cased = re.compile(written.format(n=rf"(?<![{not_after}])(?:\d+|{word})"), re.I)
+    return _Either(cased, None if lead is None else re.compile(written.format(n=lead)))
+
+
 class ReportedNumbers:
     """Finds the reported numbers of an abstract, with the rules' number words."""
 
     def __init__(self, numbers: dict[str, int]):
         self.numbers = numbers
         word = number_words(numbers)
-        self.count_of = re.compile(_COUNT_OF.format(n=rf"\d+|{word}"), re.I)
-        self.of_them = re.compile(rf"(?<![\w.,])(\d+|{word})\s+of\s+(?:them|whom)\s+(?:were\s+)?in\b", re.I)
+        self.count_of = _either(numbers, r"\w.,", _COUNT_OF)
+        self.of_them = _either(numbers, r"\w.,", r"({n})\s+of\s+(?:them|whom)\s+(?:were\s+)?in\b")
         self.more_of_them = re.compile(rf"[^,;.]*?[,;]\s*(?:and\s+)?(\d+|{word})\s+(?:were\s+)?in\b", re.I)
-        self.number = re.compile(rf"(?<![\w.,/])(?:\d+|{word})(?![\w.,/%])", re.I)
+        self.number = _either(numbers, r"\w.,/", r"{n}(?![\w.,/%])")
 
     def people_numbers(self, view: DocView) -> list[tuple[int, int, int]]:
         found = []
-        for m in self.number.finditer(view.cased):
+        for m in self.number.finditer(view):
             value = int(m.group()) if m.group().isdigit() else parse_number(m.group(), self.numbers)
             if value is not None and 0 < value < 100000 and not 1900 <= value <= 2100:
                 found.append((m.start(), m.end(), value))
@@ -124,7 +146,7 @@ class ReportedNumbers:
         """Events broken down by group: "abortion rates was 17.6% (3), two of them in G-CSF,
         one in saline group" (the number, where it stands, and what it counts)."""
         found = []
-        for m in self.of_them.finditer(view.cased):
+        for m in self.of_them.finditer(view):
             end = view.sentence_of(m.start())[1]
             found.append((m.start(1), m.end(1), self._value(m.group(1))))
             more = self.more_of_them.match(view.cased, m.end(), end)
@@ -141,7 +163,7 @@ class ReportedNumbers:
         'n of N' ("Thirty-six of 94")."""
         found = [((r["start"], r["start"], r["events"]), (r["end"], r["end"], r["total"]))
                  for r in (view.doc._.rifkb_event_rates or [])]  # fmt: skip
-        for m in self.count_of.finditer(view.cased):
+        for m in self.count_of.finditer(view):
             word = m.group(1)
             events = int(word) if word.isdigit() else parse_number(word, self.numbers)
             if events is not None and events <= int(m.group(2)):

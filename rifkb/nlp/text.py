@@ -221,6 +221,26 @@ def words_at_start(words: Iterable[str], after: str = "") -> str:
     return "|".join(rf"{re.escape(w[0])}(?<!\w{re.escape(w[0])}){re.escape(w[1:])}{after}" for w in words)
 
 
+def number_at_start(numbers: dict[str, int], not_after: str) -> str | None:
+    r"""`(?<![not_after])(?:\d+|number words)` (`not_after` a regular expression class
+    holding `\w`), for lower-case text searched without ignoring case (see
+    `DocView.plain`), led by a class of the characters such a number opens with and a look
+    back at it: re then skips to those in C (see `digits_not_after`), where the look back
+    first, and ignoring case, had every character of an abstract tried (100 µs an
+    abstract for the number alone, 20 µs so). The words' rest is taken after a look back
+    at their first letter. None when a number word is not ASCII."""
+    words = sorted({w.lower() for w in numbers})
+    if not all(w.isascii() and re.fullmatch(r"[a-z][a-z-]*", w) for w in words):
+        return None
+    firsts: dict[str, list[str]] = {}
+    for w in words:
+        firsts.setdefault(w[0], []).append(w[1:])
+    lead = "".join(firsts)
+    rests = "|".join(f"(?<={c})(?:{alternation(rest)})" for c, rest in firsts.items())
+    more = rf"(?:(?:\s+and\s+|\s+|-)(?:{alternation(words)}))*\b"
+    return rf"[\d{lead}](?<![{not_after}][\d{lead}])(?:(?<=\d)\d*|(?:{rests}){more})"
+
+
 def number_words(numbers: dict[str, int]) -> str:
     """A regular expression for numbers written in words ("Fifty-one", "one hundred and
     six"), from the words of rules/numbers.tsv."""

@@ -159,3 +159,61 @@ def test_a_size_per_group_is_looked_for_only_where_its_words_are(text):
     # the words looked for first, in the lower-cased text, are in every "40 per group"
     if arm_sizes._PER_GROUP.search(text):
         assert arm_sizes._PER_GROUP_WORDS.search(text.lower())
+
+
+# the number expressions of reported.py, as first written: digits or number words after
+# none of some characters, read ignoring case in the text as written
+_NUMBER_PIECES = [
+    *_PIECES, "One", "one", "TWO", "Twenty", "twenty-one", "Fifty-one", "one hundred and six",
+    "Eight", "eighteen", "ten", "tens", "often", "hundred", "seventy", "of", " of ", "out", "them",
+    "whom", "were", " in ", "the", "8 of 40", "Thirty-six of 94", "two of them were in",
+    "5 out of the 12", "10 of 20%", "noone", "-one", "/two", ".3", "4,",
+]  # fmt: skip
+_number_texts = st.lists(st.sampled_from(_NUMBER_PIECES), max_size=25).map("".join)
+
+
+@pytest.fixture(scope="module")
+def reported_numbers():
+    from rifkb.rules import load_rules
+
+    return reported.ReportedNumbers(load_rules(None).numbers)
+
+
+@pytest.mark.parametrize(
+    "name, not_after, written",
+    [
+        ("number", r"\w.,/", r"(?<![\w.,/])(?:\d+|{word})(?![\w.,/%])"),
+        ("count_of", r"\w.,", r"(?<![\w.,])(\d+|{word})\s+(?:out\s+)?of\s+(?:the\s+)?(\d+)\b(?!\s*%)"),
+        ("of_them", r"\w.,", r"(?<![\w.,])(\d+|{word})\s+of\s+(?:them|whom)\s+(?:were\s+)?in\b"),
+    ],
+)
+@settings(max_examples=300, deadline=None)
+@given(text=_number_texts, data=st.data())
+@example(text="Thirty-six of 94, two of them were in; 7/12 of 40 and often one", data=None)
+def test_a_number_led_by_its_first_characters_is_found_as_first_written(
+    reported_numbers, name, not_after, written, text, data
+):
+    from rifkb.nlp.text import number_words
+
+    old = re.compile(written.format(word=number_words(reported_numbers.numbers)), re.I)
+    either = getattr(reported_numbers, name)
+    assert either.lower is not None  # rifkb's number words are ASCII
+    for pos, end in [(0, len(text))] + ([] if data is None else [
+        (p := data.draw(st.integers(0, len(text))), data.draw(st.integers(p, len(text))))
+    ]):  # fmt: skip
+        # the same spans; the groups in lower case (their values are read ignoring case)
+        as_written = [
+            (span, tuple(g and g.lower() for g in groups)) for span, groups in _found(old, text, pos, end)
+        ]
+        assert _found(either.lower, text.lower(), pos, end) == as_written
+        assert _found(either.cased, text, pos, end) == _found(old, text, pos, end)
+    if data is None:  # the example: number words and digits both found
+        first = {"number": "thirty-six", "count_of": "thirty-six of 94", "of_them": "two of them were in"}
+        assert next(either.lower.finditer(text.lower())).group() == first[name]
+
+
+def test_number_at_start_gives_way_to_a_number_word_it_cannot_lead():
+    from rifkb.nlp.text import number_at_start
+
+    assert number_at_start({"one": 1, "zwölf": 12}, r"\w") is None
+    assert re.fullmatch(number_at_start({"one": 1}, r"\w"), "one")
