@@ -31,7 +31,7 @@ import re
 
 import ahocorasick
 
-from rifkb.nlp.text import fold, name_variants
+from rifkb.nlp.text import automaton, fold, name_variants
 from rifkb.rules import RuleSet
 
 # as rifkb.nlp.concepts reads "rate(s)"; the list it governs is looked for nearby
@@ -96,13 +96,7 @@ class Prefilter:
 def _automaton(keys: dict[str, tuple[int, int]]) -> ahocorasick.Automaton:
     """An automaton of the keys; one that finds nothing when there are none (pyahocorasick
     refuses to search with an empty one)."""
-    automaton = ahocorasick.Automaton()
-    for key, value in keys.items():
-        automaton.add_word(key, value)
-    if not keys:
-        automaton.add_word("\0never\0", (0, _NAME))  # fold() leaves no NUL next to "never"
-    automaton.make_automaton()
-    return automaton
+    return automaton(keys or {"\0never\0": (0, _NAME)})  # fold() leaves no NUL next to "never"
 
 
 def _whole_word(text: str, start: int, end: int, word: frozenset[str]) -> bool:

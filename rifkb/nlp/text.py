@@ -12,10 +12,13 @@ the original, so every match maps back to a spaCy span.
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import ahocorasick
 
@@ -146,7 +149,12 @@ class PhraseIndex(Generic[P]):
                 table.setdefault(variant, []).append(payload)
         self._table = {k: tuple(v) for k, v in table.items()}
         word = ASCII_CASED if keep_case else ASCII_LOWER
-        self._scan = WholeWords(self._table, word, word - DIGITS if digit_after else word)
+        self._scan = WholeWords(
+            self._table,
+            word,
+            word - DIGITS if digit_after else word,
+            shared="cased" if keep_case else "folded",
+        )
 
     def finditer(self, folded: str) -> Iterator[PhraseHit[P]]:
         table = self._table
@@ -169,24 +177,42 @@ class WholeWords:
     with re.finditer). An Aho–Corasick automaton (pyahocorasick, C) finds every
     occurrence of every string in one pass; the boundaries and the choice are checked on
     its hits, which in an abstract are few. A trie-shaped regular expression did the same
-    at a third of the speed: Python's re tries it at every character."""
+    at a third of the speed: Python's re tries it at every character.
 
-    def __init__(self, strings: Iterable[str], word: frozenset[str], after: frozenset[str]):
+    `shared`: scanners given the same name share one automaton (see `_SharedScan`): the
+    texts they search are the same ones (an abstract's folded text, read by 5 of rifkb's
+    components), scanned once for all of them."""
+
+    def __init__(self, strings: Iterable[str], word: frozenset[str], after: frozenset[str],
+                 shared: str | None = None):  # fmt: skip
         self._word, self._after = word, after
-        self._automaton = ahocorasick.Automaton()
-        for string in strings:
-            if string:
-                self._automaton.add_word(string, len(string))
-        self._empty = len(self._automaton) == 0  # pyahocorasick will not search with no words
-        if not self._empty:
-            self._automaton.make_automaton()
+        self.strings = frozenset(s for s in strings if s)
+        self._empty = not self.strings  # pyahocorasick will not search with no words
+        self._shared_name = None if self._empty else shared
+        self._join()
+        if self._shared is None and not self._empty:
+            self._automaton = automaton({s: len(s) for s in self.strings})
+
+    def _join(self) -> None:
+        self._serial = next(_SERIALS)
+        self._shared = None if self._shared_name is None else _shared_scan(self._shared_name)
+        if self._shared is not None:
+            self._shared.join(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_shared", "_serial")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._join()  # a number of this process's own, and its shared automaton here
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         if self._empty:
             return []
+        hits = self._automaton.iter(text) if self._shared is None else self._shared.hits(self, text)
         word, after, size = self._word, self._after, len(text)
         longest: dict[int, int] = {}  # start -> the furthest end of a whole word there
-        for last, length in self._automaton.iter(text):
+        for last, length in hits:
             start, end = last + 1 - length, last + 1
             if (start and text[start - 1] in word) or (end < size and text[end] in after):
                 continue
@@ -198,6 +224,93 @@ class WholeWords:
                 resume = longest[start]
                 found.append((start, resume))
         return found
+
+
+def automaton(values: dict[str, Any]) -> ahocorasick.Automaton:
+    """An Aho–Corasick automaton of the strings, each with its value (one at least)."""
+    made = ahocorasick.Automaton()
+    for string, value in values.items():
+        made.add_word(string, value)
+    made.make_automaton()
+    return made
+
+
+_SERIALS = itertools.count()  # a scanner's number, never given twice (an id() can be)
+
+
+class _Built(NamedTuple):
+    automaton: ahocorasick.Automaton  # string -> (its length, the slots of the scanners holding it)
+    slots: dict[int, int]  # a scanner's serial -> its slot
+
+    def scan(self, text: str) -> list[list[tuple[int, int]]]:
+        """The (last character, length) of each string found, slot by slot."""
+        found: list[list[tuple[int, int]]] = [[] for _ in self.slots]
+        for last, (length, slots) in self.automaton.iter(text):
+            for slot in slots:
+                found[slot].append((last, length))
+        return found
+
+
+class _SharedScan:
+    """One automaton for the strings of every live scanner sharing it, run once per text
+    and its hits handed to each scanner that searches that text (the last text is kept:
+    the components of a pipeline read an abstract's one folded text in turn). Two passes
+    an abstract instead of seven: 250 µs of scanning became ~100. Made again when a
+    scanner it does not hold asks (a new pipeline, or one unpickled); scanners no longer
+    used drop out then."""
+
+    def __init__(self) -> None:
+        self._members: weakref.WeakKeyDictionary[WholeWords, None] = weakref.WeakKeyDictionary()
+        self._built: _Built | None = None
+        self._last: tuple[_Built, str, list[list[tuple[int, int]]]] | None = None
+        self._lock = threading.Lock()  # pipelines built and used in threads (the web app)
+
+    def join(self, scanner: WholeWords) -> None:
+        """A scanner shares the automaton from its first search on (the scanners of one
+        pipeline, made together, are all in the one made for the first)."""
+        with self._lock:
+            self._members[scanner] = None
+
+    def hits(self, scanner: WholeWords, text: str) -> list[tuple[int, int]]:
+        built = self._built
+        if built is None or scanner._serial not in built.slots:
+            built = self._build()
+        last = self._last  # read once: another thread may replace it
+        if last is None or last[0] is not built or last[1] is not text:
+            last = self._last = (built, text, built.scan(text))
+        return last[2][built.slots[scanner._serial]]
+
+    def _build(self) -> _Built:
+        with self._lock:
+            members = sorted(self._members.keys(), key=lambda m: m._serial)
+            holders: dict[str, list[int]] = {}
+            for slot, member in enumerate(members):
+                for string in member.strings:
+                    holders.setdefault(string, []).append(slot)
+            values = {string: (len(string), tuple(slots)) for string, slots in holders.items()}
+            slots = {m._serial: slot for slot, m in enumerate(members)}
+            built = self._built = _Built(automaton(values), slots)
+            return built
+
+
+_SHARED: dict[str, _SharedScan] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _shared_scan(name: str) -> _SharedScan:
+    with _SHARED_LOCK:
+        return _SHARED.setdefault(name, _SharedScan())
+
+
+def _locks_after_fork() -> None:
+    """A lock another thread held when this process was forked stays held in the child."""
+    global _SHARED_LOCK
+    _SHARED_LOCK = threading.Lock()
+    for shared in _SHARED.values():
+        shared._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_locks_after_fork)
 
 
 def digits_not_after(chars: str) -> str:

@@ -5,6 +5,8 @@ a word character, the longest string followed by no word character; then on afte
 
 from __future__ import annotations
 
+import gc
+import pickle
 import re
 
 from hypothesis import example, given, settings
@@ -77,3 +79,46 @@ def test_an_alternation_matches_what_the_longest_first_one_matches(strings, text
         expected = [m.span() for m in re.finditer(shape.format(flat, flat), text)]
         got = [m.span() for m in re.finditer(shape.format(alternation(strings), alternation(strings)), text)]
         assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sets(_strings, min_size=1, max_size=6), min_size=2, max_size=4),
+    st.lists(st.text(alphabet=_LETTERS, max_size=40), min_size=1, max_size=4),
+    st.data(),
+)
+@example([{"ab"}, {"ab", "abn"}], ["abn ab"], None)  # one string held by two scanners
+def test_scanners_sharing_an_automaton_each_find_what_they_find_alone(sets, texts, data):
+    name = f"test-{id(sets)}"
+    shared = [WholeWords(s, ASCII_LOWER, ASCII_LOWER, shared=name) for s in sets]
+    alone = [WholeWords(s, ASCII_LOWER, ASCII_LOWER) for s in sets]
+    for text in texts:
+        # each text read by the scanners in turn, in any order, the same text more than once
+        order = list(range(len(sets))) if data is None else data.draw(st.permutations(range(len(sets))))
+        for i in order + order[:1]:
+            assert (
+                shared[i].spans(text) == alone[i].spans(text) == _plainly(text, sets[i], "a-z0-9", "a-z0-9")
+            )
+        if data is not None and data.draw(st.booleans()):
+            # a scanner joins after the automaton was made (a second pipeline), and one is
+            # made again from a pickle (a spawned worker's pipeline)
+            extra = data.draw(st.sets(_strings, min_size=1, max_size=6))
+            sets.append(extra)
+            shared.append(
+                pickle.loads(pickle.dumps(WholeWords(extra, ASCII_LOWER, ASCII_LOWER, shared=name)))
+            )
+            alone.append(WholeWords(extra, ASCII_LOWER, ASCII_LOWER))
+            assert shared[-1].spans(text) == alone[-1].spans(text)
+            assert shared[0].spans(text) == alone[0].spans(text)
+
+
+def test_a_scanner_no_longer_used_leaves_the_shared_automaton():
+    keep = WholeWords({"ab"}, ASCII_LOWER, ASCII_LOWER, shared="test-leave")
+    gone = WholeWords({"no"}, ASCII_LOWER, ASCII_LOWER, shared="test-leave")
+    assert gone.spans("no ab") == [(0, 2)]
+    del gone
+    gc.collect()
+    assert keep.spans("ab no") == [(0, 2)]
+    newcomer = WholeWords({"b1"}, ASCII_LOWER, ASCII_LOWER, shared="test-leave")
+    assert newcomer.spans("b1 no") == [(0, 2)]
+    assert "no" not in keep._shared._built.automaton  # made again without the one gone
