@@ -22,6 +22,8 @@ from rifkb.cli import app
 from rifkb.corpus.folder import init_corpus
 from rifkb.corpus.imports import import_files
 from rifkb.errors import BadInputError
+from rifkb.records import Record
+from rifkb.records.bibliographic import document_text
 
 SAMPLES = Path(__file__).parent.parent.parent / "shared" / "samples"
 pytestmark = pytest.mark.skipif(
@@ -100,6 +102,24 @@ def test_sample_imports_its_references(tmp_path, name, expected):
         assert skipped.line >= 1 and skipped.reason.startswith(SKIP_REASONS), str(skipped)
     for duplicate in report.duplicates:
         assert duplicate.describe().startswith(f"{Path(name).name}:{duplicate.line}: ")
+
+
+@pytest.mark.parametrize(("name", "expected"), _expected())
+def test_what_the_pipeline_reads_of_a_stored_sample_is_as_its_whole_record_says(tmp_path, name, expected):
+    # a worker decodes of a stored record only what the pipeline reads (ids, title, abstract,
+    # publication types): the same text, key and types as the whole record, authors,
+    # MeSH, affiliations and all
+    with _store(tmp_path) as store:
+        (report,) = import_files(store, [SAMPLES / name])
+        stored = store.record_texts()
+    assert len(stored) == expected - len(report.duplicates) - len(report.skipped)
+    for uid, text in stored:
+        whole, read = Record.from_json(json.loads(text)), Record.to_read_from_json(json.loads(text))
+        assert (read.uid, document_text(read), read.publication_types) == (
+            uid,
+            document_text(whole),
+            whole.publication_types,
+        )
 
 
 @pytest.mark.parametrize(("name", "key", "field", "value"), KEY_FIELDS)

@@ -108,7 +108,7 @@ def extraction_or_failure(nlp: Language, record: Record | StoredRecord, as_text:
     uid = record.uid
     try:
         if isinstance(record, StoredRecord):
-            record = Record.from_json(json.loads(record.text))
+            record = Record.to_read_from_json(json.loads(record.text))
         extraction = extract_record(nlp, record)
         return ExtractionText.of(extraction) if as_text else extraction
     except Exception as exc:  # one bad document must not stop a corpus run

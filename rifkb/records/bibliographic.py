@@ -166,6 +166,13 @@ class Record:
     def from_json(cls, obj: dict[str, Any]) -> Record:
         return _record_from_json(obj)
 
+    @classmethod
+    def to_read_from_json(cls, obj: dict[str, Any]) -> Record:
+        """What the pipeline reads of a record's JSON form (its ids, title, abstract and
+        publication types; see `document_text`), the rest left out: authors, MeSH and
+        the like were most of the decoding, in a worker, of every record extracted."""
+        return _record_from_json(obj, whole=False)
+
     def merged_with(self, newer: Record) -> Record:
         """This record with every field the newer one has filled in taking precedence."""
         changes = {
@@ -270,11 +277,22 @@ _KNOWN_KEYS = set(_SCALARS) | {
 }  # fmt: skip
 
 
-def _record_from_json(obj: dict[str, Any]) -> Record:
+def _record_from_json(obj: dict[str, Any], whole: bool = True) -> Record:
     """A record from its JSON form. Every field is checked for its type, so a malformed
-    object is one `BadInputError` naming the field, never a TypeError deep inside."""
+    object is one `BadInputError` naming the field, never a TypeError deep inside.
+    Not `whole`: only what the pipeline reads."""
     if not isinstance(obj, dict):
         raise BadInputError("a JSON record must be an object")
+    if not whole:
+        pmid = _text(obj.get("pmid"), "pmid")
+        return Record(
+            source_id=_text(obj.get("source_id", obj.get("id")), "id"),
+            pmid=pmid.removeprefix("pmid:") if pmid else None,
+            doi=_text(obj.get("doi"), "doi"),
+            title=_text(obj.get("title"), "title"),
+            abstract=_sections_from_json(obj),
+            publication_types=tuple(_listish(obj.get("publication_types"), "publication_types")),
+        )
     extra = obj.get("extra") or {}
     if not isinstance(extra, dict):
         raise BadInputError("'extra' must be an object")
