@@ -39,6 +39,7 @@ from rifkb.nlp.base import (
     remember_mentions,
     token_offsets,
 )
+from rifkb.nlp.openings import OpenedPattern
 from rifkb.nlp.text import PhraseIndex, fold
 from rifkb.rules import RuleSet, Term
 
@@ -61,6 +62,7 @@ class ConceptTagger(RuleComponent):
         self.folded_names = PhraseIndex([(n, t) for n, t in terms if not t.case_sensitive], False)
         self.cased_names = PhraseIndex([(n, t) for n, t in terms if t.case_sensitive], True)
         self.required_words = sorted({word for p in rules.patterns for word in p.requires})
+        self.opened = [OpenedPattern(p.regex) for p in rules.patterns]  # tried where they can match
         self.concept_stems: dict[str, set[str]] = {}
         for t in rules.terms:
             self.concept_stems.setdefault(t.concept, set()).update(_stems(fold(t.text)))
@@ -105,9 +107,9 @@ class ConceptTagger(RuleComponent):
                 self.rules.concept_type(p.concept),
                 p.source,
             )
-            for p in self.rules.patterns
+            for p, opened in zip(self.rules.patterns, self.opened, strict=True)
             if not p.requires or not present.isdisjoint(p.requires)
-            for m in p.regex.finditer(view.cased)
+            for m in opened.finditer(view.cased, view.lower, view.plain)
         ]
         # a mention never runs past the end of its sentence ("intrauterine administered 2
         # days before FET. In the hCG-treated group" names no intrauterine hCG)

@@ -30,6 +30,7 @@ from spacy.tokens import Doc
 
 from rifkb.nlp.attribution import Attribution
 from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.openings import OpenedPattern
 from rifkb.nlp.statistics import Estimate, read_estimates
 from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import MeasureName, RuleSet
@@ -57,7 +58,10 @@ class NumberReader(RuleComponent):
         self.cased_measures = PhraseIndex(
             [(n, m) for n, m in names if m.case_sensitive], True, digit_after=True
         )
-        self.measure_patterns = [m for m in rules.measures if m.pattern is not None]
+        # each tried only where it can match (see openings)
+        self.measure_patterns = [
+            (m, OpenedPattern(m.pattern)) for m in rules.measures if m.pattern is not None
+        ]
         self.conditions = rules.with_role("condition")
         # "in women with RIF", "among RIF patients": the condition names who was studied
         people = alternation(rules.nouns["participant"])
@@ -95,8 +99,8 @@ class NumberReader(RuleComponent):
         indexes = ((self.folded_measures, view.lower), (self.cased_measures, view.cased))
         names = [(m.start, m.end, p) for index, text in indexes for m in index.finditer(text)
                  for p in m.payloads]  # fmt: skip
-        names += [(m.start(), m.end(), name) for name in self.measure_patterns
-                  for m in name.pattern.finditer(view.cased)]  # type: ignore[union-attr]  # fmt: skip
+        names += [(m.start(), m.end(), name) for name, opened in self.measure_patterns
+                  for m in opened.finditer(view.cased, view.lower, view.plain)]  # fmt: skip
         return sorted(names, key=lambda n: (n[0], -n[1]))
 
     def _effect(self, view: DocView, measure: MeasureName, start: int, estimate: Estimate) -> dict[str, Any]:
