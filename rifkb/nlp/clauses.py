@@ -42,7 +42,10 @@ _COORDINATION = re.compile(r"^(?:\s*\w+)?\s*(?:,|,?\s*and|,?\s*or)\s+(?:\S+\s+)?
 # categories and their usual names) up to the next heading is others' work or an aim, not
 # a result of this study ("Background: Women with hypothyroidism are at increased risk").
 BACKGROUND = re.compile(r"(?:background|introduction|context|rationale|purpose|objectives?|aims?|problem)\b")
-_HEADING = re.compile(r"\W*((?:[^\W\d][\w()&/-]*\s+){0,4}[^\W\d][\w()&/-]*)\s*(?::|$)")
+# (possessive: a word's characters, the spaces after it, are never given back, which could
+# not make a match (what follows each is of another class) but had re try every split of
+# every word of a sentence that is no heading: 53 -> 30 µs an abstract)
+_HEADING = re.compile(r"\W*+((?:[^\W\d][\w()&/-]*+\s++){0,4}[^\W\d][\w()&/-]*+)\s*+(?::|$)")
 # "To improve the pregnancy rate, it may be helpful to ...": a purpose, not a result ("To
 # date", "To our knowledge", "To conclude" open no purpose)
 PURPOSE = re.compile(

@@ -217,3 +217,20 @@ def test_number_at_start_gives_way_to_a_number_word_it_cannot_lead():
 
     assert number_at_start({"one": 1, "zwölf": 12}, r"\w") is None
     assert re.fullmatch(number_at_start({"one": 1}, r"\w"), "one")
+
+
+_HEADING_PIECES = ["Background", "RESULTS", "Aim of the study", "IL-6", "(n)", "a/b", "&", ":", " : ",
+                   "\n", " ", "  ", "- ", "—", "1", "2x", "women", "were", ".", "é"]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_HEADING_PIECES), max_size=14).map("".join), st.data())
+@example("— Aim of the study were: x", None)
+def test_a_heading_is_read_as_before_its_quantifiers_were_possessive(text, data):
+    old = re.compile(r"\W*((?:[^\W\d][\w()&/-]*\s+){0,4}[^\W\d][\w()&/-]*)\s*(?::|$)")
+    new = grammar._HEADING
+    starts = range(len(text) + 1) if data is None else [data.draw(st.integers(0, len(text)))]
+    for pos in starts:
+        for end in (len(text), data.draw(st.integers(pos, len(text))) if data else pos):
+            m1, m2 = old.match(text, pos, end), new.match(text, pos, end)
+            assert (m1 and (m1.span(), m1.groups())) == (m2 and (m2.span(), m2.groups()))
