@@ -38,7 +38,7 @@ def openings(regex: re.Pattern[str]) -> tuple[str, ...] | None:
         from re import _constants, _parser  # noqa: PLC0415 - private: only when asked
 
         tree = _parser.parse(regex.pattern, regex.flags)
-        found = _read(list(tree), _constants, bool(regex.flags & re.IGNORECASE), leading=True)
+        found = _read(list(tree), _constants, bool(regex.flags & re.IGNORECASE))
     except Exception:  # noqa: BLE001 - a parser this code does not know: no openings
         return None
     if found is None or any(not o.text or _common(o.text) for o in found):
@@ -52,14 +52,15 @@ def _common(opening: str) -> bool:
     return len(opening) == 1 and opening.isascii() and opening.isalpha()
 
 
-def _read(items: list, c: Any, folded: bool, leading: bool = False) -> list[_Opening] | None:
+def _read(items: list, c: Any, folded: bool) -> list[_Opening] | None:
     """The openings of a sequence of parsed items: their literal characters in order, then
-    (each of) the openings of a group or branch, for as long as what came before is whole."""
-    if leading:  # a word boundary first matches no character
-        while items and items[0][0] is c.AT and items[0][1] is c.AT_BOUNDARY:
-            items = items[1:]
+    (each of) the openings of a group or branch, for as long as what came before is whole.
+    A word boundary or a look around matches no character: it is passed over ("\\bbut",
+    "b(?<!\\wb)ut" open with "but")."""
     found = [_Opening("", True)]
     for op, av in items:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue
         if op is c.LITERAL:
             char = _character(av, folded)
             if char is None:

@@ -19,7 +19,8 @@ from rifkb.rules import load_rules
 
 _ATOMS = st.sampled_from(
     ["a", "b", "A", "B", "k", "s", "1", "2", "-", r"\(", " ", "é", "É",
-     "[ab]", "[AB]", "[0-3]", "[a-c1]", r"\w", r"\s", r"\d", ".", "[^a]", r"\b"]
+     "[ab]", "[AB]", "[0-3]", "[a-c1]", r"\w", r"\s", r"\d", ".", "[^a]", r"\b",
+     "(?<!a)", "(?<=b)", "(?=a)", "(?!1)", r"(?<!\wk)", "^", "$"]
 )  # fmt: skip
 
 
@@ -75,6 +76,10 @@ def test_an_expression_tried_at_its_openings_finds_what_it_finds_everywhere(expr
         (r"\b(?:two|three|[2-4])\s+", ("2", "3", "4", "three", "two")),
         (r"\bCD(?:3|4|8)\s*\+", ("cd3", "cd4", "cd8")),
         (r"(?:>\s*or\s*=|≥|>=)\s*[2-9]", (">", ">=", "≥")),
+        (
+            r"b(?<!\wb)ut|h(?<!\wh)owever|;(?!\s*p)",
+            (";", "but", "however"),
+        ),  # looks around match no character
         (r"\bT[\s-]*helper", None),  # a single letter: found too often to be worth it
         (r"\b\w+ cells", None),  # anything at all
         (r"(?:a|)b", None),  # a branch that can open with nothing
