@@ -174,7 +174,9 @@ class Reader:
     def _case_groups(self, refs: list[GroupRef]) -> list[GroupRef]:
         """ "From the IVF failure group, 11/42 ...": in a study of no intervention, a group
         named by what its women have, not a control group, is the cases."""
-        found = []
+        found: list[GroupRef] = []
+        if "group" not in self.view.lower:
+            return found  # the expression ends with it (two abstracts in three never write it)
         for m in _NAMED_GROUP.finditer(self.view.lower):
             if not any(r.start < m.end() and m.start() < r.end for r in refs):
                 found.append(GroupRef(m.start(1), m.end(), CASES, "treated"))

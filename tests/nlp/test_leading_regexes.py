@@ -234,3 +234,14 @@ def test_a_heading_is_read_as_before_its_quantifiers_were_possessive(text, data)
         for end in (len(text), data.draw(st.integers(pos, len(text))) if data else pos):
             m1, m2 = old.match(text, pos, end), new.match(text, pos, end)
             assert (m1 and (m1.span(), m1.groups())) == (m2 and (m2.span(), m2.groups()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts)
+@example("the ivig group")
+def test_a_named_group_is_looked_for_only_where_group_is_written(text):
+    # arms.Reader._case_groups skips the expression on an abstract that never writes "group"
+    text = text.lower()
+    assert "group" in text or arms._NAMED_GROUP.search(text) is None
+    if text == "the ivig group":
+        assert arms._NAMED_GROUP.search(text)
