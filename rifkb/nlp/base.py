@@ -11,9 +11,10 @@ live on the component, and go to disk with it (`to_disk` writes them under `rule
 
 from __future__ import annotations
 
+import re
 import weakref
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -362,6 +363,20 @@ def remember_mentions(doc: Doc, group: object, hits: list[Hit]) -> None:
     ordered = sorted(hits, key=lambda h: (h.start, h.end))
     size = -1 if group is None else len(group)  # type: ignore[arg-type]
     _memo(doc).mentions = (group, size, ordered, [h.start for h in ordered])
+
+
+class EitherCase(NamedTuple):
+    """An expression ignoring case, for the text as written, and the same expression not
+    ignoring case, for the lower-case text (None when it cannot be: a word not ASCII),
+    which re searches several times faster (see `DocView.plain`): both find the same."""
+
+    cased: re.Pattern[str]
+    lower: re.Pattern[str] | None
+
+    def finditer(self, view: DocView) -> Iterator[re.Match[str]]:
+        if view.plain and self.lower is not None:
+            return self.lower.finditer(view.lower)
+        return self.cased.finditer(view.cased)
 
 
 def _read_mentions(spans: Iterable[Span]) -> list[Hit]:

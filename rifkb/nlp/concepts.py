@@ -62,7 +62,7 @@ class ConceptTagger(RuleComponent):
         self.folded_names = PhraseIndex([(n, t) for n, t in terms if not t.case_sensitive], False)
         self.cased_names = PhraseIndex([(n, t) for n, t in terms if t.case_sensitive], True)
         self.required_words = sorted({word for p in rules.patterns for word in p.requires})
-        self.opened = [OpenedPattern(p.regex) for p in rules.patterns]  # tried where they can match
+        self.patterns = [(p, OpenedPattern(p.regex)) for p in rules.patterns]  # each tried where it can match
         self.concept_stems: dict[str, set[str]] = {}
         for t in rules.terms:
             self.concept_stems.setdefault(t.concept, set()).update(_stems(fold(t.text)))
@@ -107,7 +107,7 @@ class ConceptTagger(RuleComponent):
                 self.rules.concept_type(p.concept),
                 p.source,
             )
-            for p, opened in zip(self.rules.patterns, self.opened, strict=True)
+            for p, opened in self.patterns
             if not p.requires or not present.isdisjoint(p.requires)
             for m in opened.finditer(view.cased, view.lower, view.plain)
         ]

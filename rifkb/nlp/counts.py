@@ -37,7 +37,7 @@ from typing import NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, EitherCase, RuleComponent, factory_config
 from rifkb.nlp.text import alternation, number_words, parse_number
 from rifkb.rules import RuleSet
 
@@ -124,10 +124,8 @@ class CountReader(RuleComponent):
 
     def compile(self, rules: RuleSet) -> None:
         words = number_words(rules.numbers)  # in lower case
-        self.number_words = re.compile(words, re.IGNORECASE)
-        # the same, read in the lower-cased text without ignoring case (see DocView.plain),
-        # when the words are ASCII
-        self.number_words_lower = re.compile(words) if all(w.isascii() for w in rules.numbers) else None
+        lower = re.compile(words) if all(w.isascii() for w in rules.numbers) else None
+        self.number_words = EitherCase(re.compile(words, re.IGNORECASE), lower)
         self.noun_kinds: dict[str, str] = {}
         for kind, nouns in rules.nouns.items():  # a noun listed twice keeps its first kind
             for noun in nouns:
@@ -159,12 +157,7 @@ class CountReader(RuleComponent):
         numbers = [
             (m.start(), m.end(), int(m.group().replace(",", ""))) for m in _DIGITS.finditer(view.cased)
         ]
-        words = (
-            self.number_words_lower.finditer(view.lower)
-            if view.plain and self.number_words_lower
-            else self.number_words.finditer(view.cased)
-        )
-        for m in words:
+        for m in self.number_words.finditer(view):
             value = parse_number(m.group(), self.rules.numbers)
             if value is not None:
                 numbers.append((m.start(), m.end(), value))

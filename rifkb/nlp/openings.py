@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 _MOST_CHARACTERS = 10  # a class opening a branch is read as that many one-character openings at most
+# openings kept at most: each is a str.find over every abstract ("[0-9][0-9][0-9]" would be 1,000)
+_MOST_OPENINGS = 32
 
 
 class _Opening(NamedTuple):
@@ -70,7 +72,10 @@ def _read(items: list, c: Any, folded: bool) -> list[_Opening] | None:
         inner = _alternatives(op, av, c, folded)
         if inner is None:
             return _or_none(found)
-        found = [_Opening(o.text + i.text, i.whole) for o in found for i in inner]
+        longer = [_Opening(o.text + i.text, i.whole) for o in found for i in inner]
+        if len(longer) > _MOST_OPENINGS:
+            return _or_none(found)  # what came before, as the openings' start
+        found = longer
         if not all(o.whole for o in found):
             return found
     return found

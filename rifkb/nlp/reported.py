@@ -11,10 +11,9 @@ Closed-class grammar, not vocabulary: the number words come from rules/numbers.t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import NamedTuple
 
-from rifkb.nlp.base import DocView
+from rifkb.nlp.base import DocView, EitherCase
 from rifkb.nlp.text import digits_not_after, number_at_start, number_words, parse_number
 
 # --- closed-class grammar of reported numbers ---------------------------------------------
@@ -56,25 +55,12 @@ class Value(NamedTuple):
     count_at: int = -1  # where its n/N starts (an event rate's start), when it is a count
 
 
-class _Either(NamedTuple):
-    """An expression as first written, ignoring case on the text as written, and the same
-    led by the characters a number opens with (`text.number_at_start`), on the text in
-    lower case (see `DocView.plain`): what both find is the same."""
-
-    cased: re.Pattern[str]
-    lower: re.Pattern[str] | None
-
-    def finditer(self, view: DocView) -> Iterator[re.Match[str]]:
-        if view.plain and self.lower is not None:
-            return self.lower.finditer(view.lower)
-        return self.cased.finditer(view.cased)
-
-
-def _either(numbers: dict[str, int], not_after: str, written: str) -> _Either:
-    """`written`, a {n} in it for a number (digits or words) not after `not_after`."""
+def _either(numbers: dict[str, int], not_after: str, written: str) -> EitherCase:
+    """`written`, a {n} in it for a number (digits or words) not after `not_after`; for the
+    lower-case text, led by the characters a number opens with (`text.number_at_start`)."""
     word, lead = number_words(numbers), number_at_start(numbers, not_after)
     cased = re.compile(written.format(n=rf"(?<![{not_after}])(?:\d+|{word})"), re.I)
-    return _Either(cased, None if lead is None else re.compile(written.format(n=lead)))
+    return EitherCase(cased, None if lead is None else re.compile(written.format(n=lead)))
 
 
 class ReportedNumbers:

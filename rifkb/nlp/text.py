@@ -294,18 +294,14 @@ class _SharedScan:
 
 
 _SHARED: dict[str, _SharedScan] = {}
-_SHARED_LOCK = threading.Lock()
 
 
 def _shared_scan(name: str) -> _SharedScan:
-    with _SHARED_LOCK:
-        return _SHARED.setdefault(name, _SharedScan())
+    return _SHARED.setdefault(name, _SharedScan())  # one step: no two threads make two
 
 
 def _locks_after_fork() -> None:
     """A lock another thread held when this process was forked stays held in the child."""
-    global _SHARED_LOCK
-    _SHARED_LOCK = threading.Lock()
     for shared in _SHARED.values():
         shared._lock = threading.Lock()
 
@@ -350,7 +346,7 @@ def number_at_start(numbers: dict[str, int], not_after: str) -> str | None:
         firsts.setdefault(w[0], []).append(w[1:])
     lead = "".join(firsts)
     rests = "|".join(f"(?<={c})(?:{alternation(rest)})" for c, rest in firsts.items())
-    more = rf"(?:(?:\s+and\s+|\s+|-)(?:{alternation(words)}))*\b"
+    more = _more_words(alternation(words))
     return rf"[\d{lead}](?<![{not_after}][\d{lead}])(?:(?<=\d)\d*|(?:{rests}){more})"
 
 
@@ -358,7 +354,12 @@ def number_words(numbers: dict[str, int]) -> str:
     """A regular expression for numbers written in words ("Fifty-one", "one hundred and
     six"), from the words of rules/numbers.tsv."""
     words = alternation({word.lower() for word in numbers})  # used ignoring case
-    return rf"\b(?:{words})(?:(?:\s+and\s+|\s+|-)(?:{words}))*\b"
+    return rf"\b(?:{words}){_more_words(words)}"
+
+
+def _more_words(words: str) -> str:
+    """After a number's first word, its others ("-one", " hundred and six") and its end."""
+    return rf"(?:(?:\s+and\s+|\s+|-)(?:{words}))*\b"
 
 
 def parse_number(text: str, numbers: dict[str, int]) -> int | None:

@@ -283,30 +283,28 @@ def _record_from_json(obj: dict[str, Any], whole: bool = True) -> Record:
     Not `whole`: only what the pipeline reads."""
     if not isinstance(obj, dict):
         raise BadInputError("a JSON record must be an object")
-    if not whole:
-        pmid = _text(obj.get("pmid"), "pmid")
-        return Record(
-            source_id=_text(obj.get("source_id", obj.get("id")), "id"),
-            pmid=pmid.removeprefix("pmid:") if pmid else None,
-            doi=_text(obj.get("doi"), "doi"),
-            title=_text(obj.get("title"), "title"),
-            abstract=_sections_from_json(obj),
-            publication_types=tuple(_listish(obj.get("publication_types"), "publication_types")),
-        )
-    extra = obj.get("extra") or {}
-    if not isinstance(extra, dict):
-        raise BadInputError("'extra' must be an object")
-    extra = {**extra, **{k: v for k, v in obj.items() if k not in _KNOWN_KEYS}}
+    if whole:
+        extra = obj.get("extra") or {}
+        if not isinstance(extra, dict):
+            raise BadInputError("'extra' must be an object")
+        extra = {**extra, **{k: v for k, v in obj.items() if k not in _KNOWN_KEYS}}
     pmid = _text(obj.get("pmid"), "pmid")
-    scalars = {k: _text(obj.get(k), k) for k in _SCALARS if k not in ("pmid", "year")}
+    read = {  # what the pipeline reads (see document_text)
+        "source_id": _text(obj.get("source_id", obj.get("id")), "id"),
+        "pmid": pmid.removeprefix("pmid:") if pmid else None,
+        "doi": _text(obj.get("doi"), "doi"),
+        "title": _text(obj.get("title"), "title"),
+        "abstract": _sections_from_json(obj),
+        "publication_types": tuple(_listish(obj.get("publication_types"), "publication_types")),
+    }
+    if not whole:
+        return Record(**read)
+    scalars = {k: _text(obj.get(k), k) for k in _SCALARS if k not in read and k != "year"}
     return Record(
-        source_id=_text(obj.get("source_id", obj.get("id")), "id"),
-        pmid=pmid.removeprefix("pmid:") if pmid else None,
-        abstract=_sections_from_json(obj),
+        **read,
         authors=_authors_from_json(obj),
         year=_year(obj.get("year")),
         languages=tuple(_listish(obj.get("languages", obj.get("language")), "languages")),
-        publication_types=tuple(_listish(obj.get("publication_types"), "publication_types")),
         mesh=tuple(_mesh_from_json(m) for m in _objects(obj.get("mesh"), "mesh", "descriptor")),
         keywords=tuple(_listish(obj.get("keywords"), "keywords")),
         comments_corrections=tuple(

@@ -112,3 +112,9 @@ def test_every_rule_expression_finds_at_its_openings_what_it_finds_everywhere(vi
         for view in views:
             got = _found(o.finditer(view.cased, view.lower, view.plain))
             assert got == _found(o.regex.finditer(view.cased)), o.regex.pattern
+
+
+def test_openings_multiplied_past_a_few_dozen_stop_at_what_came_before():
+    # each opening is a str.find over every abstract: 4 × 4 × 4 would be 64
+    found = openings(re.compile(r"[0-3][0-3][0-3]x"))
+    assert found == tuple(a + b for a in "0123" for b in "0123")
