@@ -30,7 +30,7 @@ from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from rifkb.nlp.base import doc_text, token_offsets
+from rifkb.nlp.base import doc_text, set_extension, token_offsets
 
 _MOST_INSIDE = 8  # tokens between the brackets that scispaCy's filter keeps
 
@@ -53,7 +53,7 @@ class Abbreviations:
         for (long_start, long_end), shorts in self._definitions(tokens).items():
             long_text = tokens.text(long_start, long_end)
             for start, end in sorted(shorts):
-                doc[start:end]._.long_form = long_text
+                set_extension(doc, "long_form", long_text, tokens.starts[start], tokens.ends[end - 1])
                 found.append({
                     "short_text": tokens.text(start, end), "short_start": start, "short_end": end,
                     "long_text": long_text, "long_start": long_start, "long_end": long_end,

@@ -43,9 +43,30 @@ SPAN_EXTENSIONS = ("rifkb_rule",)
 # Read-only views of rifkb_counts ({"sample_size": ..., "n_studies": ...}); getters are
 # computed, never stored.
 DOC_GETTERS = {
-    "rifkb_sample_size": lambda doc: (doc._.rifkb_counts or {}).get("sample_size"),
-    "rifkb_n_studies": lambda doc: (doc._.rifkb_counts or {}).get("n_studies"),
+    "rifkb_sample_size": lambda doc: counted(doc, "sample_size"),
+    "rifkb_n_studies": lambda doc: counted(doc, "n_studies"),
 }
+
+
+def counted(doc: Doc, what: str) -> int | None:
+    """`doc._.rifkb_sample_size` ("sample_size") or `doc._.rifkb_n_studies` ("n_studies")."""
+    return (extension(doc, "rifkb_counts") or {}).get(what)
+
+
+# spaCy keeps a Doc's and a Span's extension values in `doc.user_data`, under ("._.",
+# name, start_char, end_char) (`Underscore._get_key`, spacy/tokens/underscore.py; None
+# and None for the Doc's own). `doc._` and `span._` make an Underscore object at every
+# access (~2.4 µs; ~80 an abstract), so the code run per mention or per component reads
+# and writes there directly; tests/nlp/test_extensions.py checks that `doc._` and `span._`
+# see the same. Only for extensions whose default is None and that have no getter.
+def extension(doc: Doc, name: str, start: int | None = None, end: int | None = None) -> Any:
+    """`doc._.<name>`, or with a span's character offsets `span._.<name>`."""
+    return doc.user_data.get(("._.", name, start, end))
+
+
+def set_extension(doc: Doc, name: str, value: Any, start: int | None = None, end: int | None = None) -> None:
+    """`doc._.<name> = value`, or with a span's character offsets `span._.<name> = value`."""
+    doc.user_data[("._.", name, start, end)] = value
 
 
 def register_extensions() -> None:
@@ -74,12 +95,13 @@ NEEDS = {
     "sentences": Need("sentence boundaries", "rifkb_sentences_v1 (or a parser, senter or sentencizer)",
                       lambda doc: doc.has_annotation("SENT_START")),
     "mentions": Need("concept mentions", "rifkb_concepts_v1", lambda doc: MENTIONS in doc.spans),
-    "cues": Need("cue phrases", "rifkb_cues_v1", lambda doc: doc._.rifkb_cues is not None),
-    "effects": Need("effect estimates", "rifkb_numbers_v1", lambda doc: doc._.rifkb_effects is not None),
+    "cues": Need("cue phrases", "rifkb_cues_v1", lambda doc: extension(doc, "rifkb_cues") is not None),
+    "effects": Need("effect estimates", "rifkb_numbers_v1",
+                    lambda doc: extension(doc, "rifkb_effects") is not None),
     "counts": Need("participant and study counts", "rifkb_counts_v1",
-                   lambda doc: doc._.rifkb_counts is not None),
+                   lambda doc: extension(doc, "rifkb_counts") is not None),
     "study_data": Need("the groups' numbers", "rifkb_study_data_v1",
-                       lambda doc: doc._.rifkb_study_data is not None),
+                       lambda doc: extension(doc, "rifkb_study_data") is not None),
 }  # fmt: skip
 
 
@@ -311,7 +333,7 @@ class DocView:
         return self._cues()[1]
 
     def _cues(self) -> tuple[list[tuple[int, int, str]], list[int]]:
-        memo, found = self._memo, self.doc._.rifkb_cues
+        memo, found = self._memo, extension(self.doc, "rifkb_cues")
         size = -1 if found is None else len(found)
         if memo.cues is None or memo.cues[0] is not found or memo.cues[1] != size:
             cues = sorted((s, e, c) for s, e, c in found or ())
@@ -344,7 +366,7 @@ class DocView:
 
     @cached_property
     def title_end(self) -> int:
-        return self.doc._.rifkb_title_end or 0
+        return extension(self.doc, "rifkb_title_end") or 0
 
 
 def _sentences_key(doc: Doc) -> tuple[int, bool]:

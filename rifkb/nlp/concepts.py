@@ -37,6 +37,7 @@ from rifkb.nlp.base import (
     doc_text,
     factory_config,
     remember_mentions,
+    set_extension,
     token_offsets,
 )
 from rifkb.nlp.openings import OpenedPattern
@@ -290,7 +291,7 @@ def _spans(doc: Doc, hits: list[Hit]) -> tuple[list[Span], list[Hit]]:
         key = (*found, h.concept)
         if key not in spans:
             span = Span(doc, *found, label=h.type, span_id=h.concept)
-            span._.rifkb_rule = h.rule
+            set_extension(doc, "rifkb_rule", h.rule, span.start_char, span.end_char)
             spans[key] = span
             mentions.append(Hit(tokens.starts[found[0]], tokens.ends[found[1] - 1], h.concept, h.type, ""))
     return list(spans.values()), mentions

@@ -26,7 +26,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, RuleComponent, counted, factory_config
 from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import RuleSet
 from rifkb.rules.loader import ANY_WORDS, DesignRule
@@ -108,7 +108,7 @@ class DesignClassifier(RuleComponent):
         found = {c for _, _, c in view.cues}
         has_controls = bool(concepts & self.controls) or "control_group" in found
         compares = has_controls or "comparison" in found
-        primary = doc._.rifkb_sample_size is not None
+        primary = counted(doc, "sample_size") is not None
         treats = self._about_intervention(view)
         # patients with a condition (named, or failed treatment: "women with IVF failure")
         condition = bool(concepts & self.conditions) or "failure" in found
@@ -137,7 +137,7 @@ class DesignClassifier(RuleComponent):
         return "mechanism" not in title and any(h.type == "intervention" for h in view.mentions)
 
     def _default(self, doc: Doc, view: DocView) -> str:
-        primary = doc._.rifkb_sample_size is not None or _STATISTICS.search(view.text)
+        primary = counted(doc, "sample_size") is not None or _STATISTICS.search(view.text)
         return "cohort" if primary else "review"
 
 

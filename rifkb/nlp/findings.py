@@ -37,7 +37,7 @@ from spacy.tokens import Doc
 
 from rifkb.nlp import clauses as grammar
 from rifkb.nlp.arms import GroupRef, Reader
-from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, Hit, RuleComponent, extension, factory_config, set_extension
 from rifkb.nlp.clauses import Clause, Located, Subjects
 from rifkb.nlp.directions import (
     DirectionReader,
@@ -120,8 +120,8 @@ class FindingReader(RuleComponent):
                 if key not in results or _better(result, results[key]):
                     results[key] = result
         found = [r.to_json() for r in _without_restatements(list(results.values()))]
-        doc._.rifkb_findings = found
-        doc._.rifkb_warnings = disagreements(found, doc._.rifkb_study_data or [])
+        set_extension(doc, "rifkb_findings", found)
+        set_extension(doc, "rifkb_warnings", disagreements(found, extension(doc, "rifkb_study_data") or []))
 
     def _study(self, doc: Doc, view: DocView) -> _Study:
         mentions = Located(view.mentions, lambda h: h.start)

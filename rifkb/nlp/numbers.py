@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from rifkb.nlp.attribution import Attribution
-from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config, set_extension
 from rifkb.nlp.openings import OpenedPattern
 from rifkb.nlp.statistics import Estimate, read_estimates
 from rifkb.nlp.text import PhraseIndex, alternation
@@ -74,7 +74,8 @@ class NumberReader(RuleComponent):
         effects, rates = self.effects(view), self.event_rates(view)
         self.attribution.attribute(view, effects, rates)
         _subgroup_outcomes(view, effects)
-        doc._.rifkb_effects, doc._.rifkb_event_rates = effects, rates
+        set_extension(doc, "rifkb_effects", effects)
+        set_extension(doc, "rifkb_event_rates", rates)
 
     # --- effect estimates --------------------------------------------------------------
 

@@ -3,12 +3,13 @@ evidence (document, character span, sentence, rule), so Docs never leave this la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from rifkb.nlp.base import MENTIONS, DocView, register_extensions, remember_text
+from rifkb.nlp.base import MENTIONS, DocView, extension, register_extensions, remember_text, set_extension
 from rifkb.nlp.counts import total_of_groups
 from rifkb.records import (
     Dose,
@@ -32,9 +33,9 @@ def record_doc(nlp: Language, record: Record) -> Doc:
     text, title_end = document_text(record)
     doc = nlp.make_doc(text)
     remember_text(doc, text)
-    doc._.rifkb_doc_id = record.uid
-    doc._.rifkb_title_end = title_end
-    doc._.rifkb_publication_types = list(record.publication_types)
+    set_extension(doc, "rifkb_doc_id", record.uid)
+    set_extension(doc, "rifkb_title_end", title_end)
+    set_extension(doc, "rifkb_publication_types", list(record.publication_types))
     return doc
 
 
@@ -67,11 +68,7 @@ def to_extraction(doc: Doc) -> Extraction:
         sample_size=total_of_groups(counts.get("sample_size"), doc._.rifkb_arm_sizes),
         n_studies=counts.get("n_studies"),
         rif_definition=None if rif is None else RifDefinition(**fields(rif), evidence=evidence(rif)),
-        mentions=tuple(
-            Mention(s.id_, s.label_, view.text[s.start_char : s.end_char],
-                    evidence({"start": s.start_char, "end": s.end_char, "rule": s._.rifkb_rule or ""}))
-            for s in spans
-        ),
+        mentions=tuple(_mention(doc, view.text, s, evidence) for s in spans),
         effects=tuple(EffectEstimate(**fields(x), evidence=evidence(x)) for x in _items(doc, "effects")),
         event_rates=tuple(EventRate(**fields(x), evidence=evidence(x)) for x in _items(doc, "event_rates")),
         findings=tuple(Finding(**fields(x), evidence=evidence(x)) for x in _items(doc, "findings")),
@@ -81,5 +78,12 @@ def to_extraction(doc: Doc) -> Extraction:
     )  # fmt: skip
 
 
+def _mention(doc: Doc, text: str, span: Span, evidence: Callable[[dict[str, Any]], Evidence]) -> Mention:
+    start, end = span.start_char, span.end_char
+    rule = extension(doc, "rifkb_rule", start, end) or ""  # `span._.rifkb_rule`
+    where = {"start": start, "end": end, "rule": rule}
+    return Mention(span.id_, span.label_, text[start:end], evidence(where))
+
+
 def _items(doc: Doc, reading: str) -> list[dict[str, Any]]:
-    return doc._.get(f"rifkb_{reading}") or []
+    return extension(doc, f"rifkb_{reading}") or []
