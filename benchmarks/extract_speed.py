@@ -29,7 +29,9 @@ third-party samples in ../shared/samples when that folder is there, each text on
    1 process and 2 workers (no Python start, no imports, the store already open).
 
 Medians of `--repeats` runs are printed, with the load average before and after: the
-machine's other work slows every figure, workers most.
+machine's other work slows every figure, workers most. Part 3 also prints each repeat's
+own ratio and speed-up (its runs made one after the other) and their medians, which the
+machine's drift over the whole benchmark moves less.
 """
 
 from __future__ import annotations
@@ -258,6 +260,14 @@ def main() -> None:
             two = statistics.median(command[2])
             print(f"; with 2 workers {two / ref:.2f}; speed-up of 2 workers {two / one:.2f}x", end="")
         print()
+        # This VM's speed drifts by ±15 % within minutes: each repeat's runs were made one
+        # after the other, so their own ratios drift less than the medians' ratio above.
+        ratios = [c / r for c, r in zip(command[1], reference, strict=True)]
+        print(f"  by repeat: ratio {_ratios(ratios)}", end="")
+        if 2 in command:
+            speedups = [b / a for a, b in zip(command[1], command[2], strict=True)]
+            print(f"; speed-up of 2 workers {_ratios(speedups)}", end="")
+        print()
 
         if not args.command_only:
             runs: dict[int, list[float]] = {w: [] for w in worker_counts}
@@ -284,6 +294,10 @@ def _texts_of(corpus) -> list[str]:  # noqa: ANN001 - a Corpus
 
 def _runs(values: list[float]) -> str:
     return ", ".join(f"{v:.0f}" for v in values)
+
+
+def _ratios(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} ({', '.join(f'{v:.2f}' for v in values)})"
 
 
 if __name__ == "__main__":
