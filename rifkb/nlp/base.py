@@ -256,10 +256,9 @@ def token_offsets(doc: Doc) -> TokenOffsets:
     retokenizer): Token objects cost more than the work done with them."""
     memo = _memo(doc)
     if memo.tokens is None or memo.tokens[0] != len(doc):
-        starts, lengths, spaces = doc.to_array([IDX, LENGTH, SPACY]).T.tolist()
-        ends = [s + n for s, n in zip(starts, lengths, strict=True)]
-        reach = [e + w for e, w in zip(ends, spaces, strict=True)]
-        memo.tokens = (len(doc), TokenOffsets(starts, ends, reach))
+        starts, lengths, spaces = doc.to_array([IDX, LENGTH, SPACY]).astype("int64").T
+        ends = starts + lengths  # (in numpy: summing the lists in Python cost twice as much)
+        memo.tokens = (len(doc), TokenOffsets(starts.tolist(), ends.tolist(), (ends + spaces).tolist()))
     return memo.tokens[1]
 
 
