@@ -56,9 +56,10 @@ def counted(doc: Doc, what: str) -> int | None:
 # spaCy keeps a Doc's and a Span's extension values in `doc.user_data`, under ("._.",
 # name, start_char, end_char) (`Underscore._get_key`, spacy/tokens/underscore.py; None
 # and None for the Doc's own). `doc._` and `span._` make an Underscore object at every
-# access (~2.4 µs; ~80 an abstract), so the code run per mention or per component reads
-# and writes there directly; tests/nlp/test_extensions.py checks that `doc._` and `span._`
-# see the same. Only for extensions whose default is None and that have no getter.
+# access (~2.4 µs; ~100 an abstract), so rifkb's components read and write their own
+# there directly; tests/nlp/test_extensions.py checks that `doc._` and `span._` see the
+# same. Only for extensions whose default is None and that have no getter (not scispaCy's
+# `doc._.abbreviations`, whose default is a list).
 def extension(doc: Doc, name: str, start: int | None = None, end: int | None = None) -> Any:
     """`doc._.<name>`, or with a span's character offsets `span._.<name>`."""
     return doc.user_data.get(("._.", name, start, end))

@@ -37,7 +37,7 @@ from typing import NamedTuple
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, EitherCase, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, EitherCase, RuleComponent, factory_config, set_extension
 from rifkb.nlp.text import alternation, number_words, parse_number
 from rifkb.rules import RuleSet
 
@@ -151,7 +151,8 @@ class CountReader(RuleComponent):
 
     def read(self, doc: Doc, view: DocView) -> None:
         counts = self.counts(view)
-        doc._.rifkb_counts = {"sample_size": sample_size(counts), "n_studies": n_studies(counts)}
+        found = {"sample_size": sample_size(counts), "n_studies": n_studies(counts)}
+        set_extension(doc, "rifkb_counts", found)
 
     def counts(self, view: DocView) -> list[Count]:
         numbers = [

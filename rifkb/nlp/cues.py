@@ -15,7 +15,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, RuleComponent, factory_config, set_extension
 from rifkb.nlp.text import PhraseIndex
 from rifkb.rules import RuleSet
 
@@ -31,7 +31,7 @@ class CueTagger(RuleComponent):
         ]  # fmt: skip
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.rifkb_cues = self.find(DocView(doc).lower) if len(doc) else []
+        set_extension(doc, "rifkb_cues", self.find(DocView(doc).lower) if len(doc) else [])
         return doc
 
     def find(self, folded: str) -> list[list]:

@@ -26,7 +26,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, RuleComponent, counted, factory_config
+from rifkb.nlp.base import DocView, RuleComponent, counted, extension, factory_config, set_extension
 from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import RuleSet
 from rifkb.rules.loader import ANY_WORDS, DesignRule
@@ -66,13 +66,13 @@ class DesignClassifier(RuleComponent):
         found = self._found(doc, view)
         structure = self._structure(doc, view)
         chosen = next((r for r in self.rules.designs if _applies(r, found, structure)), None)
-        doc._.rifkb_design = chosen.design if chosen else self._default(doc, view)
+        set_extension(doc, "rifkb_design", chosen.design if chosen else self._default(doc, view))
 
     def _found(self, doc: Doc, view: DocView) -> dict[str, set[str]]:
         """The phrases found, by where: publication types, the title, the methods (the
         abstract's own words)."""
-        found: dict[str, set[str]] = {"pubtype": {t.lower() for t in doc._.rifkb_publication_types or ()},
-                                      "title": set(), "methods": set()}  # fmt: skip
+        types = extension(doc, "rifkb_publication_types") or ()
+        found: dict[str, set[str]] = {"pubtype": {t.lower() for t in types}, "title": set(), "methods": set()}
         for m in self.phrases.finditer(view.lower):
             if not self._ignored(view, m.start, m.end):
                 found["title" if m.start < view.title_end else "methods"].update(m.payloads)

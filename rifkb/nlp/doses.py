@@ -23,7 +23,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config, set_extension
 from rifkb.nlp.dose_grammar import Amount, DoseGrammar
 from rifkb.nlp.text import alternation
 from rifkb.rules import RuleSet
@@ -59,7 +59,7 @@ class DoseReader(RuleComponent):
                 if key not in seen:
                     seen.add(key)
                     doses.append(dose)
-        doc._.rifkb_doses = doses
+        set_extension(doc, "rifkb_doses", doses)
 
     def _sentence(self, view: DocView, start: int, end: int) -> list[dict[str, Any]]:
         text, out = view.lower, []

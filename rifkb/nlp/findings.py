@@ -133,7 +133,7 @@ class FindingReader(RuleComponent):
         legend = grammar.legend(view.lower, view.sentence_of, defining)
         cues = Located(view.cues, lambda c: c[0])
         refs = Reader(view, self.controls, self.conditions, self.people).references()
-        effects = Located(doc._.rifkb_effects, lambda e: e["start"])
+        effects = Located(extension(doc, "rifkb_effects"), lambda e: e["start"])
         return _Study(study_focus(view), legend, mentions, cues, effects, refs)
 
     def _no_result(self, text: str, cues: list, start: int, end: int) -> bool:

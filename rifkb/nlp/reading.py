@@ -46,7 +46,7 @@ def extract_record(nlp: Language, record: Record) -> Extraction:
 def to_extraction(doc: Doc) -> Extraction:
     """The extraction record of a Doc processed by rifkb's components."""
     view = DocView(doc)
-    doc_id = doc._.rifkb_doc_id or ""
+    doc_id = extension(doc, "rifkb_doc_id") or ""
     sentences: dict[tuple[int, int], str] = {}  # each sentence's text made once, shared
 
     def evidence(item: dict[str, Any]) -> Evidence:
@@ -59,13 +59,13 @@ def to_extraction(doc: Doc) -> Extraction:
     def fields(item: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in item.items() if k not in ("start", "end", "rule")}
 
-    rif = doc._.rifkb_rif_definition
-    counts = doc._.rifkb_counts or {}
+    rif = extension(doc, "rifkb_rif_definition")
+    counts = extension(doc, "rifkb_counts") or {}
     spans = doc.spans.get(MENTIONS, ())
     return Extraction(
         doc_id=doc_id,
-        study_design=doc._.rifkb_design,
-        sample_size=total_of_groups(counts.get("sample_size"), doc._.rifkb_arm_sizes),
+        study_design=extension(doc, "rifkb_design"),
+        sample_size=total_of_groups(counts.get("sample_size"), extension(doc, "rifkb_arm_sizes")),
         n_studies=counts.get("n_studies"),
         rif_definition=None if rif is None else RifDefinition(**fields(rif), evidence=evidence(rif)),
         mentions=tuple(_mention(doc, view.text, s, evidence) for s in spans),
@@ -74,7 +74,7 @@ def to_extraction(doc: Doc) -> Extraction:
         findings=tuple(Finding(**fields(x), evidence=evidence(x)) for x in _items(doc, "findings")),
         study_data=tuple(StudyData(**fields(x), evidence=evidence(x)) for x in _items(doc, "study_data")),
         doses=tuple(Dose(**fields(x), evidence=evidence(x)) for x in _items(doc, "doses")),
-        warnings=tuple(doc._.rifkb_warnings or ()),
+        warnings=tuple(extension(doc, "rifkb_warnings") or ()),
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from rifkb.nlp.base import DocView, EitherCase
+from rifkb.nlp.base import DocView, EitherCase, extension
 from rifkb.nlp.text import digits_not_after, number_at_start, number_words, parse_number
 
 # --- closed-class grammar of reported numbers ---------------------------------------------
@@ -148,7 +148,7 @@ class ReportedNumbers:
         """(events, total) spans and values of 'n/N' (the event rates rifkb_numbers read) and
         'n of N' ("Thirty-six of 94")."""
         found = [((r["start"], r["start"], r["events"]), (r["end"], r["end"], r["total"]))
-                 for r in (view.doc._.rifkb_event_rates or [])]  # fmt: skip
+                 for r in (extension(view.doc, "rifkb_event_rates") or [])]  # fmt: skip
         for m in self.count_of.finditer(view):
             word = m.group(1)
             events = int(word) if word.isdigit() else parse_number(word, self.numbers)

@@ -51,7 +51,7 @@ from typing import Any
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from rifkb.nlp.base import DocView, Hit, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, Hit, RuleComponent, extension, factory_config, set_extension
 from rifkb.nlp.text import number_words, parse_number
 from rifkb.rules import RuleSet
 
@@ -151,7 +151,7 @@ class RifDefinitionReader(RuleComponent):
         self.average = re.compile(rf"\b(?:{averages})\s+(?:number\s+)?(?:of\s+)?$")
 
     def read(self, doc: Doc, view: DocView) -> None:
-        doc._.rifkb_rif_definition = self.definition(view)
+        set_extension(doc, "rifkb_rif_definition", self.definition(view))
 
     # --- which sentence defines RIF ----------------------------------------------------
 
@@ -260,7 +260,7 @@ class RifDefinitionReader(RuleComponent):
         if "respondents" in cues:
             return "subgroup"  # "only 23% of respondents defined RIF as three ...": theirs, reported
         in_title = start < view.title_end
-        estimates = any(start <= e["start"] < end for e in view.doc._.rifkb_effects or ())
+        estimates = any(start <= e["start"] < end for e in extension(view.doc, "rifkb_effects") or ())
         result = bool(cues & _RESULT_CUES) or bool(_P_VALUE.search(view.lower, start, end)) or estimates
         # (not a description of the patients included: "women with at least three failed
         # transfers and an elevated TNF-α/IL-10 ratio were allocated ...")

@@ -44,7 +44,7 @@ from rifkb.nlp.arms import (
     Reader,
 )
 from rifkb.nlp.attribution import Attribution
-from rifkb.nlp.base import DocView, RuleComponent, factory_config
+from rifkb.nlp.base import DocView, RuleComponent, extension, factory_config, set_extension
 from rifkb.nlp.form import denominator, form_row, one_per_cell, sized_as, told_apart
 from rifkb.nlp.reported import ReportedNumbers, Value, bracket_runs, with_listed_events
 from rifkb.nlp.text import alternation
@@ -102,10 +102,10 @@ class StudyDataReader(RuleComponent):
         self.not_per_woman = rules.with_role("not_per_woman")
 
     def read(self, doc: Doc, view: DocView) -> None:
-        rows, owners, sizes = self.study_data(view, doc._.rifkb_design)
-        doc._.rifkb_study_data = rows
-        doc._.rifkb_arm_sizes = sizes
-        for rate in doc._.rifkb_event_rates or []:
+        rows, owners, sizes = self.study_data(view, extension(doc, "rifkb_design"))
+        set_extension(doc, "rifkb_study_data", rows)
+        set_extension(doc, "rifkb_arm_sizes", sizes)
+        for rate in extension(doc, "rifkb_event_rates") or []:
             if rate["start"] in owners:
                 rate["group"] = owners[rate["start"]]
 
