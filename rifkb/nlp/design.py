@@ -29,7 +29,7 @@ from spacy.tokens import Doc
 from rifkb.nlp.base import DocView, RuleComponent, counted, extension, factory_config, set_extension
 from rifkb.nlp.text import PhraseIndex, alternation
 from rifkb.rules import RuleSet
-from rifkb.rules.loader import ANY_WORDS, DesignRule
+from rifkb.rules.loader import ANY_WORDS
 
 _CITED = re.compile(r"^\W*(?:of|by|from)\s+[A-Z][\w-]+\s+et\s+al", re.UNICODE)
 _CLAUSE = 100  # characters: how far a call for future work reaches from a design phrase
@@ -55,6 +55,10 @@ class DesignClassifier(RuleComponent):
 
     def compile(self, rules: RuleSet) -> None:
         phrases = {r.phrase.lower() for r in rules.designs if r.where != "pubtype" and r.phrase != ANY_WORDS}
+        # the decision list as it is read, each rule's phrase lower-cased once (None: any
+        # words); an abstract goes through ~90 rules before the one that applies
+        self.decisions = [(r, r.when, None if r.phrase == ANY_WORDS else r.phrase.lower(), r.where)
+                          for r in rules.designs]  # fmt: skip
         self.phrases = PhraseIndex(((p, p) for p in sorted(phrases)), keep_case=False, plural=False)
         self.conditions, self.controls = rules.with_role("condition"), rules.with_role("control")
         # "randomized studies", "cohort studies", "randomized controlled trials": other
@@ -64,8 +68,13 @@ class DesignClassifier(RuleComponent):
 
     def read(self, doc: Doc, view: DocView) -> None:
         found = self._found(doc, view)
+        found["text"] = found["title"] | found["methods"]
         structure = self._structure(doc, view)
-        chosen = next((r for r in self.rules.designs if _applies(r, found, structure)), None)
+        chosen = next(
+            (r for r, when, phrase, where in self.decisions
+             if (not when or structure[when]) and (phrase is None or phrase in found[where])),
+            None,
+        )  # fmt: skip
         set_extension(doc, "rifkb_design", chosen.design if chosen else self._default(doc, view))
 
     def _found(self, doc: Doc, view: DocView) -> dict[str, set[str]]:
@@ -139,17 +148,6 @@ class DesignClassifier(RuleComponent):
     def _default(self, doc: Doc, view: DocView) -> str:
         primary = counted(doc, "sample_size") is not None or _STATISTICS.search(view.text)
         return "cohort" if primary else "review"
-
-
-def _applies(rule: DesignRule, found: dict[str, set[str]], structure: dict[str, bool]) -> bool:
-    if rule.when and not structure[rule.when]:
-        return False
-    if rule.phrase == ANY_WORDS:
-        return True
-    phrase = rule.phrase.lower()
-    if rule.where == "text":
-        return phrase in found["title"] or phrase in found["methods"]
-    return phrase in found[rule.where]
 
 
 @Language.factory(
