@@ -40,17 +40,6 @@ DOC_EXTENSIONS = (
     "rifkb_doses",
 )  # fmt: skip
 SPAN_EXTENSIONS = ("rifkb_rule",)
-# Read-only views of rifkb_counts ({"sample_size": ..., "n_studies": ...}); getters are
-# computed, never stored.
-DOC_GETTERS = {
-    "rifkb_sample_size": lambda doc: counted(doc, "sample_size"),
-    "rifkb_n_studies": lambda doc: counted(doc, "n_studies"),
-}
-
-
-def counted(doc: Doc, what: str) -> int | None:
-    """`doc._.rifkb_sample_size` ("sample_size") or `doc._.rifkb_n_studies` ("n_studies")."""
-    return (extension(doc, "rifkb_counts") or {}).get(what)
 
 
 # spaCy keeps a Doc's and a Span's extension values in `doc.user_data`, under ("._.",
@@ -68,6 +57,19 @@ def extension(doc: Doc, name: str, start: int | None = None, end: int | None = N
 def set_extension(doc: Doc, name: str, value: Any, start: int | None = None, end: int | None = None) -> None:
     """`doc._.<name> = value`, or with a span's character offsets `span._.<name> = value`."""
     doc.user_data[("._.", name, start, end)] = value
+
+
+# Read-only views of rifkb_counts ({"sample_size": ..., "n_studies": ...}); getters are
+# computed, never stored.
+DOC_GETTERS = {
+    "rifkb_sample_size": lambda doc: counted(doc, "sample_size"),
+    "rifkb_n_studies": lambda doc: counted(doc, "n_studies"),
+}
+
+
+def counted(doc: Doc, what: str) -> int | None:
+    """`doc._.rifkb_sample_size` ("sample_size") or `doc._.rifkb_n_studies` ("n_studies")."""
+    return (extension(doc, "rifkb_counts") or {}).get(what)
 
 
 def register_extensions() -> None:

@@ -54,11 +54,11 @@ class DesignClassifier(RuleComponent):
     needs = ("sentences", "mentions", "cues", "counts")
 
     def compile(self, rules: RuleSet) -> None:
-        phrases = {r.phrase.lower() for r in rules.designs if r.where != "pubtype" and r.phrase != ANY_WORDS}
         # the decision list as it is read, each rule's phrase lower-cased once (None: any
         # words); an abstract goes through ~90 rules before the one that applies
         self.decisions = [(r, r.when, None if r.phrase == ANY_WORDS else r.phrase.lower(), r.where)
                           for r in rules.designs]  # fmt: skip
+        phrases = {phrase for _, _, phrase, where in self.decisions if phrase and where != "pubtype"}
         self.phrases = PhraseIndex(((p, p) for p in sorted(phrases)), keep_case=False, plural=False)
         self.conditions, self.controls = rules.with_role("condition"), rules.with_role("control")
         # "randomized studies", "cohort studies", "randomized controlled trials": other
@@ -68,7 +68,6 @@ class DesignClassifier(RuleComponent):
 
     def read(self, doc: Doc, view: DocView) -> None:
         found = self._found(doc, view)
-        found["text"] = found["title"] | found["methods"]
         structure = self._structure(doc, view)
         chosen = next(
             (r for r, when, phrase, where in self.decisions
@@ -79,12 +78,13 @@ class DesignClassifier(RuleComponent):
 
     def _found(self, doc: Doc, view: DocView) -> dict[str, set[str]]:
         """The phrases found, by where: publication types, the title, the methods (the
-        abstract's own words)."""
+        abstract's own words), the text (title or methods)."""
         types = extension(doc, "rifkb_publication_types") or ()
         found: dict[str, set[str]] = {"pubtype": {t.lower() for t in types}, "title": set(), "methods": set()}
         for m in self.phrases.finditer(view.lower):
             if not self._ignored(view, m.start, m.end):
                 found["title" if m.start < view.title_end else "methods"].update(m.payloads)
+        found["text"] = found["title"] | found["methods"]
         return found
 
     def _ignored(self, view: DocView, start: int, end: int) -> bool:

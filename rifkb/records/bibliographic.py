@@ -283,11 +283,6 @@ def _record_from_json(obj: dict[str, Any], whole: bool = True) -> Record:
     Not `whole`: only what the pipeline reads."""
     if not isinstance(obj, dict):
         raise BadInputError("a JSON record must be an object")
-    if whole:
-        extra = obj.get("extra") or {}
-        if not isinstance(extra, dict):
-            raise BadInputError("'extra' must be an object")
-        extra = {**extra, **{k: v for k, v in obj.items() if k not in _KNOWN_KEYS}}
     pmid = _text(obj.get("pmid"), "pmid")
     read = {  # what the pipeline reads (see document_text)
         "source_id": _text(obj.get("source_id", obj.get("id")), "id"),
@@ -299,6 +294,10 @@ def _record_from_json(obj: dict[str, Any], whole: bool = True) -> Record:
     }
     if not whole:
         return Record(**read)
+    extra = obj.get("extra") or {}
+    if not isinstance(extra, dict):
+        raise BadInputError("'extra' must be an object")
+    extra = {**extra, **{k: v for k, v in obj.items() if k not in _KNOWN_KEYS}}
     scalars = {k: _text(obj.get(k), k) for k in _SCALARS if k not in read and k != "year"}
     return Record(
         **read,
